@@ -1,0 +1,30 @@
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { SNSClient } from '@aws-sdk/client-sns';
+
+/**
+ * SDK client settings, chosen for a Lambda with a 60 s timeout: up to 5 attempts with the
+ * standard retry mode (exponential backoff with jitter, throttling-aware), a 3 s connection
+ * timeout and a 10 s request timeout, so one stuck call cannot eat the whole invocation.
+ * The standard AWS variables (AWS_REGION, AWS_ENDPOINT_URL, credentials) apply unchanged.
+ */
+export const CLIENT_SETTINGS = {
+  maxAttempts: 5,
+  retryMode: 'standard',
+  requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 },
+} as const;
+
+export interface AwsClients {
+  readonly iam: IAMClient;
+  readonly sns: SNSClient;
+  readonly eventBridge: EventBridgeClient;
+}
+
+/** IAM is global: its endpoint lives in us-east-1 of the partition unless AWS_ENDPOINT_URL says otherwise. */
+export function createClients(region: string): AwsClients {
+  return {
+    iam: new IAMClient({ ...CLIENT_SETTINGS, region }),
+    sns: new SNSClient({ ...CLIENT_SETTINGS, region }),
+    eventBridge: new EventBridgeClient({ ...CLIENT_SETTINGS, region }),
+  };
+}

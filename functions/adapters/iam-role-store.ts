@@ -1,0 +1,163 @@
+import {
+  AttachRolePolicyCommand,
+  CreateRoleCommand,
+  DeleteRolePermissionsBoundaryCommand,
+  DeleteRolePolicyCommand,
+  DetachRolePolicyCommand,
+  GetRoleCommand,
+  type IAMClient,
+  PutRolePermissionsBoundaryCommand,
+  paginateListAttachedRolePolicies,
+  paginateListRolePolicies,
+  TagRoleCommand,
+  UntagRoleCommand,
+  UpdateAssumeRolePolicyCommand,
+  UpdateRoleCommand,
+} from '@aws-sdk/client-iam';
+import { RoleChangedConcurrentlyError } from '../core/errors.js';
+import type { IamAction } from '../core/plan.js';
+import type { RoleStore } from '../core/ports.js';
+import type { RoleSnapshot } from '../core/role-snapshot.js';
+
+/** IAM errors that mean "the role changed under us": re-read and plan again. */
+const RACE_ERRORS = new Set([
+  'NoSuchEntityException',
+  'NoSuchEntity',
+  'EntityAlreadyExistsException',
+  'EntityAlreadyExists',
+  'ConcurrentModificationException',
+  'ConcurrentModification',
+]);
+
+const isNoSuchEntity = (error: unknown): boolean =>
+  error instanceof Error && (error.name === 'NoSuchEntityException' || error.name === 'NoSuchEntity');
+
+const tagList = (tags: Readonly<Record<string, string>>) =>
+  Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+
+/** The support role over @aws-sdk/client-iam: reads it whole, applies one action per API call. */
+export class IamRoleStore implements RoleStore {
+  readonly #iam: IAMClient;
+
+  constructor(iam: IAMClient) {
+    this.#iam = iam;
+  }
+
+  async read(roleName: string): Promise<RoleSnapshot> {
+    try {
+      const { Role: role } = await this.#iam.send(new GetRoleCommand({ RoleName: roleName }));
+      if (!role) return { exists: false };
+      const attached: string[] = [];
+      for await (const page of paginateListAttachedRolePolicies(
+        { client: this.#iam },
+        { RoleName: roleName },
+      )) {
+        for (const p of page.AttachedPolicies ?? []) if (p.PolicyArn) attached.push(p.PolicyArn);
+      }
+      const inline: string[] = [];
+      for await (const page of paginateListRolePolicies({ client: this.#iam }, { RoleName: roleName })) {
+        inline.push(...(page.PolicyNames ?? []));
+      }
+      const raw = role.AssumeRolePolicyDocument ?? '{}';
+      return {
+        exists: true,
+        roleName: role.RoleName ?? roleName,
+        arn: role.Arn ?? '',
+        path: role.Path ?? '/',
+        description: role.Description ?? '',
+        maxSessionDuration: role.MaxSessionDuration ?? 3600,
+        trustPolicy: raw.trimStart().startsWith('{') ? raw : safeDecode(raw),
+        ...(role.PermissionsBoundary?.PermissionsBoundaryArn
+          ? { permissionsBoundaryArn: role.PermissionsBoundary.PermissionsBoundaryArn }
+          : {}),
+        tags: Object.fromEntries((role.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
+        attachedPolicyArns: attached,
+        inlinePolicyNames: inline,
+      };
+    } catch (error) {
+      // Deleted before or while we read it: it is absent now.
+      if (isNoSuchEntity(error)) return { exists: false };
+      throw error;
+    }
+  }
+
+  async apply(action: IamAction): Promise<void> {
+    try {
+      await this.#send(action);
+    } catch (error) {
+      if (error instanceof Error && RACE_ERRORS.has(error.name)) {
+        throw new RoleChangedConcurrentlyError(error.name, `${action.api}: ${error.message}`, {
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+
+  async #send(action: IamAction): Promise<void> {
+    const RoleName = action.roleName;
+    switch (action.api) {
+      case 'CreateRole':
+        await this.#iam.send(
+          new CreateRoleCommand({
+            RoleName,
+            Path: action.path,
+            AssumeRolePolicyDocument: action.trustPolicy,
+            Description: action.description,
+            MaxSessionDuration: action.maxSessionDuration,
+            Tags: tagList(action.tags),
+            ...(action.permissionsBoundaryArn ? { PermissionsBoundary: action.permissionsBoundaryArn } : {}),
+          }),
+        );
+        return;
+      case 'AttachRolePolicy':
+        await this.#iam.send(new AttachRolePolicyCommand({ RoleName, PolicyArn: action.policyArn }));
+        return;
+      case 'DetachRolePolicy':
+        await this.#iam.send(new DetachRolePolicyCommand({ RoleName, PolicyArn: action.policyArn }));
+        return;
+      case 'DeleteRolePolicy':
+        await this.#iam.send(new DeleteRolePolicyCommand({ RoleName, PolicyName: action.policyName }));
+        return;
+      case 'UpdateAssumeRolePolicy':
+        await this.#iam.send(
+          new UpdateAssumeRolePolicyCommand({ RoleName, PolicyDocument: action.policyDocument }),
+        );
+        return;
+      case 'PutRolePermissionsBoundary':
+        await this.#iam.send(
+          new PutRolePermissionsBoundaryCommand({
+            RoleName,
+            PermissionsBoundary: action.permissionsBoundaryArn,
+          }),
+        );
+        return;
+      case 'DeleteRolePermissionsBoundary':
+        await this.#iam.send(new DeleteRolePermissionsBoundaryCommand({ RoleName }));
+        return;
+      case 'UpdateRole':
+        await this.#iam.send(
+          new UpdateRoleCommand({
+            RoleName,
+            Description: action.description,
+            MaxSessionDuration: action.maxSessionDuration,
+          }),
+        );
+        return;
+      case 'TagRole':
+        await this.#iam.send(new TagRoleCommand({ RoleName, Tags: tagList(action.tags) }));
+        return;
+      case 'UntagRole':
+        await this.#iam.send(new UntagRoleCommand({ RoleName, TagKeys: [...action.tagKeys] }));
+        return;
+    }
+  }
+}
+
+function safeDecode(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}

@@ -1,0 +1,109 @@
+import { type DesiredRole, sameIamName } from './desired-state.js';
+import {
+  CLOUDTRAIL_DETAIL_TYPE,
+  IAM_EVENT_SOURCE,
+  IAM_SOURCE,
+  ROLE_MUTATION_EVENT_NAMES,
+  type RoleMutationEventName,
+  SCHEDULE_SOURCES,
+  SCHEDULED_DETAIL_TYPE,
+} from './event-pattern.js';
+
+/** Who did what, as CloudTrail recorded it. Information for on-call, never desired state. */
+export interface Trigger {
+  readonly eventName: RoleMutationEventName;
+  readonly eventId: string;
+  readonly eventTime?: string;
+  readonly actorArn?: string;
+  readonly sourceIp?: string;
+  readonly userAgent?: string;
+  readonly account?: string;
+  readonly region?: string;
+  readonly requestParameters: Readonly<Record<string, unknown>>;
+}
+
+export type Classification =
+  | { readonly kind: 'role-change'; readonly trigger: Trigger }
+  | { readonly kind: 'sweep'; readonly eventId?: string; readonly time?: string; readonly account?: string }
+  | { readonly kind: 'ignored'; readonly reason: string; readonly eventId?: string };
+
+type Json = Record<string, unknown>;
+
+const isObject = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+const str = (value: unknown, max = 2048): string | undefined =>
+  typeof value === 'string' && value.length <= max ? value : undefined;
+
+export interface ClassifyOptions {
+  readonly desired: DesiredRole;
+  readonly guardRoleArn?: string;
+}
+
+/**
+ * Decides whether an incoming event is a change to the support role, a scheduled sweep, or
+ * something to ignore (with the reason). Never throws, whatever the input.
+ */
+export function classifyEvent(event: unknown, options: ClassifyOptions): Classification {
+  if (!isObject(event)) return { kind: 'ignored', reason: 'malformed event: not a JSON object' };
+  const detailType = event['detail-type'];
+  const source = event.source;
+  const eventId = str(event.id, 256);
+
+  if (detailType === SCHEDULED_DETAIL_TYPE && (SCHEDULE_SOURCES as readonly unknown[]).includes(source)) {
+    return { kind: 'sweep', eventId, time: str(event.time, 64), account: str(event.account, 12) };
+  }
+  if (detailType !== CLOUDTRAIL_DETAIL_TYPE || source !== IAM_SOURCE) {
+    return ignore(
+      `not an IAM CloudTrail or scheduled event (source ${show(source)}, detail-type ${show(detailType)})`,
+      eventId,
+    );
+  }
+  const detail = event.detail;
+  if (!isObject(detail)) return ignore('malformed event: detail is not an object', eventId);
+  const trailId = str(detail.eventID, 256) ?? eventId;
+  if (detail.eventSource !== IAM_EVENT_SOURCE)
+    return ignore(`event source ${show(detail.eventSource)} is not IAM`, trailId);
+
+  const eventName = detail.eventName;
+  if (!(ROLE_MUTATION_EVENT_NAMES as readonly unknown[]).includes(eventName))
+    return ignore(`event ${show(eventName)} does not change a role`, trailId);
+  if (detail.errorCode !== undefined && detail.errorCode !== null)
+    return ignore(`the call failed (${show(detail.errorCode)}), nothing changed`, trailId);
+
+  const params = detail.requestParameters;
+  const roleName = isObject(params) ? str(params.roleName, 256) : undefined;
+  if (roleName === undefined)
+    return ignore('malformed event: requestParameters.roleName is missing', trailId);
+  if (!sameIamName(roleName, options.desired.roleName))
+    return ignore(`event is for role ${show(roleName)}, not ${options.desired.roleName}`, trailId);
+
+  const identity = isObject(detail.userIdentity) ? detail.userIdentity : {};
+  const session = isObject(identity.sessionContext) ? identity.sessionContext : {};
+  const issuerArn = isObject(session.sessionIssuer) ? str(session.sessionIssuer.arn) : undefined;
+  if (options.guardRoleArn && issuerArn === options.guardRoleArn)
+    return ignore('the guard made this call itself', trailId);
+
+  return {
+    kind: 'role-change',
+    trigger: {
+      eventName: eventName as RoleMutationEventName,
+      eventId: trailId ?? 'unknown',
+      eventTime: str(detail.eventTime, 64) ?? str(event.time, 64),
+      actorArn: str(identity.arn) ?? issuerArn,
+      sourceIp: str(detail.sourceIPAddress, 256),
+      userAgent: str(detail.userAgent, 1024),
+      account: str(detail.recipientAccountId, 12) ?? str(event.account, 12),
+      region: str(event.region, 64),
+      requestParameters: isObject(params) ? params : {},
+    },
+  };
+}
+
+function ignore(reason: string, eventId: string | undefined): Classification {
+  return eventId === undefined ? { kind: 'ignored', reason } : { kind: 'ignored', reason, eventId };
+}
+
+function show(value: unknown): string {
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? 'undefined');
+  return JSON.stringify(text.length > 80 ? `${text.slice(0, 77)}...` : text);
+}

@@ -1,0 +1,237 @@
+import {
+  EVENT_BUS_RE,
+  POLICY_ARN_RE,
+  partitionOfArn,
+  partitionOfRegion,
+  ROLE_ARN_RE,
+  ROLE_NAME_RE,
+  ROLE_PATH_RE,
+  supportAccessPolicyArn,
+  TOPIC_ARN_RE,
+  TRUST_PRINCIPAL_ARN_RE,
+} from './arn.js';
+import {
+  buildTrustPolicy,
+  DEFAULT_DESCRIPTION,
+  DEFAULT_MAX_SESSION_DURATION,
+  DEFAULT_TAGS,
+  type DesiredRole,
+} from './desired-state.js';
+import { ConfigError, type ConfigProblem } from './errors.js';
+
+export type GuardMode = 'enforce' | 'detect';
+
+/** The guard's whole configuration, parsed once and frozen. */
+export interface GuardConfig {
+  readonly desired: DesiredRole;
+  readonly mode: GuardMode;
+  readonly partition: string;
+  readonly region: string;
+  readonly notifyTopicArn?: string;
+  readonly eventBusName?: string;
+  readonly guardRoleArn?: string;
+}
+
+/** The environment variables the guard reads (documented in the README). */
+export const ENV = {
+  roleName: 'SUPPORT_ROLE_NAME',
+  trustedPrincipals: 'TRUSTED_PRINCIPAL_ARNS',
+  requiredPolicies: 'REQUIRED_POLICY_ARNS',
+  mode: 'GUARD_MODE',
+  topic: 'NOTIFY_TOPIC_ARN',
+  eventBus: 'EVENT_BUS_NAME',
+  guardRole: 'GUARD_ROLE_ARN',
+  path: 'SUPPORT_ROLE_PATH',
+  description: 'SUPPORT_ROLE_DESCRIPTION',
+  tags: 'SUPPORT_ROLE_TAGS',
+  maxSession: 'SUPPORT_ROLE_MAX_SESSION_DURATION',
+  boundary: 'PERMISSIONS_BOUNDARY_ARN',
+  requireMfa: 'REQUIRE_MFA',
+} as const;
+
+export interface ParseOptions {
+  /** The Lambda handler needs somewhere to send notifications; the CLI's audit does not. */
+  readonly requireTopic?: boolean;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const present = (env: Env, name: string): string | undefined => {
+  const value = env[name]?.trim();
+  return value === undefined || value === '' ? undefined : value;
+};
+
+const list = (value: string): string[] =>
+  value
+    .split(',')
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
+
+const show = (value: string): string =>
+  JSON.stringify(value.length > 120 ? `${value.slice(0, 117)}...` : value);
+
+/** Parses and validates the configuration; throws ConfigError naming every bad value. */
+export function parseConfig(env: Env, options: ParseOptions = {}): GuardConfig {
+  const problems: ConfigProblem[] = [];
+  const problem = (name: string, message: string) => problems.push({ name, message });
+  const region = present(env, 'AWS_REGION') ?? present(env, 'AWS_DEFAULT_REGION') ?? 'us-east-1';
+  const partition = partitionOfRegion(region);
+
+  const roleName = present(env, ENV.roleName);
+  if (roleName === undefined) problem(ENV.roleName, 'is required: the name of the AWS Support role to guard');
+  else if (!ROLE_NAME_RE.test(roleName))
+    problem(ENV.roleName, `${show(roleName)} is not an IAM role name (1-64 of letters, digits and +=,.@_-)`);
+
+  const trusted = parseTrustedPrincipals(present(env, ENV.trustedPrincipals), partition, problem);
+  const required = parseRequiredPolicies(present(env, ENV.requiredPolicies), partition, problem);
+  const mode = parseMode(present(env, ENV.mode), problem);
+
+  const topic = present(env, ENV.topic);
+  if (topic === undefined && options.requireTopic)
+    problem(ENV.topic, 'is required: the SNS topic ARN that receives notifications');
+  else if (topic !== undefined && !TOPIC_ARN_RE.test(topic))
+    problem(ENV.topic, `${show(topic)} is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)`);
+
+  const eventBus = present(env, ENV.eventBus);
+  if (eventBus !== undefined && !EVENT_BUS_RE.test(eventBus))
+    problem(ENV.eventBus, `${show(eventBus)} is not an event bus name or ARN`);
+
+  const guardRole = present(env, ENV.guardRole);
+  if (guardRole !== undefined && !ROLE_ARN_RE.test(guardRole))
+    problem(ENV.guardRole, `${show(guardRole)} is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)`);
+
+  const path = present(env, ENV.path) ?? '/';
+  if (!ROLE_PATH_RE.test(path) || path.length > 512)
+    problem(ENV.path, `${show(path)} is not an IAM path ("/" or "/team/" of printable ASCII)`);
+
+  const description = env[ENV.description] ?? DEFAULT_DESCRIPTION;
+  if (description.length > 1000 || !/^[\t\n\r\x20-\x7e\xa1-\xff]*$/.test(description))
+    problem(ENV.description, 'must be at most 1000 characters of printable Latin-1 text');
+
+  const tags = parseTags(env[ENV.tags], problem);
+  const maxSession = parseMaxSession(present(env, ENV.maxSession), problem);
+
+  const boundary = present(env, ENV.boundary);
+  if (boundary !== undefined && !POLICY_ARN_RE.test(boundary))
+    problem(ENV.boundary, `${show(boundary)} is not a managed policy ARN`);
+
+  const requireMfa = parseBoolean(present(env, ENV.requireMfa), ENV.requireMfa, problem);
+
+  if (problems.length > 0 || roleName === undefined) throw new ConfigError(problems);
+
+  const desired: DesiredRole = {
+    roleName,
+    path,
+    description,
+    maxSessionDuration: maxSession,
+    trustedPrincipalArns: Object.freeze(trusted),
+    requireMfa,
+    requiredPolicyArns: Object.freeze(required),
+    ...(boundary === undefined ? {} : { permissionsBoundaryArn: boundary }),
+    tags: Object.freeze(tags),
+    trustPolicy: deepFreeze(buildTrustPolicy(trusted, requireMfa)),
+  };
+  return Object.freeze({
+    desired: Object.freeze(desired),
+    mode,
+    partition,
+    region,
+    ...(topic === undefined ? {} : { notifyTopicArn: topic }),
+    ...(eventBus === undefined ? {} : { eventBusName: eventBus }),
+    ...(guardRole === undefined ? {} : { guardRoleArn: guardRole }),
+  });
+}
+
+type Problem = (name: string, message: string) => void;
+
+function parseTrustedPrincipals(raw: string | undefined, partition: string, problem: Problem): string[] {
+  if (raw === undefined) {
+    problem(
+      ENV.trustedPrincipals,
+      'is required: comma-separated ARNs of the principals that may assume the role',
+    );
+    return [];
+  }
+  const arns = [...new Set(list(raw))];
+  if (arns.length === 0) problem(ENV.trustedPrincipals, 'lists no principal; give at least one ARN');
+  for (const arn of arns) {
+    if (arn.includes('*'))
+      problem(ENV.trustedPrincipals, `${show(arn)} is a wildcard; name each principal by ARN`);
+    else if (!TRUST_PRINCIPAL_ARN_RE.test(arn))
+      problem(
+        ENV.trustedPrincipals,
+        `${show(arn)} is not an IAM principal ARN (arn:aws:iam::ACCOUNT:root, :user/NAME or :role/NAME)`,
+      );
+    else if (partitionOfArn(arn) !== partition)
+      problem(ENV.trustedPrincipals, `${show(arn)} is not in partition ${partition} (from AWS_REGION)`);
+  }
+  return arns;
+}
+
+function parseRequiredPolicies(raw: string | undefined, partition: string, problem: Problem): string[] {
+  if (raw === undefined) return [supportAccessPolicyArn(partition)];
+  const arns = [...new Set(list(raw))];
+  if (arns.length === 0)
+    problem(ENV.requiredPolicies, 'lists no policy; leave it unset for AWSSupportAccess');
+  for (const arn of arns) {
+    if (!POLICY_ARN_RE.test(arn)) problem(ENV.requiredPolicies, `${show(arn)} is not a managed policy ARN`);
+    else if (partitionOfArn(arn) !== partition)
+      problem(ENV.requiredPolicies, `${show(arn)} is not in partition ${partition} (from AWS_REGION)`);
+  }
+  if (arns.length > 20)
+    problem(ENV.requiredPolicies, `lists ${arns.length} policies; IAM allows 20 per role`);
+  return arns;
+}
+
+function parseMode(raw: string | undefined, problem: Problem): GuardMode {
+  if (raw === undefined || raw === 'enforce') return 'enforce';
+  if (raw === 'detect') return 'detect';
+  problem(ENV.mode, `${show(raw)} is not a mode; use "enforce" (default) or "detect"`);
+  return 'enforce';
+}
+
+function parseTags(raw: string | undefined, problem: Problem): Record<string, string> {
+  if (raw === undefined) return { ...DEFAULT_TAGS };
+  const tags: Record<string, string> = {};
+  for (const pair of list(raw)) {
+    const eq = pair.indexOf('=');
+    const key = (eq < 0 ? pair : pair.slice(0, eq)).trim();
+    const value = eq < 0 ? '' : pair.slice(eq + 1).trim();
+    if (eq < 0 || !/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u.test(key) || key.toLowerCase().startsWith('aws:'))
+      problem(ENV.tags, `${show(pair)} is not key=value (key 1-128 characters, not starting with aws:)`);
+    else if (!/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$/u.test(value))
+      problem(ENV.tags, `${show(pair)} has a value IAM does not accept (0-256 characters)`);
+    else if (Object.keys(tags).some((k) => k.toLowerCase() === key.toLowerCase()))
+      problem(ENV.tags, `${show(key)} is given twice (tag keys are case-insensitive)`);
+    else tags[key] = value;
+  }
+  if (Object.keys(tags).length > 50) problem(ENV.tags, 'IAM allows at most 50 tags per role');
+  return tags;
+}
+
+function parseMaxSession(raw: string | undefined, problem: Problem): number {
+  if (raw === undefined) return DEFAULT_MAX_SESSION_DURATION;
+  const seconds = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(seconds >= 3600 && seconds <= 43200)) {
+    problem(ENV.maxSession, `${show(raw)} is not a number of seconds from 3600 to 43200`);
+    return DEFAULT_MAX_SESSION_DURATION;
+  }
+  return seconds;
+}
+
+function parseBoolean(raw: string | undefined, name: string, problem: Problem): boolean {
+  if (raw === undefined) return false;
+  const value = raw.toLowerCase();
+  if (['true', '1', 'yes'].includes(value)) return true;
+  if (['false', '0', 'no'].includes(value)) return false;
+  problem(name, `${show(raw)} is not a boolean; use true or false`);
+  return false;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,126 @@
+import { type DesiredRole, sameIamName } from './desired-state.js';
+import { canonicalPolicy, parsePolicyDocument } from './policy-document.js';
+import type { PresentRole, RoleSnapshot } from './role-snapshot.js';
+
+/** The kinds of drift the guard knows, each checked by one small function below. */
+export type DriftKind =
+  | 'role-missing'
+  | 'trust-policy'
+  | 'inline-policy'
+  | 'extra-managed-policy'
+  | 'permissions-boundary'
+  | 'required-policy'
+  | 'description'
+  | 'max-session-duration'
+  | 'tag'
+  | 'path';
+
+/** One property of the role that differs from desired state. `null` means absent. */
+export interface Drift {
+  readonly kind: DriftKind;
+  readonly property: string;
+  readonly before: string | null;
+  readonly after: string | null;
+  /** False when IAM offers no way to fix it in place (a role's path cannot be changed). */
+  readonly remediable: boolean;
+}
+
+const drift = (kind: DriftKind, property: string, before: string | null, after: string | null): Drift => ({
+  kind,
+  property,
+  before,
+  after,
+  remediable: kind !== 'path',
+});
+
+type Check = (desired: DesiredRole, role: PresentRole, partition: string) => Drift[];
+
+const trustPolicy: Check = (desired, role, partition) => {
+  const wanted = canonicalPolicy(desired.trustPolicy, partition);
+  let actual: string;
+  try {
+    actual = canonicalPolicy(parsePolicyDocument(role.trustPolicy), partition);
+  } catch {
+    actual = role.trustPolicy;
+  }
+  return actual === wanted ? [] : [drift('trust-policy', 'trustPolicy', actual, wanted)];
+};
+
+const inlinePolicies: Check = (_desired, role) =>
+  [...role.inlinePolicyNames]
+    .sort()
+    .map((name) => drift('inline-policy', `inlinePolicy:${name}`, name, null));
+
+const extraManagedPolicies: Check = (desired, role) =>
+  role.attachedPolicyArns
+    .filter((arn) => !desired.requiredPolicyArns.includes(arn))
+    .sort()
+    .map((arn) => drift('extra-managed-policy', `managedPolicy:${arn}`, 'attached', null));
+
+const permissionsBoundary: Check = (desired, role) => {
+  const wanted = desired.permissionsBoundaryArn ?? null;
+  const actual = role.permissionsBoundaryArn ?? null;
+  return wanted === actual ? [] : [drift('permissions-boundary', 'permissionsBoundary', actual, wanted)];
+};
+
+const requiredPolicies: Check = (desired, role) =>
+  desired.requiredPolicyArns
+    .filter((arn) => !role.attachedPolicyArns.includes(arn))
+    .map((arn) => drift('required-policy', `managedPolicy:${arn}`, null, 'attached'));
+
+const description: Check = (desired, role) =>
+  role.description === desired.description
+    ? []
+    : [drift('description', 'description', role.description, desired.description)];
+
+const maxSessionDuration: Check = (desired, role) =>
+  role.maxSessionDuration === desired.maxSessionDuration
+    ? []
+    : [
+        drift(
+          'max-session-duration',
+          'maxSessionDuration',
+          String(role.maxSessionDuration),
+          String(desired.maxSessionDuration),
+        ),
+      ];
+
+/**
+ * Tags are enforced exactly: a stray tag can grant access through ABAC (aws:PrincipalTag).
+ * Keys compare case-insensitively, as IAM treats them.
+ */
+const tags: Check = (desired, role) => {
+  const out: Drift[] = [];
+  for (const [key, value] of Object.entries(desired.tags)) {
+    const actualKey = Object.keys(role.tags).find((k) => sameIamName(k, key));
+    const actual = actualKey === undefined ? null : (role.tags[actualKey] ?? null);
+    if (actual !== value) out.push(drift('tag', `tag:${key}`, actual, value));
+  }
+  for (const [key, value] of Object.entries(role.tags)) {
+    if (!Object.keys(desired.tags).some((k) => sameIamName(k, key)))
+      out.push(drift('tag', `tag:${key}`, value, null));
+  }
+  return out;
+};
+
+const path: Check = (desired, role) =>
+  role.path === desired.path ? [] : [drift('path', 'path', role.path, desired.path)];
+
+/** In the order the fixes are applied: take access away first, then restore what is missing. */
+const CHECKS: readonly Check[] = [
+  trustPolicy,
+  inlinePolicies,
+  extraManagedPolicies,
+  permissionsBoundary,
+  requiredPolicies,
+  description,
+  maxSessionDuration,
+  tags,
+  path,
+];
+
+/** Every way the role differs from desired state; empty when compliant. */
+export function detectDrift(desired: DesiredRole, role: RoleSnapshot, partition = 'aws'): Drift[] {
+  if (!role.exists) return [drift('role-missing', 'role', null, desired.roleName)];
+  return CHECKS.flatMap((check) => check(desired, role, partition));
+}

@@ -1,0 +1,60 @@
+/** One bad configuration value: the variable (or flag) it came from and what is expected. */
+export interface ConfigProblem {
+  readonly name: string;
+  readonly message: string;
+}
+
+/** The configuration could not be parsed. Lists every bad value, not only the first. */
+export class ConfigError extends Error {
+  readonly problems: readonly ConfigProblem[];
+
+  constructor(problems: readonly ConfigProblem[], options?: ErrorOptions) {
+    super(
+      `invalid configuration:\n${problems.map((p) => `  - ${p.name}: ${p.message}`).join('\n')}`,
+      options,
+    );
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/**
+ * The role changed under the guard while it was applying a plan (EntityAlreadyExists on create,
+ * NoSuchEntity mid-way, ConcurrentModification). Retrying the same write cannot help: the guard
+ * re-reads the role and plans again.
+ */
+export class RoleChangedConcurrentlyError extends Error {
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'RoleChangedConcurrentlyError';
+    this.code = code;
+  }
+}
+
+/** Remediation did not converge (after SDK retries and re-planning rounds) or a write failed. */
+export class RemediationError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'RemediationError';
+  }
+}
+
+/** Publishing the notification failed. The reconcile is idempotent, so a retry is safe. */
+export class NotificationError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'NotificationError';
+  }
+}
+
+/** A short, single-line description of any thrown value (for results, messages and logs). */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as { Code?: unknown; code?: unknown }).Code ?? (error as { code?: unknown }).code;
+    const prefix = typeof code === 'string' && code !== error.name ? `${code}: ` : '';
+    return `${error.name}: ${prefix}${error.message}`.replace(/\s+/g, ' ').trim();
+  }
+  return String(error);
+}

@@ -1,0 +1,62 @@
+/**
+ * The one definition of which events reach the guard. The CDK stack builds its EventBridge rules
+ * from these functions and the handler's classifier uses the same constants, so the two cannot
+ * disagree.
+ */
+
+/** IAM API calls that change the support role (CloudTrail `eventName`). */
+export const ROLE_MUTATION_EVENT_NAMES = [
+  'AttachRolePolicy',
+  'DeleteRole',
+  'DeleteRolePermissionsBoundary',
+  'DeleteRolePolicy',
+  'DetachRolePolicy',
+  'PutRolePermissionsBoundary',
+  'PutRolePolicy',
+  'TagRole',
+  'UntagRole',
+  'UpdateAssumeRolePolicy',
+  'UpdateRole',
+  'UpdateRoleDescription',
+] as const;
+
+export type RoleMutationEventName = (typeof ROLE_MUTATION_EVENT_NAMES)[number];
+
+export const CLOUDTRAIL_DETAIL_TYPE = 'AWS API Call via CloudTrail';
+export const IAM_SOURCE = 'aws.iam';
+export const IAM_EVENT_SOURCE = 'iam.amazonaws.com';
+export const SCHEDULED_DETAIL_TYPE = 'Scheduled Event';
+export const SCHEDULE_SOURCES = ['aws.events', 'aws.scheduler'] as const;
+
+export interface RolePatternOptions {
+  readonly roleName: string;
+  /** The guard's own execution role: its calls are not events to react to. */
+  readonly guardRoleArn?: string;
+}
+
+/**
+ * The EventBridge pattern for successful calls that change the support role, made by anyone but
+ * the guard. Role names compare case-insensitively (IAM does; CloudTrail keeps the caller's
+ * spelling). Callers without a session issuer (IAM users, root) match through `exists: false`.
+ */
+export function roleMutationPattern(options: RolePatternOptions): Record<string, unknown> {
+  return {
+    source: [IAM_SOURCE],
+    'detail-type': [CLOUDTRAIL_DETAIL_TYPE],
+    detail: {
+      eventSource: [IAM_EVENT_SOURCE],
+      eventName: [...ROLE_MUTATION_EVENT_NAMES],
+      requestParameters: { roleName: [{ 'equals-ignore-case': options.roleName }] },
+      errorCode: [{ exists: false }],
+      ...(options.guardRoleArn
+        ? {
+            userIdentity: {
+              sessionContext: {
+                sessionIssuer: { arn: [{ 'anything-but': options.guardRoleArn }, { exists: false }] },
+              },
+            },
+          }
+        : {}),
+    },
+  };
+}

@@ -1,0 +1,41 @@
+import type { GuardMode } from './config.js';
+import type { ActionResult, ReconcileReport } from './reconcile.js';
+
+export type Outcome = 'remediated' | 'compliant' | 'drift-detected' | 'ignored' | 'failed';
+
+export interface DriftEntry {
+  readonly property: string;
+  readonly before: string | null;
+  readonly after: string | null;
+}
+
+/** What the handler returns (and the CLI prints) for one event. */
+export interface GuardResult {
+  readonly outcome: Outcome;
+  readonly reason?: string;
+  readonly eventId?: string;
+  readonly drift: readonly DriftEntry[];
+  readonly actions: readonly ActionResult[];
+  /** Whether a notification was published for this event. */
+  readonly notified: boolean;
+}
+
+/** Thrown after a `failed` outcome was notified, so Lambda retries; carries the result. */
+export class GuardFailure extends Error {
+  readonly result: GuardResult;
+
+  constructor(result: GuardResult, options?: ErrorOptions) {
+    super(result.reason ?? 'remediation failed', options);
+    this.name = 'GuardFailure';
+    this.result = result;
+  }
+}
+
+/** The outcome of a reconcile: failed beats everything; nothing to fix is compliant. */
+export function outcomeOf(report: ReconcileReport, mode: GuardMode): Outcome {
+  if (report.error) return 'failed';
+  if (report.drift.length === 0) return 'compliant';
+  if (mode === 'detect') return 'drift-detected';
+  if (report.remaining.length > 0) return 'drift-detected';
+  return 'remediated';
+}

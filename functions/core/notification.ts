@@ -1,0 +1,204 @@
+import type { Trigger } from './classify-event.js';
+import type { DriftEntry, Outcome } from './guard-result.js';
+import type { ActionResult } from './reconcile.js';
+
+export const NOTIFICATION_SCHEMA_VERSION = '1.0';
+export const EVENT_SOURCE = 'support-role-guard';
+
+/** The JSON document machine subscribers receive (sqs, lambda, http, https) and the event detail. */
+export interface NotificationDocument {
+  readonly schemaVersion: string;
+  readonly outcome: Outcome;
+  readonly summary: string;
+  readonly account: string;
+  readonly region: string;
+  readonly roleName: string;
+  readonly mode: string;
+  readonly time: string;
+  readonly trigger?: {
+    readonly eventName: string;
+    readonly eventId: string;
+    readonly actorArn?: string;
+    readonly sourceIp?: string;
+    readonly userAgent?: string;
+    readonly eventTime?: string;
+  };
+  readonly drift: readonly DriftEntry[];
+  readonly actions: readonly ActionResult[];
+  readonly error?: string;
+  readonly links: { readonly role?: string; readonly cloudTrailEvent?: string };
+}
+
+export interface Notification {
+  readonly subject: string;
+  readonly text: string;
+  readonly document: NotificationDocument;
+  /** EventBridge detail-type of the integration event. */
+  readonly detailType: string;
+}
+
+export interface NotificationInput {
+  readonly outcome: Outcome;
+  readonly account: string;
+  readonly region: string;
+  readonly partition: string;
+  readonly roleName: string;
+  readonly mode: string;
+  readonly time: Date;
+  readonly trigger?: Trigger;
+  readonly drift: readonly DriftEntry[];
+  readonly actions: readonly ActionResult[];
+  readonly error?: string;
+  /** The event was tampering but the role was already back when the guard looked. */
+  readonly alreadyRestored?: boolean;
+}
+
+const DETAIL_TYPES: Record<Outcome, string> = {
+  remediated: 'Support Role Remediated',
+  'drift-detected': 'Support Role Drift Detected',
+  failed: 'Support Role Remediation Failed',
+  compliant: 'Support Role Tampering Observed',
+  ignored: 'Support Role Event Ignored',
+};
+
+const HEADLINES: Record<Outcome, string> = {
+  remediated: 'REMEDIATED',
+  'drift-detected': 'DRIFT DETECTED',
+  failed: 'REMEDIATION FAILED',
+  compliant: 'TAMPERING REVERTED',
+  ignored: 'IGNORED',
+};
+
+/** Untrusted text (user agents, ARNs from events) on one line, bounded, without control characters. */
+export function oneLine(value: string | undefined, max = 300): string {
+  if (value === undefined || value === '') return '(unknown)';
+  const clean = value.replace(/[\p{Cc}\u2028\u2029]+/gu, ' ').trim();
+  return clean.length > max ? `${clean.slice(0, max - 3)}...` : clean;
+}
+
+/** An SNS subject: at most 99 printable ASCII characters, no line breaks. */
+export function subjectLine(value: string): string {
+  const ascii = value
+    .replace(/[^\x20-\x7e]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return ascii.length > 99 ? `${ascii.slice(0, 96)}...` : ascii;
+}
+
+const CONSOLE_HOSTS: Record<string, string> = {
+  aws: 'console.aws.amazon.com',
+  'aws-cn': 'console.amazonaws.cn',
+  'aws-us-gov': 'console.amazonaws-us-gov.com',
+};
+
+function links(input: NotificationInput): NotificationDocument['links'] {
+  const host = CONSOLE_HOSTS[input.partition];
+  if (host === undefined) return {};
+  const region = input.trigger?.region ?? input.region;
+  return {
+    role: `https://${host}/iam/home#/roles/details/${encodeURIComponent(input.roleName)}`,
+    ...(input.trigger && /^[\w-]+$/.test(input.trigger.eventId)
+      ? {
+          cloudTrailEvent: `https://${region}.${host}/cloudtrail/home?region=${region}#/events/${input.trigger.eventId}`,
+        }
+      : {}),
+  };
+}
+
+function summary(input: NotificationInput): string {
+  const role = `The AWS Support role ${input.roleName} in account ${input.account}`;
+  switch (input.outcome) {
+    case 'remediated':
+      return `${role} had drifted from its desired state and has been restored (verified by reading it back).`;
+    case 'drift-detected':
+      return input.mode === 'detect'
+        ? `${role} differs from its desired state. The guard runs in detect mode and changed nothing.`
+        : `${role} differs from its desired state in a way the guard cannot fix in place.`;
+    case 'failed':
+      return `${role} differs from its desired state and the guard could NOT restore it. Act now.`;
+    case 'compliant':
+      return input.alreadyRestored
+        ? `${role} was tampered with; it was already back in its desired state when the guard checked.`
+        : `${role} is in its desired state.`;
+    case 'ignored':
+      return 'The event was ignored.';
+  }
+}
+
+const value = (v: string | null): string => (v === null ? '(absent)' : oneLine(v, 400));
+
+/** Renders the email text, the subject and the JSON document for one outcome. */
+export function renderNotification(input: NotificationInput): Notification {
+  const t = input.trigger;
+  const document: NotificationDocument = {
+    schemaVersion: NOTIFICATION_SCHEMA_VERSION,
+    outcome: input.outcome,
+    summary: summary(input),
+    account: input.account,
+    region: input.region,
+    roleName: input.roleName,
+    mode: input.mode,
+    time: input.time.toISOString(),
+    ...(t
+      ? {
+          trigger: {
+            eventName: t.eventName,
+            eventId: t.eventId,
+            ...(t.actorArn ? { actorArn: t.actorArn } : {}),
+            ...(t.sourceIp ? { sourceIp: t.sourceIp } : {}),
+            ...(t.userAgent ? { userAgent: t.userAgent } : {}),
+            ...(t.eventTime ? { eventTime: t.eventTime } : {}),
+          },
+        }
+      : {}),
+    drift: input.drift,
+    actions: input.actions,
+    ...(input.error ? { error: input.error } : {}),
+    links: links(input),
+  };
+
+  const lines = [`support-role-guard: ${HEADLINES[input.outcome]}`, '', document.summary, ''];
+  lines.push('What happened');
+  if (t) {
+    lines.push(
+      `  ${t.eventName} by ${oneLine(t.actorArn)}`,
+      `  at ${oneLine(t.eventTime)} from ${oneLine(t.sourceIp, 100)}`,
+      `  user agent: ${oneLine(t.userAgent, 200)}`,
+      `  CloudTrail event id: ${oneLine(t.eventId, 100)}`,
+    );
+  } else {
+    lines.push(
+      '  Found by the scheduled sweep (no single call to blame; check CloudTrail for IAM calls on the role).',
+    );
+  }
+  lines.push('', 'Drift (before -> after)');
+  if (input.drift.length === 0) lines.push('  none left');
+  for (const d of input.drift) lines.push(`  - ${d.property}: ${value(d.before)} -> ${value(d.after)}`);
+  lines.push('', input.mode === 'detect' ? 'Actions (planned, not applied)' : 'Actions taken');
+  if (input.actions.length === 0) lines.push('  none');
+  for (const a of input.actions)
+    lines.push(`  - ${a.api}: ${a.status}${a.detail ? ` (${oneLine(a.detail, 400)})` : ''}`);
+  if (input.error) lines.push('', `Error: ${oneLine(input.error, 600)}`);
+  lines.push('', `Account ${input.account}, region ${input.region}, mode ${input.mode}, at ${document.time}`);
+  if (document.links.role) lines.push(`Role: ${document.links.role}`);
+  if (document.links.cloudTrailEvent) lines.push(`CloudTrail event: ${document.links.cloudTrailEvent}`);
+  if (t && input.outcome !== 'failed')
+    lines.push(
+      '',
+      `Next: ask ${oneLine(t.actorArn)} why they changed the support role; if unexpected, treat it as an incident.`,
+    );
+  if (input.outcome === 'failed')
+    lines.push(
+      '',
+      'Next: the guard retries automatically; check its logs, and restore the role by hand if this repeats.',
+    );
+
+  return {
+    subject: subjectLine(
+      `[support-role-guard] ${HEADLINES[input.outcome]}: ${input.roleName} in ${input.account}`,
+    ),
+    text: lines.join('\n'),
+    document,
+    detailType: DETAIL_TYPES[input.outcome],
+  };
+}

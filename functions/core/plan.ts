@@ -1,0 +1,133 @@
+import type { DesiredRole } from './desired-state.js';
+import type { Drift } from './drift.js';
+
+/** One IAM write, as data. The IAM adapter turns each into exactly one API call. */
+export type IamAction =
+  | {
+      readonly api: 'CreateRole';
+      readonly roleName: string;
+      readonly path: string;
+      readonly trustPolicy: string;
+      readonly description: string;
+      readonly maxSessionDuration: number;
+      readonly tags: Readonly<Record<string, string>>;
+      readonly permissionsBoundaryArn?: string;
+    }
+  | { readonly api: 'AttachRolePolicy'; readonly roleName: string; readonly policyArn: string }
+  | { readonly api: 'DetachRolePolicy'; readonly roleName: string; readonly policyArn: string }
+  | { readonly api: 'DeleteRolePolicy'; readonly roleName: string; readonly policyName: string }
+  | { readonly api: 'UpdateAssumeRolePolicy'; readonly roleName: string; readonly policyDocument: string }
+  | {
+      readonly api: 'PutRolePermissionsBoundary';
+      readonly roleName: string;
+      readonly permissionsBoundaryArn: string;
+    }
+  | { readonly api: 'DeleteRolePermissionsBoundary'; readonly roleName: string }
+  | {
+      readonly api: 'UpdateRole';
+      readonly roleName: string;
+      readonly description: string;
+      readonly maxSessionDuration: number;
+    }
+  | { readonly api: 'TagRole'; readonly roleName: string; readonly tags: Readonly<Record<string, string>> }
+  | { readonly api: 'UntagRole'; readonly roleName: string; readonly tagKeys: readonly string[] };
+
+export type IamApi = IamAction['api'];
+
+const after = (d: Drift): string => d.property.slice(d.property.indexOf(':') + 1);
+
+/**
+ * The writes that remove the given drift, in a safe order (access is taken away before anything
+ * is restored), with one call per kind where IAM allows batching (UpdateRole, TagRole, UntagRole).
+ * A missing role becomes one CreateRole carrying everything it can, then its policies.
+ */
+export function planActions(desired: DesiredRole, drift: readonly Drift[]): IamAction[] {
+  const roleName = desired.roleName;
+  if (drift.some((d) => d.kind === 'role-missing')) {
+    return [
+      {
+        api: 'CreateRole',
+        roleName,
+        path: desired.path,
+        trustPolicy: JSON.stringify(desired.trustPolicy),
+        description: desired.description,
+        maxSessionDuration: desired.maxSessionDuration,
+        tags: desired.tags,
+        ...(desired.permissionsBoundaryArn ? { permissionsBoundaryArn: desired.permissionsBoundaryArn } : {}),
+      },
+      ...desired.requiredPolicyArns.map((policyArn) => ({
+        api: 'AttachRolePolicy' as const,
+        roleName,
+        policyArn,
+      })),
+    ];
+  }
+  const actions: IamAction[] = [];
+  const of = (kind: Drift['kind']) => drift.filter((d) => d.kind === kind && d.remediable);
+
+  if (of('trust-policy').length > 0)
+    actions.push({
+      api: 'UpdateAssumeRolePolicy',
+      roleName,
+      policyDocument: JSON.stringify(desired.trustPolicy),
+    });
+  for (const d of of('inline-policy'))
+    actions.push({ api: 'DeleteRolePolicy', roleName, policyName: after(d) });
+  for (const d of of('extra-managed-policy'))
+    actions.push({ api: 'DetachRolePolicy', roleName, policyArn: after(d) });
+  if (of('permissions-boundary').length > 0) {
+    actions.push(
+      desired.permissionsBoundaryArn
+        ? {
+            api: 'PutRolePermissionsBoundary',
+            roleName,
+            permissionsBoundaryArn: desired.permissionsBoundaryArn,
+          }
+        : { api: 'DeleteRolePermissionsBoundary', roleName },
+    );
+  }
+  for (const d of of('required-policy'))
+    actions.push({ api: 'AttachRolePolicy', roleName, policyArn: after(d) });
+  if (of('description').length > 0 || of('max-session-duration').length > 0) {
+    actions.push({
+      api: 'UpdateRole',
+      roleName,
+      description: desired.description,
+      maxSessionDuration: desired.maxSessionDuration,
+    });
+  }
+  const tagDrift = of('tag');
+  const untag = tagDrift.filter((d) => d.after === null).map(after);
+  const retag = Object.fromEntries(
+    tagDrift.filter((d) => d.after !== null).map((d) => [after(d), d.after ?? '']),
+  );
+  if (untag.length > 0) actions.push({ api: 'UntagRole', roleName, tagKeys: untag });
+  if (Object.keys(retag).length > 0) actions.push({ api: 'TagRole', roleName, tags: retag });
+  return actions;
+}
+
+/** A one-line, human-readable description of an action (for results and messages). */
+export function describeAction(action: IamAction): string {
+  switch (action.api) {
+    case 'CreateRole':
+      return `create role ${action.roleName} with the desired trust policy, description and tags`;
+    case 'AttachRolePolicy':
+      return `attach ${action.policyArn}`;
+    case 'DetachRolePolicy':
+      return `detach ${action.policyArn}`;
+    case 'DeleteRolePolicy':
+      return `delete inline policy ${action.policyName}`;
+    case 'UpdateAssumeRolePolicy':
+      return 'restore the trust policy';
+    case 'PutRolePermissionsBoundary':
+      return `set permissions boundary ${action.permissionsBoundaryArn}`;
+    case 'DeleteRolePermissionsBoundary':
+      return 'remove the permissions boundary';
+    case 'UpdateRole':
+      return `restore description and max session duration (${action.maxSessionDuration} s)`;
+    case 'TagRole':
+      return `restore tags ${Object.keys(action.tags).join(', ')}`;
+    case 'UntagRole':
+      return `remove tags ${action.tagKeys.join(', ')}`;
+  }
+}

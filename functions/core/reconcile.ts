@@ -1,0 +1,121 @@
+import type { GuardMode } from './config.js';
+import type { DesiredRole } from './desired-state.js';
+import { type Drift, detectDrift } from './drift.js';
+import { describeError, RoleChangedConcurrentlyError } from './errors.js';
+import { describeAction, type IamApi, planActions } from './plan.js';
+import type { RoleStore } from './ports.js';
+import type { RoleSnapshot } from './role-snapshot.js';
+
+export type ActionStatus = 'succeeded' | 'failed' | 'planned' | 'superseded' | 'skipped';
+
+/** What was done (or, in detect mode, would be done). */
+export interface ActionResult {
+  readonly api: IamApi;
+  readonly status: ActionStatus;
+  readonly detail?: string;
+}
+
+export interface ReconcileReport {
+  /** Drift found on the first read. */
+  readonly drift: readonly Drift[];
+  readonly actions: readonly ActionResult[];
+  /** Drift left after the last read-back (empty when the role is in desired state). */
+  readonly remaining: readonly Drift[];
+  /** True when the final state was read back from IAM after the writes. */
+  readonly verified: boolean;
+  /** Set when a write failed for a reason other than a race, or the rounds ran out. */
+  readonly error?: Error;
+  readonly roleArn?: string;
+}
+
+export interface ReconcileInput {
+  readonly desired: DesiredRole;
+  readonly mode: GuardMode;
+  readonly store: RoleStore;
+  readonly partition: string;
+  /** Read → plan → apply rounds before giving up on a role that keeps changing. */
+  readonly maxRounds?: number;
+}
+
+const arnOf = (role: RoleSnapshot): string | undefined => (role.exists ? role.arn : undefined);
+
+/**
+ * Reads the role, plans the writes that remove its drift, applies them and reads it back. A race
+ * (the role changed under the guard) starts a new round from a fresh read; a compliant role costs
+ * reads only. In detect mode nothing is written: the planned actions are reported.
+ */
+export async function reconcile(input: ReconcileInput): Promise<ReconcileReport> {
+  const { desired, mode, store, partition, maxRounds = 3 } = input;
+  let role = await store.read(desired.roleName);
+  const initial = detectDrift(desired, role, partition);
+  const fixable = (drift: readonly Drift[]) => drift.filter((d) => d.remediable);
+
+  if (fixable(initial).length === 0 || mode === 'detect') {
+    const planned = mode === 'detect' ? planActions(desired, initial) : [];
+    return {
+      drift: initial,
+      actions: [
+        ...planned.map((a) => ({ api: a.api, status: 'planned' as const, detail: describeAction(a) })),
+        ...skipped(initial),
+      ],
+      remaining: initial,
+      verified: true,
+      roleArn: arnOf(role),
+    };
+  }
+
+  const actions: ActionResult[] = [];
+  let remaining = initial;
+  for (let round = 1; round <= maxRounds && fixable(remaining).length > 0; round++) {
+    for (const action of planActions(desired, remaining)) {
+      try {
+        await store.apply(action);
+        actions.push({ api: action.api, status: 'succeeded', detail: describeAction(action) });
+      } catch (error) {
+        if (!(error instanceof RoleChangedConcurrentlyError)) {
+          actions.push({
+            api: action.api,
+            status: 'failed',
+            detail: `${describeAction(action)}: ${describeError(error)}`,
+          });
+          const err = error instanceof Error ? error : new Error(String(error));
+          return { drift: initial, actions, remaining, verified: false, error: err, roleArn: arnOf(role) };
+        }
+        actions.push({
+          api: action.api,
+          status: 'superseded',
+          detail: `${describeAction(action)}: the role changed meanwhile (${error.code}); re-reading`,
+        });
+        break;
+      }
+    }
+    role = await store.read(desired.roleName);
+    remaining = detectDrift(desired, role, partition);
+  }
+  const unresolved = fixable(remaining);
+  return {
+    drift: initial,
+    actions: [...actions, ...skipped(remaining)],
+    remaining,
+    verified: true,
+    roleArn: arnOf(role),
+    ...(unresolved.length > 0
+      ? {
+          error: new Error(
+            `the role still differs after ${maxRounds} rounds: ${unresolved.map((d) => d.property).join(', ')}`,
+          ),
+        }
+      : {}),
+  };
+}
+
+/** Drift IAM cannot fix in place, reported as a skipped action so nobody thinks it was fixed. */
+function skipped(drift: readonly Drift[]): ActionResult[] {
+  return drift
+    .filter((d) => !d.remediable)
+    .map(() => ({
+      api: 'CreateRole' as const,
+      status: 'skipped' as const,
+      detail: 'IAM cannot change the path of an existing role: delete the role and the guard recreates it',
+    }));
+}

@@ -1,0 +1,21 @@
+/** The support role as read from IAM (the read model). Built by the IAM adapter, pure data. */
+export type RoleSnapshot = AbsentRole | PresentRole;
+
+export interface AbsentRole {
+  readonly exists: false;
+}
+
+export interface PresentRole {
+  readonly exists: true;
+  readonly roleName: string;
+  readonly arn: string;
+  readonly path: string;
+  readonly description: string;
+  readonly maxSessionDuration: number;
+  /** The trust policy as JSON text (already URL-decoded by the adapter, or not: both are handled). */
+  readonly trustPolicy: string;
+  readonly permissionsBoundaryArn?: string;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly attachedPolicyArns: readonly string[];
+  readonly inlinePolicyNames: readonly string[];
+}

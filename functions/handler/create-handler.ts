@@ -1,0 +1,98 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy, { type MiddlewareObj } from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { type AwsClients, createClients } from '../adapters/aws-clients.js';
+import { IamRoleStore } from '../adapters/iam-role-store.js';
+import { AwsNotifier } from '../adapters/notifier.js';
+import { type GuardConfig, parseConfig } from '../core/config.js';
+import { describeError } from '../core/errors.js';
+import { SCHEDULED_DETAIL_TYPE } from '../core/event-pattern.js';
+import { GuardFailure, type GuardResult, type Outcome } from '../core/guard-result.js';
+import { handleEvent } from '../core/handle-event.js';
+import type { Clock } from '../core/ports.js';
+
+export const SERVICE_NAME = 'support-role-guard';
+export const METRICS_NAMESPACE = 'SupportRoleGuard';
+
+/** One EMF metric per outcome (the stack's alarms use these names). */
+export const OUTCOME_METRICS: Record<Outcome, string> = {
+  remediated: 'Remediated',
+  'drift-detected': 'DriftDetected',
+  failed: 'RemediationFailed',
+  ignored: 'EventIgnored',
+  compliant: 'Compliant',
+};
+export const SWEEP_METRIC = 'SweepCompleted';
+
+export interface HandlerOptions {
+  /** Defaults to the environment (parsed once, here). */
+  readonly config?: GuardConfig;
+  readonly clients?: AwsClients;
+  readonly logger?: Logger;
+  readonly metrics?: Metrics;
+  readonly clock?: Clock;
+}
+
+export type GuardHandler = (event: unknown, context: Context) => Promise<GuardResult>;
+
+/** The CloudTrail event id (or the EventBridge id of a sweep) becomes the logs' correlation id. */
+function correlationId(logger: Logger): MiddlewareObj<unknown> {
+  const correlationIdBefore = (request: { event: unknown }) => {
+    const event = request.event as { id?: unknown; detail?: { eventID?: unknown } } | null;
+    const id = event?.detail?.eventID ?? event?.id;
+    if (typeof id === 'string' && id.length <= 256) logger.setCorrelationId(id);
+  };
+  return { before: correlationIdBefore };
+}
+
+/** Builds the Lambda handler: wiring only, the decisions live in core/handle-event. */
+export function createHandler(options: HandlerOptions = {}): GuardHandler {
+  const config = options.config ?? parseConfig(process.env, { requireTopic: true });
+  if (!config.notifyTopicArn) throw new Error('NOTIFY_TOPIC_ARN is required for the handler');
+  const clients = options.clients ?? createClients(config.region);
+  const logger = options.logger ?? new Logger({ serviceName: SERVICE_NAME });
+  const metrics = options.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+  const store = new IamRoleStore(clients.iam);
+  const notifier = new AwsNotifier({
+    sns: clients.sns,
+    topicArn: config.notifyTopicArn,
+    eventBridge: clients.eventBridge,
+    ...(config.eventBusName ? { eventBusName: config.eventBusName } : {}),
+  });
+
+  const guard = async (event: unknown): Promise<GuardResult> => {
+    try {
+      const result = await handleEvent(event, {
+        config,
+        store,
+        notifier,
+        ...(options.clock ? { clock: options.clock } : {}),
+        log: (message, fields) => logger.info(message, fields),
+      });
+      metrics.addMetric(OUTCOME_METRICS[result.outcome], MetricUnit.Count, 1);
+      if (isSweep(event)) metrics.addMetric(SWEEP_METRIC, MetricUnit.Count, 1);
+      logger.info('done', { outcome: result.outcome, reason: result.reason, notified: result.notified });
+      return result;
+    } catch (error) {
+      metrics.addMetric(OUTCOME_METRICS.failed, MetricUnit.Count, 1);
+      const result = error instanceof GuardFailure ? error.result : undefined;
+      logger.error('the guard failed; rethrowing so that Lambda retries', {
+        error: describeError(error),
+        ...(result ? { result } : {}),
+      });
+      throw error;
+    }
+  };
+
+  return middy(guard)
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(correlationId(logger))
+    .use(logMetrics(metrics)) as unknown as GuardHandler;
+}
+
+function isSweep(event: unknown): boolean {
+  return (event as { 'detail-type'?: unknown } | null)?.['detail-type'] === SCHEDULED_DETAIL_TYPE;
+}
