@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import { RoleChangedConcurrentlyError } from '../../functions/core/errors.js';
+import type { IamAction } from '../../functions/core/plan.js';
+import type { RoleStore } from '../../functions/core/ports.js';
+import { reconcile } from '../../functions/core/reconcile.js';
+import type { RoleSnapshot } from '../../functions/core/role-snapshot.js';
+import { guardConfig, SUPPORT_ACCESS } from '../support/config.js';
+import { compliantRole } from '../support/roles.js';
+
+const config = guardConfig();
+const { desired } = config;
+
+/** A store that returns the given snapshots in turn and records (or fails) writes. */
+class ScriptedStore implements RoleStore {
+  readonly applied: IamAction[] = [];
+  reads = 0;
+  constructor(
+    private readonly snapshots: RoleSnapshot[],
+    private readonly failures: Map<number, Error> = new Map(),
+  ) {}
+  async read(): Promise<RoleSnapshot> {
+    const snapshot = this.snapshots[Math.min(this.reads, this.snapshots.length - 1)];
+    this.reads++;
+    if (!snapshot) throw new Error('no snapshot');
+    return snapshot;
+  }
+  async apply(action: IamAction): Promise<void> {
+    const failure = this.failures.get(this.applied.length);
+    this.applied.push(action);
+    if (failure) throw failure;
+  }
+}
+
+const run = (store: RoleStore, mode: 'enforce' | 'detect' = 'enforce') =>
+  reconcile({ desired, mode, store, partition: 'aws' });
+
+describe('reconcile', () => {
+  it('costs one read and no write when the role is compliant', async () => {
+    const store = new ScriptedStore([compliantRole(desired)]);
+    const report = await run(store);
+    expect(report).toMatchObject({ drift: [], actions: [], remaining: [], verified: true });
+    expect(store.reads).toBe(1);
+    expect(store.applied).toEqual([]);
+  });
+
+  it('applies the plan and verifies by reading the role back', async () => {
+    const store = new ScriptedStore([
+      compliantRole(desired, { attachedPolicyArns: [] }),
+      compliantRole(desired),
+    ]);
+    const report = await run(store);
+    expect(store.applied.map((a) => a.api)).toEqual(['AttachRolePolicy']);
+    expect(store.reads).toBe(2);
+    expect(report.actions).toEqual([
+      { api: 'AttachRolePolicy', status: 'succeeded', detail: `attach ${SUPPORT_ACCESS}` },
+    ]);
+    expect(report.remaining).toEqual([]);
+    expect(report.error).toBeUndefined();
+  });
+
+  it('writes nothing in detect mode and reports the planned actions', async () => {
+    const store = new ScriptedStore([compliantRole(desired, { attachedPolicyArns: [] })]);
+    const report = await run(store, 'detect');
+    expect(store.applied).toEqual([]);
+    expect(report.actions).toEqual([
+      { api: 'AttachRolePolicy', status: 'planned', detail: `attach ${SUPPORT_ACCESS}` },
+    ]);
+    expect(report.drift).toHaveLength(1);
+  });
+
+  it('re-reads and converges when the role changes under it (EntityAlreadyExists on create)', async () => {
+    // Prepare: missing at first read; someone else creates it (without the policy) before we do.
+    const store = new ScriptedStore(
+      [{ exists: false }, compliantRole(desired, { attachedPolicyArns: [] }), compliantRole(desired)],
+      new Map([[0, new RoleChangedConcurrentlyError('EntityAlreadyExistsException', 'CreateRole: exists')]]),
+    );
+
+    // Act
+    const report = await run(store);
+
+    // Assess
+    expect(store.applied.map((a) => a.api)).toEqual(['CreateRole', 'AttachRolePolicy']);
+    expect(report.actions.map((a) => [a.api, a.status])).toEqual([
+      ['CreateRole', 'superseded'],
+      ['AttachRolePolicy', 'succeeded'],
+    ]);
+    expect(report.error).toBeUndefined();
+    expect(report.remaining).toEqual([]);
+  });
+
+  it('reports a failed write without retrying it blindly', async () => {
+    const store = new ScriptedStore(
+      [compliantRole(desired, { attachedPolicyArns: [] })],
+      new Map([[0, Object.assign(new Error('not authorized'), { name: 'AccessDenied' })]]),
+    );
+    const report = await run(store);
+    expect(report.error?.message).toBe('not authorized');
+    expect(report.verified).toBe(false);
+    expect(report.actions).toEqual([
+      {
+        api: 'AttachRolePolicy',
+        status: 'failed',
+        detail: `attach ${SUPPORT_ACCESS}: AccessDenied: not authorized`,
+      },
+    ]);
+  });
+
+  it('gives up after the rounds run out when the role keeps drifting', async () => {
+    const drifting = compliantRole(desired, { attachedPolicyArns: [] });
+    const store = new ScriptedStore([drifting]);
+    const report = await reconcile({ desired, mode: 'enforce', store, partition: 'aws', maxRounds: 2 });
+    expect(store.applied).toHaveLength(2);
+    expect(report.error?.message).toMatch(/still differs after 2 rounds: managedPolicy:/);
+  });
+
+  it('reports drift IAM cannot fix in place as skipped, without writing', async () => {
+    const store = new ScriptedStore([compliantRole(desired, { path: '/other/' })]);
+    const report = await run(store);
+    expect(store.applied).toEqual([]);
+    expect(report.actions).toMatchObject([{ status: 'skipped', detail: expect.stringMatching(/path/) }]);
+    expect(report.remaining).toMatchObject([{ kind: 'path' }]);
+  });
+});
