@@ -85,7 +85,7 @@ export class IamRoleStore implements RoleStore {
     try {
       await this.#send(action);
     } catch (error) {
-      if (error instanceof Error && RACE_ERRORS.has(error.name)) {
+      if (error instanceof Error && RACE_ERRORS.has(error.name) && !isMissingPolicy(action, error)) {
         throw new RoleChangedConcurrentlyError(error.name, `${action.api}: ${error.message}`, {
           cause: error,
         });
@@ -152,6 +152,20 @@ export class IamRoleStore implements RoleStore {
         return;
     }
   }
+}
+
+/**
+ * NoSuchEntity on a write that names a policy can mean the policy itself does not exist (a
+ * configuration error, not a race): re-reading the role would never fix that.
+ */
+function isMissingPolicy(action: IamAction, error: Error): boolean {
+  return (
+    (action.api === 'AttachRolePolicy' ||
+      action.api === 'PutRolePermissionsBoundary' ||
+      action.api === 'CreateRole') &&
+    isNoSuchEntity(error) &&
+    /policy/i.test(error.message)
+  );
 }
 
 function safeDecode(raw: string): string {
