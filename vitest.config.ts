@@ -9,7 +9,7 @@ export default defineConfig({
     coverage: {
       provider: 'v8',
       include: ['functions/**/*.ts'],
-      thresholds: { statements: 85, branches: 75, functions: 85, lines: 85 },
+      thresholds: { statements: 80, branches: 70, functions: 80, lines: 80 },
     },
   },
 });
