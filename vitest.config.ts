@@ -5,6 +5,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 60_000,
+    // EMF metrics would flood the test output; the metrics test turns them on for its own instance.
+    env: { POWERTOOLS_METRICS_DISABLED: 'true' },
     hookTimeout: 60_000,
     coverage: {
       provider: 'v8',

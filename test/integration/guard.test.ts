@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import {
   AttachRolePolicyCommand,
   DeleteRoleCommand,
@@ -15,7 +16,7 @@ import {
   UpdateRoleCommand,
   UpdateRoleDescriptionCommand,
 } from '@aws-sdk/client-iam';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { IamRoleStore } from '../../functions/adapters/iam-role-store.js';
 import { parseConfig } from '../../functions/core/config.js';
 import { DEFAULT_DESCRIPTION } from '../../functions/core/desired-state.js';
@@ -442,5 +443,44 @@ describe('the guard against the emulator', () => {
       message: expect.stringMatching(/remediated notification failed/),
     });
     expect(await guard.driftNow()).toEqual([]);
+  });
+
+  it('emits one EMF metric per outcome, in the SupportRoleGuard namespace', async () => {
+    // Prepare
+    const guard = await setUp();
+    process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+    const metrics = new Metrics({ namespace: 'SupportRoleGuard', serviceName: 'support-role-guard' });
+    process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+    const handler = createHandler({
+      config: guard.config,
+      clients: guardClients(new WireLog()),
+      logger: silent(),
+      metrics,
+    });
+    await aws.iam.send(new DetachRolePolicyCommand({ RoleName: guard.roleName, PolicyArn: SUPPORT_ACCESS }));
+    const written: string[] = [];
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      written.push(String(chunk));
+      return true;
+    });
+
+    // Act
+    try {
+      await handler(guard.event('detach-role-policy'), lambdaContext());
+      await handler(guard.event('other-role-detach'), lambdaContext());
+      await handler(fixture('scheduled-sweep'), lambdaContext());
+    } finally {
+      spy.mockRestore();
+    }
+
+    // Assess
+    const emf = written
+      .flatMap((w) => w.split('\n'))
+      .filter((l) => l.includes('"_aws"'))
+      .map((l) => JSON.parse(l));
+    expect(emf.map((m) => m._aws.CloudWatchMetrics[0].Namespace)).toEqual(Array(3).fill('SupportRoleGuard'));
+    expect(emf[0]).toMatchObject({ Remediated: 1, service: 'support-role-guard' });
+    expect(emf[1]).toMatchObject({ EventIgnored: 1 });
+    expect(emf[2]).toMatchObject({ Compliant: 1, SweepCompleted: 1 });
   });
 });
