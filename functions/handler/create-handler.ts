@@ -10,22 +10,11 @@ import { AwsNotifier } from '../adapters/notifier.js';
 import { type GuardConfig, parseConfig } from '../core/config.js';
 import { describeError } from '../core/errors.js';
 import { SCHEDULED_DETAIL_TYPE } from '../core/event-pattern.js';
-import { GuardFailure, type GuardResult, type Outcome } from '../core/guard-result.js';
+import { GuardFailure, type GuardResult } from '../core/guard-result.js';
 import { handleEvent } from '../core/handle-event.js';
 import type { Clock } from '../core/ports.js';
+import { METRICS_NAMESPACE, OUTCOME_METRICS, SERVICE_NAME, SWEEP_METRIC } from '../core/telemetry.js';
 
-export const SERVICE_NAME = 'support-role-guard';
-export const METRICS_NAMESPACE = 'SupportRoleGuard';
-
-/** One EMF metric per outcome (the stack's alarms use these names). */
-export const OUTCOME_METRICS: Record<Outcome, string> = {
-  remediated: 'Remediated',
-  'drift-detected': 'DriftDetected',
-  failed: 'RemediationFailed',
-  ignored: 'EventIgnored',
-  compliant: 'Compliant',
-};
-export const SWEEP_METRIC = 'SweepCompleted';
 
 export interface HandlerOptions {
   /** Defaults to the environment (parsed once, here). */

@@ -1,0 +1,15 @@
+/** Names shared by the handler (which emits them) and the stack (whose alarms read them). */
+export const SERVICE_NAME = 'support-role-guard';
+export const METRICS_NAMESPACE = 'SupportRoleGuard';
+
+/** One EMF metric per outcome. */
+export const OUTCOME_METRICS = {
+  remediated: 'Remediated',
+  'drift-detected': 'DriftDetected',
+  failed: 'RemediationFailed',
+  ignored: 'EventIgnored',
+  compliant: 'Compliant',
+} as const;
+
+/** Counted once per successful scheduled sweep; the stack alarms when it stops. */
+export const SWEEP_METRIC = 'SweepCompleted';

@@ -1,0 +1,120 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { Key } from 'aws-cdk-lib/aws-kms';
+import { Architecture, type IDestination, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Topic } from 'aws-cdk-lib/aws-sns';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/core/telemetry.js';
+import { guardPolicyStatements } from '../guard-policy.js';
+import type { GuardSettings } from '../settings.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface GuardFunctionProps {
+  readonly settings: GuardSettings;
+  readonly topic: Topic;
+  readonly key: Key;
+  readonly supportRoleArn: string;
+}
+
+/** An SQS queue encrypted with the guard's key, SSL enforced: for events that could not be handled. */
+export function failedEventQueue(scope: Construct, id: string, key: Key): Queue {
+  return new Queue(scope, id, {
+    encryption: QueueEncryption.KMS,
+    encryptionMasterKey: key,
+    enforceSSL: true,
+    retentionPeriod: Duration.days(14),
+  });
+}
+
+/**
+ * The guard Lambda: bundled and minified (AWS SDK included), nodejs24.x on arm64, its own log
+ * group with retention, a role with exactly the guard's permissions, and failed asynchronous
+ * invocations kept in an encrypted queue.
+ */
+export class GuardFunction extends Construct {
+  readonly function: NodejsFunction;
+  readonly role: Role;
+  readonly failureQueue: Queue;
+
+  constructor(scope: Construct, id: string, props: GuardFunctionProps) {
+    super(scope, id);
+    const { settings, topic, key } = props;
+    const stack = Stack.of(this);
+    this.role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: 'support-role-guard: may repair only the AWS Support role',
+    });
+    const eventBus = settings.guard.eventBusName;
+    const eventBusArn = eventBus
+      ? eventBus.startsWith('arn:')
+        ? eventBus
+        : stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: eventBus })
+      : undefined;
+    for (const statement of guardPolicyStatements({
+      supportRoleArn: props.supportRoleArn,
+      requiredPolicyArns: settings.guard.desired.requiredPolicyArns,
+      ...(settings.guard.desired.permissionsBoundaryArn
+        ? { permissionsBoundaryArn: settings.guard.desired.permissionsBoundaryArn }
+        : {}),
+      topicArn: topic.topicArn,
+      keyArn: key.keyArn,
+      ...(eventBusArn ? { eventBusArn } : {}),
+    })) {
+      this.role.addToPolicy(statement);
+    }
+
+    const logGroup = new LogGroup(this, 'Logs', {
+      retention: RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    logGroup.grantWrite(this.role);
+    this.failureQueue = failedEventQueue(this, 'FailedInvocations', key);
+
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: join(ROOT, 'functions', 'handler', 'index.ts'),
+      handler: 'handler',
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      memorySize: 256,
+      timeout: Duration.seconds(60),
+      role: this.role,
+      logGroup,
+      tracing: Tracing.ACTIVE,
+      description: `support-role-guard: keeps ${settings.guard.desired.roleName} in its desired state`,
+      environment: {
+        ...settings.environment,
+        NOTIFY_TOPIC_ARN: topic.topicArn,
+        GUARD_ROLE_ARN: this.role.roleArn,
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: {
+        minify: true,
+        sourceMap: true,
+        target: 'node24',
+        format: OutputFormat.ESM,
+        mainFields: ['module', 'main'],
+        externalModules: [], // bundle the AWS SDK clients: pinned versions, faster cold start
+        banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+        forceDockerBundling: false,
+      },
+      depsLockFilePath: join(ROOT, 'package-lock.json'),
+      projectRoot: ROOT,
+    });
+    // The on-failure destination, granted by hand: SendMessage on this queue, and the key use the
+    // guard already has (kms:GenerateDataKey, kms:Decrypt) instead of the CDK's broader grant.
+    const queue = this.failureQueue;
+    const onFailure: IDestination = { bind: () => ({ destination: queue.queueArn }) };
+    this.role.addToPolicy(
+      new PolicyStatement({ sid: 'KeepFailedInvocations', actions: ['sqs:SendMessage'], resources: [queue.queueArn] }),
+    );
+    this.function.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6), onFailure });
+  }
+}

@@ -1,0 +1,77 @@
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+
+export interface GuardPolicyInput {
+  /** ARN of the support role (the only role the guard may touch). */
+  readonly supportRoleArn: string;
+  readonly requiredPolicyArns: readonly string[];
+  readonly permissionsBoundaryArn?: string;
+  readonly topicArn: string;
+  readonly keyArn: string;
+  readonly eventBusArn?: string;
+}
+
+/**
+ * The guard's permissions, and nothing more: each IAM action the adapter calls, only on the
+ * support role; AttachRolePolicy only for the required policies and DetachRolePolicy only for
+ * the others (so extras can be removed but the required ones never); a permissions boundary only
+ * the configured one; publish only to its topic (with its key); events only to its bus.
+ */
+export function guardPolicyStatements(input: GuardPolicyInput): PolicyStatement[] {
+  const role = [input.supportRoleArn];
+  const required = [...input.requiredPolicyArns];
+  const boundary = input.permissionsBoundaryArn;
+  const statements = [
+    new PolicyStatement({
+      sid: 'ReadSupportRole',
+      actions: ['iam:GetRole', 'iam:ListAttachedRolePolicies', 'iam:ListRolePolicies'],
+      resources: role,
+    }),
+    new PolicyStatement({
+      sid: 'RepairSupportRole',
+      actions: ['iam:DeleteRolePolicy', 'iam:TagRole', 'iam:UntagRole', 'iam:UpdateAssumeRolePolicy', 'iam:UpdateRole'],
+      resources: role,
+    }),
+    new PolicyStatement({
+      sid: 'RecreateSupportRole',
+      actions: ['iam:CreateRole'],
+      resources: role,
+      conditions: boundary
+        ? { StringEquals: { 'iam:PermissionsBoundary': boundary } }
+        : { Null: { 'iam:PermissionsBoundary': 'true' } },
+    }),
+    new PolicyStatement({
+      sid: 'AttachRequiredPoliciesOnly',
+      actions: ['iam:AttachRolePolicy'],
+      resources: role,
+      conditions: { ArnEquals: { 'iam:PolicyARN': required } },
+    }),
+    new PolicyStatement({
+      sid: 'DetachAnythingButRequiredPolicies',
+      actions: ['iam:DetachRolePolicy'],
+      resources: role,
+      conditions: { ArnNotEquals: { 'iam:PolicyARN': required } },
+    }),
+    boundary
+      ? new PolicyStatement({
+          sid: 'SetConfiguredBoundaryOnly',
+          actions: ['iam:PutRolePermissionsBoundary'],
+          resources: role,
+          conditions: { StringEquals: { 'iam:PermissionsBoundary': boundary } },
+        })
+      : new PolicyStatement({
+          sid: 'RemoveUnwantedBoundary',
+          actions: ['iam:DeleteRolePermissionsBoundary'],
+          resources: role,
+        }),
+    new PolicyStatement({ sid: 'Notify', actions: ['sns:Publish'], resources: [input.topicArn] }),
+    new PolicyStatement({
+      sid: 'EncryptNotifications',
+      actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      resources: [input.keyArn],
+    }),
+  ];
+  if (input.eventBusArn) {
+    statements.push(new PolicyStatement({ sid: 'PublishOutcomeEvents', actions: ['events:PutEvents'], resources: [input.eventBusArn] }));
+  }
+  return statements;
+}

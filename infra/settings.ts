@@ -1,0 +1,112 @@
+import { type GuardConfig, parseConfig } from '../functions/core/config.js';
+import { type ConfigProblem, ConfigError } from '../functions/core/errors.js';
+
+/**
+ * The stack's settings: the guard's configuration (validated by the same parser as the handler,
+ * so the stack and the Lambda can never disagree) plus what only the stack needs.
+ */
+export interface GuardSettings {
+  readonly guard: GuardConfig;
+  /** The guard's configuration as the Lambda's environment variables. */
+  readonly environment: Readonly<Record<string, string>>;
+  readonly notifyEmails: readonly string[];
+  readonly notifyHttpsEndpoints: readonly string[];
+  /** An EventBridge schedule expression: rate(...) or cron(...). */
+  readonly sweepSchedule: string;
+  /** The sweep period in seconds (for the missing-sweep alarm). */
+  readonly sweepPeriodSeconds: number;
+}
+
+/** Context keys (`cdk synth -c key=value`) and the environment variable each one feeds. */
+export const CONTEXT_TO_ENV = {
+  supportRoleName: 'SUPPORT_ROLE_NAME',
+  trustedPrincipalArns: 'TRUSTED_PRINCIPAL_ARNS',
+  requiredPolicyArns: 'REQUIRED_POLICY_ARNS',
+  mode: 'GUARD_MODE',
+  supportRolePath: 'SUPPORT_ROLE_PATH',
+  supportRoleDescription: 'SUPPORT_ROLE_DESCRIPTION',
+  supportRoleTags: 'SUPPORT_ROLE_TAGS',
+  maxSessionDuration: 'SUPPORT_ROLE_MAX_SESSION_DURATION',
+  permissionsBoundaryArn: 'PERMISSIONS_BOUNDARY_ARN',
+  requireMfa: 'REQUIRE_MFA',
+  eventBusName: 'EVENT_BUS_NAME',
+} as const;
+
+export const DEFAULT_ROLE_NAME = 'AWSSupportRole';
+export const DEFAULT_SWEEP_SCHEDULE = 'rate(1 hour)';
+
+type ContextValue = string | undefined;
+export type GuardContext = Partial<
+  Record<keyof typeof CONTEXT_TO_ENV | 'notifyEmails' | 'notifyHttpsEndpoints' | 'sweepSchedule', ContextValue>
+>;
+
+const ENV_TO_CONTEXT = Object.fromEntries(Object.entries(CONTEXT_TO_ENV).map(([k, v]) => [v, k]));
+
+const list = (value: string | undefined): string[] =>
+  (value ?? '')
+    .split(',')
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
+
+const RATE_UNITS: Record<string, number> = { minute: 60, minutes: 60, hour: 3600, hours: 3600, day: 86400, days: 86400 };
+
+/** Reads and validates the settings; throws ConfigError naming every bad context key. */
+export function settingsFromContext(context: GuardContext, region: string): GuardSettings {
+  const problems: ConfigProblem[] = [];
+  const env: Record<string, string> = { AWS_REGION: region, SUPPORT_ROLE_NAME: DEFAULT_ROLE_NAME };
+  for (const [key, name] of Object.entries(CONTEXT_TO_ENV)) {
+    const value = context[key as keyof typeof CONTEXT_TO_ENV];
+    if (value !== undefined && String(value).trim() !== '') env[name] = String(value);
+  }
+  let guard: GuardConfig | undefined;
+  try {
+    guard = parseConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    for (const p of error.problems) problems.push({ name: ENV_TO_CONTEXT[p.name] ?? p.name, message: p.message });
+  }
+
+  const notifyEmails = list(context.notifyEmails);
+  for (const email of notifyEmails) {
+    if (!/^[^\s@,]+@[^\s@,]+\.[^\s@,]+$/.test(email))
+      problems.push({ name: 'notifyEmails', message: `${JSON.stringify(email)} is not an email address` });
+  }
+  const notifyHttpsEndpoints = list(context.notifyHttpsEndpoints);
+  for (const url of notifyHttpsEndpoints) {
+    if (!/^https:\/\/[^\s/]+(\/\S*)?$/.test(url))
+      problems.push({ name: 'notifyHttpsEndpoints', message: `${JSON.stringify(url)} is not an https:// URL` });
+  }
+
+  const sweepSchedule = context.sweepSchedule?.trim() || DEFAULT_SWEEP_SCHEDULE;
+  const sweepPeriodSeconds = parseSchedule(sweepSchedule);
+  if (sweepPeriodSeconds === undefined) {
+    problems.push({
+      name: 'sweepSchedule',
+      message: `${JSON.stringify(sweepSchedule)} is not a schedule from rate(5 minutes) to rate(12 hours), or cron(...)`,
+    });
+  }
+
+  if (problems.length > 0 || !guard || sweepPeriodSeconds === undefined) throw new ConfigError(problems);
+  const environment = Object.fromEntries(Object.entries(env).filter(([k]) => k !== 'AWS_REGION'));
+  return Object.freeze({
+    guard,
+    environment,
+    notifyEmails,
+    notifyHttpsEndpoints,
+    sweepSchedule,
+    sweepPeriodSeconds,
+  });
+}
+
+/**
+ * Seconds between sweeps, or undefined when invalid. A cron schedule is taken as "at least every
+ * 12 hours" (the missing-sweep alarm looks at two periods, and CloudWatch at most one day).
+ */
+function parseSchedule(expression: string): number | undefined {
+  const rate = /^rate\((\d+) (minutes?|hours?|days?)\)$/.exec(expression);
+  if (rate) {
+    const seconds = Number(rate[1]) * (RATE_UNITS[rate[2] ?? ''] ?? Number.NaN);
+    return seconds >= 300 && seconds <= 43_200 ? seconds : undefined;
+  }
+  return /^cron\(\S+ \S+ \S+ \S+ \S+ \S+\)$/.test(expression) ? 43_200 : undefined;
+}

@@ -1,0 +1,128 @@
+import { Aws, CfnOutput, CfnRule, Fn, Stack, type StackProps, Token, Validations } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { GuardAlarms } from './constructs/guard-alarms.js';
+import { GuardFunction } from './constructs/guard-function.js';
+import { GuardRules } from './constructs/guard-rules.js';
+import { InitialReconcile } from './constructs/initial-reconcile.js';
+import { NotificationTopic } from './constructs/notification-topic.js';
+import { SelfProtection } from './constructs/self-protection.js';
+import type { GuardSettings } from './settings.js';
+
+export const STACK_NAME = 'SupportRoleGuard';
+/** IAM is global: its CloudTrail events reach EventBridge only in us-east-1. */
+export const IAM_EVENTS_REGION = 'us-east-1';
+
+export interface SupportRoleGuardStackProps extends StackProps {
+  readonly settings: GuardSettings;
+}
+
+export class RegionError extends Error {
+  constructor(region: string) {
+    super(
+      `SupportRoleGuard must be deployed in ${IAM_EVENTS_REGION}, not ${region}: IAM is a global service and its ` +
+        `CloudTrail events ("AWS API Call via CloudTrail", source aws.iam) reach EventBridge only in ${IAM_EVENTS_REGION}, ` +
+        `so a guard in ${region} would never hear of a change to the support role. Deploy with ` +
+        `"cdk deploy -c region=${IAM_EVENTS_REGION}" (or AWS_REGION=${IAM_EVENTS_REGION}); the guard protects the ` +
+        'role for the whole account from there.',
+    );
+    this.name = 'RegionError';
+  }
+}
+
+/** The whole guard for one account: topic, function, rules, alarms, self-protection, initial reconcile. */
+export class SupportRoleGuardStack extends Stack {
+  readonly guard: GuardFunction;
+  readonly notifications: NotificationTopic;
+  readonly rules: GuardRules;
+
+  constructor(scope: Construct, id: string, props: SupportRoleGuardStackProps) {
+    super(scope, id, props);
+    const { settings } = props;
+    const desired = settings.guard.desired;
+    if (!Token.isUnresolved(this.region) && this.region !== IAM_EVENTS_REGION) throw new RegionError(this.region);
+    if (Token.isUnresolved(this.region)) {
+      // Environment-agnostic synth: CloudFormation itself refuses other regions at deploy time.
+      new CfnRule(this, 'DeployInUsEast1', {
+        assertions: [
+          {
+            assert: Fn.conditionEquals(Aws.REGION, IAM_EVENTS_REGION),
+            assertDescription: new RegionError('this region').message,
+          },
+        ],
+      });
+    }
+
+    const supportRoleArn = this.formatArn({
+      service: 'iam',
+      region: '',
+      resource: 'role',
+      resourceName: `${desired.path}${desired.roleName}`.replace(/^\//, ''),
+    });
+    this.notifications = new NotificationTopic(this, 'Notifications', {
+      emails: settings.notifyEmails,
+      httpsEndpoints: settings.notifyHttpsEndpoints,
+    });
+    const { topic, key } = this.notifications;
+    this.guard = new GuardFunction(this, 'Guard', { settings, topic, key, supportRoleArn });
+    this.rules = new GuardRules(this, 'Triggers', {
+      function: this.guard.function,
+      roleName: desired.roleName,
+      guardRoleArn: this.guard.role.roleArn,
+      sweepSchedule: settings.sweepSchedule,
+      key,
+    });
+    new GuardAlarms(this, 'Alarms', {
+      function: this.guard.function,
+      queues: { UndeliveredEvents: this.rules.deadLetterQueue, FailedInvocations: this.guard.failureQueue },
+      topic,
+      sweepPeriodSeconds: settings.sweepPeriodSeconds,
+    });
+    const watchNames = ['RuleChanges', 'TargetChanges', 'FunctionChanges', 'TopicChanges', 'SubscriptionChanges'];
+    new SelfProtection(this, 'SelfProtection', {
+      topic,
+      deadLetterQueue: this.rules.deadLetterQueue,
+      function: this.guard.function,
+      ruleNames: [
+        this.rules.mutations.ruleName,
+        this.rules.sweep.ruleName,
+        ...watchNames.map((n) => `${this.stackName}-Watch${n}`),
+      ],
+    });
+    const initial = new InitialReconcile(this, 'InitialReconcile', {
+      function: this.guard.function,
+      configuration: settings.environment,
+    });
+    // The rules and alarms exist before the first reconcile runs, so its notification is not lost.
+    initial.node.addDependency(this.rules, topic);
+
+    new CfnOutput(this, 'TopicArn', { value: topic.topicArn, description: 'SNS topic on-call subscribes to' });
+    new CfnOutput(this, 'FunctionName', { value: this.guard.function.functionName });
+    new CfnOutput(this, 'SupportRoleArn', { value: supportRoleArn });
+    new CfnOutput(this, 'UndeliveredEventsQueueUrl', { value: this.rules.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'FailedInvocationsQueueUrl', { value: this.guard.failureQueue.queueUrl });
+    acknowledgeFindings(this);
+  }
+}
+
+/** Every cdk-nag finding we accept on our own resources, each with its specific reason. */
+function acknowledgeFindings(stack: SupportRoleGuardStack): void {
+  const queues = [stack.rules.deadLetterQueue, stack.guard.failureQueue];
+  for (const queue of queues) {
+    Validations.of(queue).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-SQS3',
+      reason: 'this queue is itself the dead-letter queue of the guard (failed deliveries or invocations)',
+    });
+    Validations.of(queue).acknowledge({
+      id: 'Serverless::Serverless-SQSRedrivePolicy',
+      reason: 'this queue is itself the dead-letter queue of the guard; nothing consumes it but an operator redrive',
+    });
+  }
+  Validations.of(stack.guard.role).acknowledge({
+    id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+    reason: 'only xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions',
+  });
+  Validations.of(stack.guard.function).acknowledge({
+    id: 'Serverless::Serverless-LambdaDLQ',
+    reason: 'failed asynchronous invocations go to an on-failure destination (encrypted SQS), which keeps more context than a DLQ',
+  });
+}
