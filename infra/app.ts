@@ -7,7 +7,9 @@ try {
   buildApp().app.synth();
 } catch (error) {
   if (error instanceof ConfigError) {
-    console.error(`support-role-guard: ${error.message.replace('invalid configuration', 'invalid context (-c key=value)')}`);
+    console.error(
+      `support-role-guard: ${error.message.replace('invalid configuration', 'invalid context (-c key=value)')}`,
+    );
     process.exit(1);
   }
   if (error instanceof RegionError) {

@@ -27,7 +27,9 @@ export function buildApp(app: App = new App()): { app: App; stack: SupportRoleGu
     const value: unknown = app.node.tryGetContext(key);
     if (value !== undefined && value !== null) context[key] = String(value);
   }
-  const region = String(app.node.tryGetContext('region') ?? process.env.CDK_DEFAULT_REGION ?? IAM_EVENTS_REGION);
+  const region = String(
+    app.node.tryGetContext('region') ?? process.env.CDK_DEFAULT_REGION ?? IAM_EVENTS_REGION,
+  );
   const account = process.env.CDK_DEFAULT_ACCOUNT;
   const settings = settingsFromContext(context, region);
   const stack = new SupportRoleGuardStack(app, STACK_NAME, {

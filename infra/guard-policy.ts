@@ -28,7 +28,13 @@ export function guardPolicyStatements(input: GuardPolicyInput): PolicyStatement[
     }),
     new PolicyStatement({
       sid: 'RepairSupportRole',
-      actions: ['iam:DeleteRolePolicy', 'iam:TagRole', 'iam:UntagRole', 'iam:UpdateAssumeRolePolicy', 'iam:UpdateRole'],
+      actions: [
+        'iam:DeleteRolePolicy',
+        'iam:TagRole',
+        'iam:UntagRole',
+        'iam:UpdateAssumeRolePolicy',
+        'iam:UpdateRole',
+      ],
       resources: role,
     }),
     new PolicyStatement({
@@ -71,7 +77,13 @@ export function guardPolicyStatements(input: GuardPolicyInput): PolicyStatement[
     }),
   ];
   if (input.eventBusArn) {
-    statements.push(new PolicyStatement({ sid: 'PublishOutcomeEvents', actions: ['events:PutEvents'], resources: [input.eventBusArn] }));
+    statements.push(
+      new PolicyStatement({
+        sid: 'PublishOutcomeEvents',
+        actions: ['events:PutEvents'],
+        resources: [input.eventBusArn],
+      }),
+    );
   }
   return statements;
 }

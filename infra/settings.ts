@@ -1,5 +1,5 @@
 import { type GuardConfig, parseConfig } from '../functions/core/config.js';
-import { type ConfigProblem, ConfigError } from '../functions/core/errors.js';
+import { ConfigError, type ConfigProblem } from '../functions/core/errors.js';
 
 /**
  * The stack's settings: the guard's configuration (validated by the same parser as the handler,
@@ -37,7 +37,10 @@ export const DEFAULT_SWEEP_SCHEDULE = 'rate(1 hour)';
 
 type ContextValue = string | undefined;
 export type GuardContext = Partial<
-  Record<keyof typeof CONTEXT_TO_ENV | 'notifyEmails' | 'notifyHttpsEndpoints' | 'sweepSchedule', ContextValue>
+  Record<
+    keyof typeof CONTEXT_TO_ENV | 'notifyEmails' | 'notifyHttpsEndpoints' | 'sweepSchedule',
+    ContextValue
+  >
 >;
 
 const ENV_TO_CONTEXT = Object.fromEntries(Object.entries(CONTEXT_TO_ENV).map(([k, v]) => [v, k]));
@@ -48,7 +51,14 @@ const list = (value: string | undefined): string[] =>
     .map((v) => v.trim())
     .filter((v) => v !== '');
 
-const RATE_UNITS: Record<string, number> = { minute: 60, minutes: 60, hour: 3600, hours: 3600, day: 86400, days: 86400 };
+const RATE_UNITS: Record<string, number> = {
+  minute: 60,
+  minutes: 60,
+  hour: 3600,
+  hours: 3600,
+  day: 86400,
+  days: 86400,
+};
 
 /** Reads and validates the settings; throws ConfigError naming every bad context key. */
 export function settingsFromContext(context: GuardContext, region: string): GuardSettings {
@@ -63,7 +73,8 @@ export function settingsFromContext(context: GuardContext, region: string): Guar
     guard = parseConfig(env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    for (const p of error.problems) problems.push({ name: ENV_TO_CONTEXT[p.name] ?? p.name, message: p.message });
+    for (const p of error.problems)
+      problems.push({ name: ENV_TO_CONTEXT[p.name] ?? p.name, message: p.message });
   }
 
   const notifyEmails = list(context.notifyEmails);
@@ -74,7 +85,10 @@ export function settingsFromContext(context: GuardContext, region: string): Guar
   const notifyHttpsEndpoints = list(context.notifyHttpsEndpoints);
   for (const url of notifyHttpsEndpoints) {
     if (!/^https:\/\/[^\s/]+(\/\S*)?$/.test(url))
-      problems.push({ name: 'notifyHttpsEndpoints', message: `${JSON.stringify(url)} is not an https:// URL` });
+      problems.push({
+        name: 'notifyHttpsEndpoints',
+        message: `${JSON.stringify(url)} is not an https:// URL`,
+      });
   }
 
   const sweepSchedule = context.sweepSchedule?.trim() || DEFAULT_SWEEP_SCHEDULE;

@@ -39,7 +39,8 @@ export class SupportRoleGuardStack extends Stack {
     super(scope, id, props);
     const { settings } = props;
     const desired = settings.guard.desired;
-    if (!Token.isUnresolved(this.region) && this.region !== IAM_EVENTS_REGION) throw new RegionError(this.region);
+    if (!Token.isUnresolved(this.region) && this.region !== IAM_EVENTS_REGION)
+      throw new RegionError(this.region);
     if (Token.isUnresolved(this.region)) {
       // Environment-agnostic synth: CloudFormation itself refuses other regions at deploy time.
       new CfnRule(this, 'DeployInUsEast1', {
@@ -77,7 +78,13 @@ export class SupportRoleGuardStack extends Stack {
       topic,
       sweepPeriodSeconds: settings.sweepPeriodSeconds,
     });
-    const watchNames = ['RuleChanges', 'TargetChanges', 'FunctionChanges', 'TopicChanges', 'SubscriptionChanges'];
+    const watchNames = [
+      'RuleChanges',
+      'TargetChanges',
+      'FunctionChanges',
+      'TopicChanges',
+      'SubscriptionChanges',
+    ];
     new SelfProtection(this, 'SelfProtection', {
       topic,
       deadLetterQueue: this.rules.deadLetterQueue,
@@ -95,7 +102,10 @@ export class SupportRoleGuardStack extends Stack {
     // The rules and alarms exist before the first reconcile runs, so its notification is not lost.
     initial.node.addDependency(this.rules, topic);
 
-    new CfnOutput(this, 'TopicArn', { value: topic.topicArn, description: 'SNS topic on-call subscribes to' });
+    new CfnOutput(this, 'TopicArn', {
+      value: topic.topicArn,
+      description: 'SNS topic on-call subscribes to',
+    });
     new CfnOutput(this, 'FunctionName', { value: this.guard.function.functionName });
     new CfnOutput(this, 'SupportRoleArn', { value: supportRoleArn });
     new CfnOutput(this, 'UndeliveredEventsQueueUrl', { value: this.rules.deadLetterQueue.queueUrl });
@@ -114,15 +124,18 @@ function acknowledgeFindings(stack: SupportRoleGuardStack): void {
     });
     Validations.of(queue).acknowledge({
       id: 'Serverless::Serverless-SQSRedrivePolicy',
-      reason: 'this queue is itself the dead-letter queue of the guard; nothing consumes it but an operator redrive',
+      reason:
+        'this queue is itself the dead-letter queue of the guard; nothing consumes it but an operator redrive',
     });
   }
   Validations.of(stack.guard.role).acknowledge({
     id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
-    reason: 'only xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions',
+    reason:
+      'only xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions',
   });
   Validations.of(stack.guard.function).acknowledge({
     id: 'Serverless::Serverless-LambdaDLQ',
-    reason: 'failed asynchronous invocations go to an on-failure destination (encrypted SQS), which keeps more context than a DLQ',
+    reason:
+      'failed asynchronous invocations go to an on-failure destination (encrypted SQS), which keeps more context than a DLQ',
   });
 }

@@ -15,7 +15,6 @@ import { handleEvent } from '../core/handle-event.js';
 import type { Clock } from '../core/ports.js';
 import { METRICS_NAMESPACE, OUTCOME_METRICS, SERVICE_NAME, SWEEP_METRIC } from '../core/telemetry.js';
 
-
 export interface HandlerOptions {
   /** Defaults to the environment (parsed once, here). */
   readonly config?: GuardConfig;

@@ -28,7 +28,8 @@ export class GuardAlarms extends Construct {
     };
     add(
       new Alarm(this, 'FunctionErrors', {
-        alarmDescription: 'support-role-guard: the guard function failed (remediation or notification); see its logs',
+        alarmDescription:
+          'support-role-guard: the guard function failed (remediation or notification); see its logs',
         metric: props.function.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
         threshold: 1,
         evaluationPeriods: 1,
@@ -40,7 +41,10 @@ export class GuardAlarms extends Construct {
       add(
         new Alarm(this, `${name}Visible`, {
           alarmDescription: `support-role-guard: events in ${name} were not handled; inspect and redrive them (docs/deploy.md)`,
-          metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+          metric: queue.metricApproximateNumberOfMessagesVisible({
+            period: Duration.minutes(5),
+            statistic: 'Maximum',
+          }),
           threshold: 1,
           evaluationPeriods: 1,
           comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -50,7 +54,8 @@ export class GuardAlarms extends Construct {
     }
     add(
       new Alarm(this, 'SweepMissing', {
-        alarmDescription: 'support-role-guard: no successful sweep for two schedule periods; the guard may be broken or disabled',
+        alarmDescription:
+          'support-role-guard: no successful sweep for two schedule periods; the guard may be broken or disabled',
         metric: new Metric({
           namespace: METRICS_NAMESPACE,
           metricName: SWEEP_METRIC,

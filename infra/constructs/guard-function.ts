@@ -102,7 +102,8 @@ export class GuardFunction extends Construct {
         format: OutputFormat.ESM,
         mainFields: ['module', 'main'],
         externalModules: [], // bundle the AWS SDK clients: pinned versions, faster cold start
-        banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+        banner:
+          "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
         forceDockerBundling: false,
       },
       depsLockFilePath: join(ROOT, 'package-lock.json'),
@@ -113,7 +114,11 @@ export class GuardFunction extends Construct {
     const queue = this.failureQueue;
     const onFailure: IDestination = { bind: () => ({ destination: queue.queueArn }) };
     this.role.addToPolicy(
-      new PolicyStatement({ sid: 'KeepFailedInvocations', actions: ['sqs:SendMessage'], resources: [queue.queueArn] }),
+      new PolicyStatement({
+        sid: 'KeepFailedInvocations',
+        actions: ['sqs:SendMessage'],
+        resources: [queue.queueArn],
+      }),
     );
     this.function.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6), onFailure });
   }

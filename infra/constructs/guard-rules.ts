@@ -19,7 +19,8 @@ export interface GuardRulesProps {
 /** Our pattern (plain EventBridge JSON) in the shape the CDK's Rule expects. */
 export function toCdkPattern(pattern: Record<string, unknown>): EventPattern {
   const { source, 'detail-type': detailType, detail, ...rest } = pattern;
-  if (Object.keys(rest).length > 0) throw new Error(`unsupported pattern keys: ${Object.keys(rest).join(', ')}`);
+  if (Object.keys(rest).length > 0)
+    throw new Error(`unsupported pattern keys: ${Object.keys(rest).join(', ')}`);
   return { source, detailType, detail } as EventPattern;
 }
 
@@ -45,7 +46,9 @@ export class GuardRules extends Construct {
     this.mutations = new Rule(this, 'RoleMutations', {
       ruleName: `${stackName}-RoleMutations`,
       description: `support-role-guard: successful IAM calls that change ${props.roleName}`,
-      eventPattern: toCdkPattern(roleMutationPattern({ roleName: props.roleName, guardRoleArn: props.guardRoleArn })),
+      eventPattern: toCdkPattern(
+        roleMutationPattern({ roleName: props.roleName, guardRoleArn: props.guardRoleArn }),
+      ),
       targets: [target],
     });
     this.sweep = new Rule(this, 'Sweep', {

@@ -39,7 +39,11 @@ export class InitialReconcile extends Construct {
     const call = {
       service: 'Lambda',
       action: 'invoke',
-      parameters: { FunctionName: props.function.functionName, InvocationType: 'RequestResponse', Payload: stack.toJsonString(sweep) },
+      parameters: {
+        FunctionName: props.function.functionName,
+        InvocationType: 'RequestResponse',
+        Payload: stack.toJsonString(sweep),
+      },
       physicalResourceId: PhysicalResourceId.of(`support-role-guard-initial-reconcile-${hash}`),
     };
     this.resource = new AwsCustomResource(this, 'Invoke', {
@@ -52,13 +56,27 @@ export class InitialReconcile extends Construct {
     });
     // The CDK's provider function behind AwsCustomResource (one per stack) runs only while
     // CloudFormation deploys; its findings are the CDK's, acknowledged here on it alone.
-    const provider = stack.node.tryFindChild(`AWS${AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`);
+    const provider = stack.node.tryFindChild(
+      `AWS${AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`,
+    );
     if (provider) {
       const acknowledgments = [
-        ['AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', 'the CDK-managed AwsCustomResource provider only writes its own logs; it runs during deployments only'],
-        ['Serverless::Serverless-LambdaDLQ', 'invoked synchronously by CloudFormation, which reports a failure itself; there is no asynchronous event to keep'],
-        ['Serverless::Serverless-LambdaDefaultMemorySize', 'CDK-managed provider function; its memory is set by the CDK and it runs only during deployments'],
-        ['Serverless::Serverless-LambdaTracing', 'CDK-managed provider function that only calls lambda:InvokeFunction during deployments; nothing to trace'],
+        [
+          'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+          'the CDK-managed AwsCustomResource provider only writes its own logs; it runs during deployments only',
+        ],
+        [
+          'Serverless::Serverless-LambdaDLQ',
+          'invoked synchronously by CloudFormation, which reports a failure itself; there is no asynchronous event to keep',
+        ],
+        [
+          'Serverless::Serverless-LambdaDefaultMemorySize',
+          'CDK-managed provider function; its memory is set by the CDK and it runs only during deployments',
+        ],
+        [
+          'Serverless::Serverless-LambdaTracing',
+          'CDK-managed provider function that only calls lambda:InvokeFunction during deployments; nothing to trace',
+        ],
       ] as const;
       for (const [id, reason] of acknowledgments) Validations.of(provider).acknowledge({ id, reason });
     }

@@ -92,9 +92,15 @@ export class SelfProtection extends Construct {
           eventPattern: {
             source: [watch.source],
             detailType: [CLOUDTRAIL_DETAIL_TYPE],
-            detail: { eventName: watch.eventNames, requestParameters: watch.requestParameters, errorCode: [{ exists: false }] },
+            detail: {
+              eventName: watch.eventNames,
+              requestParameters: watch.requestParameters,
+              errorCode: [{ exists: false }],
+            },
           },
-          targets: [new SnsTopic(topic, { message: alertText(watch.what), deadLetterQueue: props.deadLetterQueue })],
+          targets: [
+            new SnsTopic(topic, { message: alertText(watch.what), deadLetterQueue: props.deadLetterQueue }),
+          ],
         }),
       );
     }

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { classifyEvent } from '../../functions/core/classify-event.js';
 import { ROLE_MUTATION_EVENT_NAMES, roleMutationPattern } from '../../functions/core/event-pattern.js';
+import { matchesPattern } from '../../functions/core/event-pattern-matcher.js';
+import { guardConfig } from '../support/config.js';
+import { FIXTURE_NAMES, fixture } from '../support/events.js';
+
+const GUARD_ROLE = 'arn:aws:iam::123456789012:role/SupportRoleGuardFunctionRole';
 
 describe('roleMutationPattern', () => {
   it('selects successful IAM calls that change the role, by any spelling of its name', () => {
@@ -31,5 +37,40 @@ describe('roleMutationPattern', () => {
 
   it('lists the twelve role mutations of the brief', () => {
     expect(ROLE_MUTATION_EVENT_NAMES).toHaveLength(12);
+  });
+});
+
+describe('the rule pattern and the classifier agree', () => {
+  const config = guardConfig({ GUARD_ROLE_ARN: GUARD_ROLE });
+  const pattern = roleMutationPattern({ roleName: config.desired.roleName, guardRoleArn: GUARD_ROLE });
+  const events = FIXTURE_NAMES.filter((n) => n !== 'scheduled-sweep').flatMap((name) => [
+    [name, fixture(name)] as const,
+    [
+      `${name}, role name in capitals`,
+      fixture(name, { requestParameters: { roleName: 'AWSSUPPORTROLE' } }),
+    ] as const,
+    [`${name}, another role`, fixture(name, { requestParameters: { roleName: 'AWSSupportRole2' } })] as const,
+  ]);
+
+  it.each(events)('on %s', (_name, event) => {
+    // Act
+    const delivered = matchesPattern(pattern, event);
+    const handled =
+      classifyEvent(event, { desired: config.desired, guardRoleArn: GUARD_ROLE }).kind === 'role-change';
+
+    // Assess
+    expect(delivered).toBe(handled);
+  });
+
+  it('delivers the mutations and nothing else', () => {
+    const delivered = FIXTURE_NAMES.filter((n) => matchesPattern(pattern, fixture(n)));
+    expect(delivered.sort()).toEqual(
+      FIXTURE_NAMES.filter(
+        (n) =>
+          !['failed-detach-role-policy', 'other-role-detach', 'guard-own-attach', 'scheduled-sweep'].includes(
+            n,
+          ),
+      ).sort(),
+    );
   });
 });
