@@ -74,7 +74,11 @@ export class SupportRoleGuardStack extends Stack {
     });
     new GuardAlarms(this, 'Alarms', {
       function: this.guard.function,
-      queues: { UndeliveredEvents: this.rules.deadLetterQueue, FailedInvocations: this.guard.failureQueue },
+      queues: {
+        UndeliveredEvents: this.rules.deadLetterQueue,
+        FailedInvocations: this.guard.failureQueue,
+        UndeliveredNotifications: this.notifications.deadLetterQueue,
+      },
       topic,
       sweepPeriodSeconds: settings.sweepPeriodSeconds,
     });
@@ -89,11 +93,7 @@ export class SupportRoleGuardStack extends Stack {
       topic,
       deadLetterQueue: this.rules.deadLetterQueue,
       function: this.guard.function,
-      ruleNames: [
-        this.rules.mutations.ruleName,
-        this.rules.sweep.ruleName,
-        ...watchNames.map((n) => `${this.stackName}-Watch${n}`),
-      ],
+      ruleNames: [...this.rules.ruleNames, ...watchNames.map((n) => `${this.stackName}-Watch${n}`)],
     });
     const initial = new InitialReconcile(this, 'InitialReconcile', {
       function: this.guard.function,
@@ -116,7 +116,7 @@ export class SupportRoleGuardStack extends Stack {
 
 /** Every cdk-nag finding we accept on our own resources, each with its specific reason. */
 function acknowledgeFindings(stack: SupportRoleGuardStack): void {
-  const queues = [stack.rules.deadLetterQueue, stack.guard.failureQueue];
+  const queues = [stack.rules.deadLetterQueue, stack.guard.failureQueue, stack.notifications.deadLetterQueue];
   for (const queue of queues) {
     Validations.of(queue).acknowledge({
       id: 'AwsSolutions::AwsSolutions-SQS3',

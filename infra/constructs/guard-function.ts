@@ -7,11 +7,12 @@ import { Architecture, type IDestination, Runtime, Tracing } from 'aws-cdk-lib/a
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Topic } from 'aws-cdk-lib/aws-sns';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/core/telemetry.js';
 import { guardPolicyStatements } from '../guard-policy.js';
 import type { GuardSettings } from '../settings.js';
+import { failedEventQueue } from './failed-event-queue.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -20,16 +21,6 @@ export interface GuardFunctionProps {
   readonly topic: Topic;
   readonly key: Key;
   readonly supportRoleArn: string;
-}
-
-/** An SQS queue encrypted with the guard's key, SSL enforced: for events that could not be handled. */
-export function failedEventQueue(scope: Construct, id: string, key: Key): Queue {
-  return new Queue(scope, id, {
-    encryption: QueueEncryption.KMS,
-    encryptionMasterKey: key,
-    enforceSSL: true,
-    retentionPeriod: Duration.days(14),
-  });
 }
 
 /**

@@ -6,7 +6,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { roleMutationPattern } from '../../functions/core/event-pattern.js';
-import { failedEventQueue } from './guard-function.js';
+import { failedEventQueue } from './failed-event-queue.js';
 
 export interface GuardRulesProps {
   readonly function: IFunction;
@@ -33,6 +33,8 @@ export class GuardRules extends Construct {
   readonly mutations: Rule;
   readonly sweep: Rule;
   readonly deadLetterQueue: Queue;
+  /** The rules' physical names (fixed, so that self-protection can name them without a cycle). */
+  readonly ruleNames: readonly string[];
 
   constructor(scope: Construct, id: string, props: GuardRulesProps) {
     super(scope, id);
@@ -43,8 +45,9 @@ export class GuardRules extends Construct {
       retryAttempts: 185,
       maxEventAge: Duration.hours(24),
     });
+    this.ruleNames = [`${stackName}-RoleMutations`, `${stackName}-Sweep`];
     this.mutations = new Rule(this, 'RoleMutations', {
-      ruleName: `${stackName}-RoleMutations`,
+      ruleName: this.ruleNames[0],
       description: `support-role-guard: successful IAM calls that change ${props.roleName}`,
       eventPattern: toCdkPattern(
         roleMutationPattern({ roleName: props.roleName, guardRoleArn: props.guardRoleArn }),
@@ -52,7 +55,7 @@ export class GuardRules extends Construct {
       targets: [target],
     });
     this.sweep = new Rule(this, 'Sweep', {
-      ruleName: `${stackName}-Sweep`,
+      ruleName: this.ruleNames[1],
       description: 'support-role-guard: scheduled sweep (CloudTrail delivery to EventBridge is best effort)',
       schedule: Schedule.expression(props.sweepSchedule),
       targets: [target],

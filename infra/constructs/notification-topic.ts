@@ -3,7 +3,9 @@ import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription, UrlSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { failedEventQueue } from './failed-event-queue.js';
 
 export interface NotificationTopicProps {
   readonly emails: readonly string[];
@@ -12,11 +14,14 @@ export interface NotificationTopicProps {
 
 /**
  * The on-call topic, encrypted with a customer-managed key (rotation on) whose policy lets
- * CloudWatch alarms and EventBridge publish; the same key encrypts the guard's queues.
+ * CloudWatch alarms and EventBridge publish; the same key encrypts the guard's queues. Messages a
+ * subscription cannot take are kept in a dead-letter queue.
  */
 export class NotificationTopic extends Construct {
   readonly key: Key;
   readonly topic: Topic;
+  /** Notifications a subscription could not take (email bounced, endpoint down). */
+  readonly deadLetterQueue: Queue;
 
   constructor(scope: Construct, id: string, props: NotificationTopicProps) {
     super(scope, id);
@@ -25,7 +30,8 @@ export class NotificationTopic extends Construct {
       description: 'support-role-guard: notifications and failed-event queues',
       enableKeyRotation: true,
     });
-    for (const service of ['cloudwatch.amazonaws.com', 'events.amazonaws.com']) {
+    // CloudWatch alarms and EventBridge publish to the topic; SNS writes undeliverable messages to the DLQ.
+    for (const service of ['cloudwatch.amazonaws.com', 'events.amazonaws.com', 'sns.amazonaws.com']) {
       this.key.addToResourcePolicy(
         new PolicyStatement({
           sid: `AllowPublishFrom${service.split('.')[0]}`,
@@ -41,7 +47,11 @@ export class NotificationTopic extends Construct {
       masterKey: this.key,
       enforceSSL: true,
     });
-    for (const email of props.emails) this.topic.addSubscription(new EmailSubscription(email));
-    for (const url of props.httpsEndpoints) this.topic.addSubscription(new UrlSubscription(url));
+    this.deadLetterQueue = failedEventQueue(this, 'UndeliveredNotifications', this.key);
+    const deadLetterQueue = this.deadLetterQueue;
+    for (const email of props.emails)
+      this.topic.addSubscription(new EmailSubscription(email, { deadLetterQueue }));
+    for (const url of props.httpsEndpoints)
+      this.topic.addSubscription(new UrlSubscription(url, { deadLetterQueue }));
   }
 }

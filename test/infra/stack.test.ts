@@ -1,0 +1,404 @@
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../functions/core/errors.js';
+import { ROLE_MUTATION_EVENT_NAMES } from '../../functions/core/event-pattern.js';
+import { settingsFromContext } from '../../infra/settings.js';
+import { RegionError, SupportRoleGuardStack } from '../../infra/stack.js';
+import { OPS_ROLE, synthGuard } from '../support/stack.js';
+
+const SUPPORT_ACCESS = 'arn:aws:iam::aws:policy/AWSSupportAccess';
+const { template } = synthGuard({
+  notifyEmails: 'oncall@example.com,security@example.com',
+  notifyHttpsEndpoints: 'https://hooks.example.com/aws',
+});
+const resources = (type: string) => template.findResources(type);
+const only = (type: string, props: Record<string, unknown> = {}) => {
+  const found = template.findResources(type, { Properties: props });
+  expect(Object.keys(found)).toHaveLength(1);
+  return Object.values(found)[0] as { Properties: Record<string, unknown> };
+};
+const logicalId = (type: string, props: Record<string, unknown> = {}) =>
+  Object.keys(template.findResources(type, { Properties: props }))[0] ?? '';
+
+describe('settings from context', () => {
+  it('needs only trustedPrincipalArns; everything else has a default', () => {
+    const settings = settingsFromContext({ trustedPrincipalArns: OPS_ROLE }, 'us-east-1');
+    expect(settings.guard.desired.roleName).toBe('AWSSupportRole');
+    expect(settings.guard.mode).toBe('enforce');
+    expect(settings.guard.desired.requiredPolicyArns).toEqual([SUPPORT_ACCESS]);
+    expect(settings.sweepSchedule).toBe('rate(1 hour)');
+    expect(settings.sweepPeriodSeconds).toBe(3600);
+    expect(settings.environment).toEqual({
+      SUPPORT_ROLE_NAME: 'AWSSupportRole',
+      TRUSTED_PRINCIPAL_ARNS: OPS_ROLE,
+    });
+  });
+
+  it('names every bad context key, with the handler parser behind it', () => {
+    const error = (() => {
+      try {
+        settingsFromContext(
+          {
+            trustedPrincipalArns: '*',
+            mode: 'fix',
+            sweepSchedule: 'often',
+            notifyEmails: 'oncall',
+            notifyHttpsEndpoints: 'http://x',
+          },
+          'us-east-1',
+        );
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems.map((p) => p.name).sort()).toEqual([
+      'mode',
+      'notifyEmails',
+      'notifyHttpsEndpoints',
+      'sweepSchedule',
+      'trustedPrincipalArns',
+    ]);
+    expect((error as ConfigError).message).toContain('trustedPrincipalArns: "*" is a wildcard');
+  });
+
+  it('requires trustedPrincipalArns', () => {
+    expect(() => settingsFromContext({}, 'us-east-1')).toThrow(/trustedPrincipalArns: is required/);
+  });
+
+  it.each([
+    ['rate(5 minutes)', 300],
+    ['rate(12 hours)', 43_200],
+    ['cron(0 */6 * * ? *)', 43_200],
+  ])('accepts sweep schedule %s', (schedule, seconds) => {
+    expect(
+      settingsFromContext({ trustedPrincipalArns: OPS_ROLE, sweepSchedule: schedule }, 'us-east-1')
+        .sweepPeriodSeconds,
+    ).toBe(seconds);
+  });
+
+  it.each(['rate(1 minute)', 'rate(1 day)', 'hourly'])('refuses sweep schedule %s', (schedule) => {
+    expect(() =>
+      settingsFromContext({ trustedPrincipalArns: OPS_ROLE, sweepSchedule: schedule }, 'us-east-1'),
+    ).toThrow(/sweepSchedule/);
+  });
+});
+
+describe('region', () => {
+  it('refuses another region at synth, saying why and how to deploy', () => {
+    expect(() => synthGuard({ region: 'eu-west-1' })).toThrow(RegionError);
+    expect(() => synthGuard({ region: 'eu-west-1' })).toThrow(
+      /reach EventBridge only in us-east-1.*-c region=us-east-1/,
+    );
+  });
+
+  it('asserts us-east-1 at deploy time when synthesized without a region', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const settings = settingsFromContext({ trustedPrincipalArns: OPS_ROLE }, 'us-east-1');
+    const stack = new SupportRoleGuardStack(app, 'Agnostic', { settings });
+    const rules = Template.fromStack(stack).toJSON().Rules;
+    expect(rules.DeployInUsEast1.Assertions[0].Assert).toEqual({
+      'Fn::Equals': [{ Ref: 'AWS::Region' }, 'us-east-1'],
+    });
+  });
+});
+
+describe('the guard function', () => {
+  const fn = only('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('keeps AWSSupportRole') });
+  const roleId = logicalId('AWS::IAM::Role', { Description: Match.stringLikeRegexp('may repair only') });
+
+  it('runs nodejs24.x on arm64 with its configuration in the environment', () => {
+    expect(fn.Properties).toMatchObject({
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      Timeout: 60,
+      MemorySize: 256,
+      TracingConfig: { Mode: 'Active' },
+      Role: { 'Fn::GetAtt': [roleId, 'Arn'] },
+    });
+    expect((fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables).toMatchObject({
+      SUPPORT_ROLE_NAME: 'AWSSupportRole',
+      TRUSTED_PRINCIPAL_ARNS: OPS_ROLE,
+      NOTIFY_TOPIC_ARN: { Ref: logicalId('AWS::SNS::Topic') },
+      GUARD_ROLE_ARN: { 'Fn::GetAtt': [roleId, 'Arn'] },
+    });
+  });
+
+  it('logs to its own log group with retention, without the basic execution managed policy', () => {
+    const logGroupId = logicalId('AWS::Logs::LogGroup');
+    expect(only('AWS::Logs::LogGroup').Properties.RetentionInDays).toBe(90);
+    expect(fn.Properties.LoggingConfig).toEqual({ LogGroup: { Ref: logGroupId } });
+    const guardRole = resources('AWS::IAM::Role')[roleId] as { Properties: Record<string, unknown> };
+    expect(guardRole.Properties.ManagedPolicyArns).toBeUndefined();
+  });
+
+  it('retries asynchronous invocations and keeps failures in a KMS-encrypted queue', () => {
+    const config = only('AWS::Lambda::EventInvokeConfig');
+    expect(config.Properties).toMatchObject({ MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 21600 });
+    const queueId = logicalId('AWS::SQS::Queue', { KmsMasterKeyId: Match.anyValue() });
+    expect(config.Properties.DestinationConfig).toEqual({
+      OnFailure: { Destination: { 'Fn::GetAtt': [expect.any(String), 'Arn'] } },
+    });
+    expect(queueId).not.toBe('');
+    for (const queue of Object.values(resources('AWS::SQS::Queue')) as {
+      Properties: Record<string, unknown>;
+    }[]) {
+      expect(queue.Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [logicalId('AWS::KMS::Key'), 'Arn'] });
+    }
+  });
+});
+
+describe('the EventBridge rules', () => {
+  const roleId = logicalId('AWS::IAM::Role', { Description: Match.stringLikeRegexp('may repair only') });
+  const mutations = only('AWS::Events::Rule', { Name: 'SupportRoleGuard-RoleMutations' });
+
+  it('selects the role mutations by the one shared pattern', () => {
+    expect(mutations.Properties.EventPattern).toEqual({
+      source: ['aws.iam'],
+      'detail-type': ['AWS API Call via CloudTrail'],
+      detail: {
+        eventSource: ['iam.amazonaws.com'],
+        eventName: [...ROLE_MUTATION_EVENT_NAMES],
+        requestParameters: { roleName: [{ 'equals-ignore-case': 'AWSSupportRole' }] },
+        errorCode: [{ exists: false }],
+        userIdentity: {
+          sessionContext: {
+            sessionIssuer: {
+              arn: [{ 'anything-but': { 'Fn::GetAtt': [roleId, 'Arn'] } }, { exists: false }],
+            },
+          },
+        },
+      },
+    });
+  });
+
+  it.each(['SupportRoleGuard-RoleMutations', 'SupportRoleGuard-Sweep'])(
+    '%s delivers with retries and a DLQ',
+    (name) => {
+      const rule = only('AWS::Events::Rule', { Name: name });
+      expect(rule.Properties.Targets).toEqual([
+        expect.objectContaining({
+          RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 },
+          DeadLetterConfig: {
+            Arn: { 'Fn::GetAtt': [expect.stringMatching(/^TriggersUndeliveredEvents/), 'Arn'] },
+          },
+        }),
+      ]);
+    },
+  );
+
+  it('sweeps hourly by default, or on the configured schedule', () => {
+    expect(only('AWS::Events::Rule', { Name: 'SupportRoleGuard-Sweep' }).Properties.ScheduleExpression).toBe(
+      'rate(1 hour)',
+    );
+    const custom = synthGuard({ sweepSchedule: 'rate(15 minutes)' }).template;
+    custom.hasResourceProperties('AWS::Events::Rule', {
+      Name: 'SupportRoleGuard-Sweep',
+      ScheduleExpression: 'rate(15 minutes)',
+    });
+  });
+});
+
+describe('the support role at deploy time', () => {
+  it('is reconciled by invoking the guard with a sweep on create and update', () => {
+    const invoke = only('Custom::AWS');
+    const create = JSON.stringify(invoke.Properties.Create);
+    expect(create).toContain('\\"service\\":\\"Lambda\\",\\"action\\":\\"invoke\\"');
+    expect(create).toContain('Scheduled Event');
+    expect(invoke.Properties.Update).toEqual(invoke.Properties.Create);
+    expect(invoke.Properties.Delete).toBeUndefined();
+  });
+
+  it('is not a CloudFormation resource, so deleting the stack keeps it', () => {
+    template.resourcePropertiesCountIs('AWS::IAM::Role', { RoleName: 'AWSSupportRole' }, 0);
+    expect(JSON.stringify(template.toJSON())).not.toContain('"RoleName":"AWSSupportRole"');
+  });
+});
+
+describe('the notification topic', () => {
+  it('is encrypted with a rotating customer-managed key that CloudWatch and EventBridge may use', () => {
+    const keyId = logicalId('AWS::KMS::Key');
+    expect(only('AWS::SNS::Topic').Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
+    const key = only('AWS::KMS::Key');
+    expect(key.Properties.EnableKeyRotation).toBe(true);
+    const statements = (key.Properties.KeyPolicy as { Statement: { Principal?: { Service?: string } }[] })
+      .Statement;
+    const services = statements.map((s) => s.Principal?.Service).filter(Boolean);
+    expect(services).toEqual(expect.arrayContaining(['cloudwatch.amazonaws.com', 'events.amazonaws.com']));
+  });
+
+  it('refuses requests without TLS', () => {
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('subscribes the configured emails and HTTPS endpoints', () => {
+    template.resourceCountIs('AWS::SNS::Subscription', 3);
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'oncall@example.com',
+    });
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'https',
+      Endpoint: 'https://hooks.example.com/aws',
+    });
+    synthGuard().template.resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+});
+
+describe('alarms', () => {
+  const topicRef = { Ref: logicalId('AWS::SNS::Topic') };
+
+  it('cover function errors, the three failed-event queues and missing sweeps, all routed to the topic', () => {
+    const alarms = Object.values(resources('AWS::CloudWatch::Alarm')) as {
+      Properties: Record<string, unknown>;
+    }[];
+    expect(alarms).toHaveLength(5);
+    for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([topicRef]);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Errors',
+      Namespace: 'AWS/Lambda',
+      Threshold: 1,
+    });
+    expect(
+      alarms.filter((a) => a.Properties.MetricName === 'ApproximateNumberOfMessagesVisible'),
+    ).toHaveLength(3);
+  });
+
+  it('alarm when no sweep succeeded within two schedule periods', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'SupportRoleGuard',
+      MetricName: 'SweepCompleted',
+      Dimensions: [{ Name: 'service', Value: 'support-role-guard' }],
+      Period: 3600,
+      EvaluationPeriods: 2,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+    });
+  });
+});
+
+describe('self-protection', () => {
+  const watches = Object.values(resources('AWS::Events::Rule')).filter((r) =>
+    String((r as { Properties: { Name?: string } }).Properties.Name).includes('-Watch'),
+  ) as {
+    Properties: {
+      EventPattern: { source: string[]; detail: Record<string, unknown> };
+      Targets: Record<string, unknown>[];
+    };
+  }[];
+
+  it('watches the rules, their targets, the function, the topic and its subscriptions', () => {
+    expect(watches.map((w) => w.Properties.EventPattern.source[0]).sort()).toEqual([
+      'aws.events',
+      'aws.events',
+      'aws.lambda',
+      'aws.sns',
+      'aws.sns',
+    ]);
+    const ruleWatch = watches.find((w) => JSON.stringify(w.Properties.EventPattern).includes('DisableRule'));
+    expect(ruleWatch?.Properties.EventPattern.detail.requestParameters).toEqual({
+      name: expect.arrayContaining([
+        'SupportRoleGuard-RoleMutations',
+        'SupportRoleGuard-Sweep',
+        'SupportRoleGuard-WatchRuleChanges',
+      ]),
+    });
+  });
+
+  it('sends readable text through an input transformer, no Lambda involved', () => {
+    for (const watch of watches) {
+      const [target] = watch.Properties.Targets;
+      expect(target?.Arn).toEqual({ Ref: logicalId('AWS::SNS::Topic') });
+      const transformer = target?.InputTransformer as {
+        InputTemplate: string;
+        InputPathsMap: Record<string, string>;
+      };
+      expect(transformer.InputTemplate).toMatch(/SELF-PROTECTION: someone changed/);
+      expect(Object.values(transformer.InputPathsMap)).toEqual(
+        expect.arrayContaining(['$.detail.eventName', '$.detail.userIdentity.arn']),
+      );
+    }
+  });
+});
+
+describe('least privilege of the guard role', () => {
+  const policy = only('AWS::IAM::Policy', {
+    Roles: [{ Ref: logicalId('AWS::IAM::Role', { Description: Match.stringLikeRegexp('may repair only') }) }],
+  });
+  const statements = (policy.Properties.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement;
+  const roleArn = {
+    'Fn::Join': [
+      '',
+      ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':role/AWSSupportRole'],
+    ],
+  };
+  const bySid = (sid: string) => statements.find((s) => s.Sid === sid);
+
+  it('touches only the support role, with the IAM actions the adapter needs', () => {
+    const iam = statements.filter((s) => JSON.stringify(s.Action).includes('iam:'));
+    for (const s of iam) expect(s.Resource).toEqual(roleArn);
+    expect(iam.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])).sort()).toEqual([
+      'iam:AttachRolePolicy',
+      'iam:CreateRole',
+      'iam:DeleteRolePermissionsBoundary',
+      'iam:DeleteRolePolicy',
+      'iam:DetachRolePolicy',
+      'iam:GetRole',
+      'iam:ListAttachedRolePolicies',
+      'iam:ListRolePolicies',
+      'iam:TagRole',
+      'iam:UntagRole',
+      'iam:UpdateAssumeRolePolicy',
+      'iam:UpdateRole',
+    ]);
+  });
+
+  it('attaches only the required policies and detaches only the others', () => {
+    expect(bySid('AttachRequiredPoliciesOnly')?.Condition).toEqual({
+      ArnEquals: { 'iam:PolicyARN': [SUPPORT_ACCESS] },
+    });
+    expect(bySid('DetachAnythingButRequiredPolicies')?.Condition).toEqual({
+      ArnNotEquals: { 'iam:PolicyARN': [SUPPORT_ACCESS] },
+    });
+  });
+
+  it('publishes only to its topic and uses only its key', () => {
+    expect(bySid('Notify')).toMatchObject({
+      Action: 'sns:Publish',
+      Resource: { Ref: logicalId('AWS::SNS::Topic') },
+    });
+    expect(bySid('EncryptNotifications')?.Resource).toEqual({
+      'Fn::GetAtt': [logicalId('AWS::KMS::Key'), 'Arn'],
+    });
+  });
+
+  it('uses "*" only for X-Ray, which has no resource-level permissions', () => {
+    const wildcard = statements.filter((s) => s.Resource === '*');
+    expect(wildcard).toEqual([
+      expect.objectContaining({ Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'] }),
+    ]);
+  });
+
+  it('may put events only to the configured bus', () => {
+    const withBus = synthGuard({ eventBusName: 'security-events' }).template;
+    withBus.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'PublishOutcomeEvents',
+            Action: 'events:PutEvents',
+            Resource: { 'Fn::Join': ['', Match.arrayWith([':event-bus/security-events'])] },
+          }),
+        ]),
+      },
+    });
+    expect(statements.some((s) => s.Sid === 'PublishOutcomeEvents')).toBe(false);
+  });
+});
