@@ -1,0 +1,193 @@
+import { runSimulation } from '@cloud-copilot/iam-simulate';
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { ACCOUNT, resolve } from '../support/cfn-resolve.js';
+import { synthGuard } from '../support/stack.js';
+
+/**
+ * The guard role's permission matrix, judged by a real IAM policy evaluator
+ * (@cloud-copilot/iam-simulate, AGPL, a test-only devDependency that is never bundled).
+ */
+const SUPPORT_ROLE = `arn:aws:iam::${ACCOUNT}:role/AWSSupportRole`;
+const OTHER_ROLE = `arn:aws:iam::${ACCOUNT}:role/Admin`;
+const SUPPORT_ACCESS = 'arn:aws:iam::aws:policy/AWSSupportAccess';
+const ADMIN = 'arn:aws:iam::aws:policy/AdministratorAccess';
+const BOUNDARY = `arn:aws:iam::${ACCOUNT}:policy/support-boundary`;
+
+function guardPolicy(context: Record<string, string> = {}) {
+  const { template } = synthGuard(context);
+  const json = template.toJSON();
+  const roleId = Object.keys(
+    template.findResources('AWS::IAM::Role', {
+      Properties: { Description: Match.stringLikeRegexp('may repair only') },
+    }),
+  )[0];
+  const policy = Object.values(
+    template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } }),
+  )[0] as {
+    Properties: { PolicyDocument: unknown };
+  };
+  const ids = (type: string) => Object.keys(template.findResources(type));
+  return {
+    policy: resolve(policy.Properties.PolicyDocument, json) as Record<string, unknown>,
+    topic: resolve({ Ref: ids('AWS::SNS::Topic')[0] }, json) as string,
+    key: resolve({ 'Fn::GetAtt': [ids('AWS::KMS::Key')[0], 'Arn'] }, json) as string,
+    // KMS honours identity policies only where the key policy delegates to the account.
+    keyPolicy: resolve(
+      (Object.values(template.findResources('AWS::KMS::Key'))[0] as { Properties: { KeyPolicy: unknown } })
+        .Properties.KeyPolicy,
+      json,
+    ) as Record<string, unknown>,
+    queues: ids('AWS::SQS::Queue').map((id) => resolve({ 'Fn::GetAtt': [id, 'Arn'] }, json) as string),
+    logGroup: resolve({ 'Fn::GetAtt': [ids('AWS::Logs::LogGroup')[0], 'Arn'] }, json) as string,
+  };
+}
+
+async function decide(
+  policy: Record<string, unknown>,
+  action: string,
+  resource: string,
+  context: Record<string, string> = {},
+  resourcePolicy?: Record<string, unknown>,
+) {
+  const response = await runSimulation(
+    {
+      identityPolicies: [{ name: 'guard', policy }],
+      ...(resourcePolicy ? { resourcePolicy } : {}),
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      request: {
+        principal: `arn:aws:iam::${ACCOUNT}:role/SupportRoleGuard-GuardRole`,
+        action,
+        resource: { resource, accountId: ACCOUNT },
+        contextVariables: context,
+      },
+    },
+    {},
+  );
+  if (response.resultType === 'error') throw new Error(`simulation error: ${JSON.stringify(response)}`);
+  return (response as { overallResult: string }).overallResult;
+}
+
+describe('guard role permission matrix (default configuration)', () => {
+  const g = guardPolicy();
+
+  it.each([
+    ['iam:GetRole', SUPPORT_ROLE, {}],
+    ['iam:ListAttachedRolePolicies', SUPPORT_ROLE, {}],
+    ['iam:ListRolePolicies', SUPPORT_ROLE, {}],
+    ['iam:CreateRole', SUPPORT_ROLE, {}],
+    ['iam:AttachRolePolicy', SUPPORT_ROLE, { 'iam:PolicyARN': SUPPORT_ACCESS }],
+    ['iam:DetachRolePolicy', SUPPORT_ROLE, { 'iam:PolicyARN': ADMIN }],
+    ['iam:DeleteRolePolicy', SUPPORT_ROLE, {}],
+    ['iam:UpdateAssumeRolePolicy', SUPPORT_ROLE, {}],
+    ['iam:DeleteRolePermissionsBoundary', SUPPORT_ROLE, {}],
+    ['iam:UpdateRole', SUPPORT_ROLE, {}],
+    ['iam:TagRole', SUPPORT_ROLE, {}],
+    ['iam:UntagRole', SUPPORT_ROLE, {}],
+  ])('allows %s on %s %j', async (action, resource, context) => {
+    expect(await decide(g.policy, action, resource, context)).toBe('Allowed');
+  });
+
+  it('allows publishing to its topic with its key, and writing its logs and failed invocations', async () => {
+    expect(await decide(g.policy, 'sns:Publish', g.topic)).toBe('Allowed');
+    expect(await decide(g.policy, 'kms:GenerateDataKey', g.key, {}, g.keyPolicy)).toBe('Allowed');
+    expect(await decide(g.policy, 'kms:Decrypt', g.key, {}, g.keyPolicy)).toBe('Allowed');
+    expect(await decide(g.policy, 'kms:ScheduleKeyDeletion', g.key, {}, g.keyPolicy)).toBe(
+      'ImplicitlyDenied',
+    );
+    expect(
+      await decide(g.policy, 'logs:PutLogEvents', `${g.logGroup.replace(/:\*$/, '')}:log-stream:x`),
+    ).toBe('Allowed');
+    const sends = await Promise.all(g.queues.map((q) => decide(g.policy, 'sqs:SendMessage', q)));
+    expect(sends.filter((d) => d === 'Allowed')).toHaveLength(1);
+  });
+
+  it.each([
+    [
+      'AttachRolePolicy of AdministratorAccess on the support role',
+      'iam:AttachRolePolicy',
+      SUPPORT_ROLE,
+      { 'iam:PolicyARN': ADMIN },
+    ],
+    [
+      'DetachRolePolicy of AWSSupportAccess from the support role',
+      'iam:DetachRolePolicy',
+      SUPPORT_ROLE,
+      { 'iam:PolicyARN': SUPPORT_ACCESS },
+    ],
+    [
+      'AttachRolePolicy on another role',
+      'iam:AttachRolePolicy',
+      OTHER_ROLE,
+      { 'iam:PolicyARN': SUPPORT_ACCESS },
+    ],
+    ['UpdateAssumeRolePolicy on another role', 'iam:UpdateAssumeRolePolicy', OTHER_ROLE, {}],
+    ['GetRole on another role', 'iam:GetRole', OTHER_ROLE, {}],
+    ['DeleteRole on the support role', 'iam:DeleteRole', SUPPORT_ROLE, {}],
+    ['CreateRole of another name', 'iam:CreateRole', `arn:aws:iam::${ACCOUNT}:role/Backdoor`, {}],
+    [
+      'CreateRole with a permissions boundary',
+      'iam:CreateRole',
+      SUPPORT_ROLE,
+      { 'iam:PermissionsBoundary': BOUNDARY },
+    ],
+    [
+      'PutRolePermissionsBoundary',
+      'iam:PutRolePermissionsBoundary',
+      SUPPORT_ROLE,
+      { 'iam:PermissionsBoundary': BOUNDARY },
+    ],
+    ['PassRole of the support role', 'iam:PassRole', SUPPORT_ROLE, {}],
+    ['CreateUser', 'iam:CreateUser', `arn:aws:iam::${ACCOUNT}:user/backdoor`, {}],
+    ['PutRolePolicy on another role', 'iam:PutRolePolicy', OTHER_ROLE, {}],
+    ['PutRolePolicy on the support role', 'iam:PutRolePolicy', SUPPORT_ROLE, {}],
+    ['AssumeRole of the support role', 'sts:AssumeRole', SUPPORT_ROLE, {}],
+    ['Publish to another topic', 'sns:Publish', `arn:aws:sns:us-east-1:${ACCOUNT}:other`, {}],
+    [
+      'PutEvents with no bus configured',
+      'events:PutEvents',
+      `arn:aws:events:us-east-1:${ACCOUNT}:event-bus/default`,
+      {},
+    ],
+  ])('denies %s', async (_name, action, resource, context) => {
+    expect(await decide(g.policy, action, resource, context)).toBe('ImplicitlyDenied');
+  });
+});
+
+describe('guard role permission matrix (boundary and bus configured)', () => {
+  const g = guardPolicy({ permissionsBoundaryArn: BOUNDARY, eventBusName: 'security-events' });
+
+  it('sets only the configured boundary, and creates the role only with it', async () => {
+    expect(
+      await decide(g.policy, 'iam:PutRolePermissionsBoundary', SUPPORT_ROLE, {
+        'iam:PermissionsBoundary': BOUNDARY,
+      }),
+    ).toBe('Allowed');
+    expect(
+      await decide(g.policy, 'iam:PutRolePermissionsBoundary', SUPPORT_ROLE, {
+        'iam:PermissionsBoundary': ADMIN,
+      }),
+    ).toBe('ImplicitlyDenied');
+    expect(
+      await decide(g.policy, 'iam:CreateRole', SUPPORT_ROLE, { 'iam:PermissionsBoundary': BOUNDARY }),
+    ).toBe('Allowed');
+    expect(await decide(g.policy, 'iam:CreateRole', SUPPORT_ROLE, {})).toBe('ImplicitlyDenied');
+    expect(await decide(g.policy, 'iam:DeleteRolePermissionsBoundary', SUPPORT_ROLE)).toBe(
+      'ImplicitlyDenied',
+    );
+  });
+
+  it('puts events only on its bus', async () => {
+    expect(
+      await decide(
+        g.policy,
+        'events:PutEvents',
+        `arn:aws:events:us-east-1:${ACCOUNT}:event-bus/security-events`,
+      ),
+    ).toBe('Allowed');
+    expect(
+      await decide(g.policy, 'events:PutEvents', `arn:aws:events:us-east-1:${ACCOUNT}:event-bus/default`),
+    ).toBe('ImplicitlyDenied');
+  });
+});
