@@ -1,0 +1,70 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DetachRolePolicyCommand, ListAttachedRolePoliciesCommand } from '@aws-sdk/client-iam';
+import { describe, expect, it } from 'vitest';
+import { IamRoleStore } from '../../functions/adapters/iam-role-store.js';
+import { parseConfig } from '../../functions/core/config.js';
+import { reconcile } from '../../functions/core/reconcile.js';
+import { CREDENTIALS, emulatorEndpoint, testClients, topicWithInbox, uniqueName } from '../support/aws.js';
+import { guardEnv, SUPPORT_ACCESS } from '../support/config.js';
+import { fixture } from '../support/events.js';
+import { synthGuard } from '../support/stack.js';
+
+/** The artifact the stack deploys: bundled by the CDK with the local esbuild, then run by plain node. */
+describe('the bundled Lambda asset', () => {
+  it('loads and remediates against the emulator, with the AWS SDK inside the bundle', async () => {
+    // Prepare: synthesize with bundling, find the function's asset.
+    const { outdir } = synthGuard({}, { bundle: true });
+    const bundles = readdirSync(outdir)
+      .filter((d) => d.startsWith('asset.'))
+      .map((d) => join(outdir, d, 'index.mjs'))
+      .filter((f) => existsSync(f) && readFileSync(f, 'utf8').includes('SUPPORT_ROLE_NAME'));
+    expect(bundles).toHaveLength(1);
+    const bundle = bundles[0] ?? '';
+    expect(readFileSync(bundle, 'utf8')).not.toMatch(/from\s*["']@aws-sdk\//);
+
+    const aws = testClients();
+    const roleName = uniqueName('AWSSupportRole');
+    const topic = await topicWithInbox(aws, uniqueName('bundle-topic'));
+    const env = {
+      ...guardEnv({ SUPPORT_ROLE_NAME: roleName, NOTIFY_TOPIC_ARN: topic.topicArn }),
+      AWS_ENDPOINT_URL: emulatorEndpoint(),
+      AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+      POWERTOOLS_METRICS_DISABLED: 'true',
+    };
+    const config = parseConfig(env);
+    await reconcile({
+      desired: config.desired,
+      mode: 'enforce',
+      store: new IamRoleStore(aws.iam),
+      partition: 'aws',
+    });
+    await aws.iam.send(new DetachRolePolicyCommand({ RoleName: roleName, PolicyArn: SUPPORT_ACCESS }));
+    const script = `
+      const { handler } = await import(${JSON.stringify(bundle)});
+      const context = { functionName: 'f', awsRequestId: 'r', invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:f', memoryLimitInMB: '256', getRemainingTimeInMillis: () => 60000 };
+      const result = await handler(${JSON.stringify(fixture('detach-role-policy', { roleName }))}, context);
+      process.stdout.write('RESULT' + JSON.stringify(result));`;
+
+    // Act: a plain node process, no node_modules resolution needed by the bundle.
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      env: { PATH: process.env.PATH, ...env },
+      cwd: outdir,
+      encoding: 'utf8',
+    });
+
+    // Assess
+    const result = JSON.parse(run.stdout.slice(run.stdout.indexOf('RESULT') + 'RESULT'.length) || 'null');
+    expect(result, run.stderr).toMatchObject({
+      outcome: 'remediated',
+      actions: [{ api: 'AttachRolePolicy', status: 'succeeded' }],
+    });
+    const { AttachedPolicies } = await aws.iam.send(
+      new ListAttachedRolePoliciesCommand({ RoleName: roleName }),
+    );
+    expect(AttachedPolicies?.map((p) => p.PolicyArn)).toEqual([SUPPORT_ACCESS]);
+    expect((await topic.notifications()).map((m) => m.document.outcome)).toEqual(['remediated']);
+  });
+});
