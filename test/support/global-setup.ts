@@ -1,6 +1,6 @@
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
-import { startEmulator } from './emulator.js';
+import { startEmulator } from '../../functions/local/emulator.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -1,11 +1,19 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The package root (functions/local/ in the sources, dist/functions/local/ when built). */
+const ROOT = packageRoot(dirname(fileURLToPath(import.meta.url)));
 const COMMAND_FILE = join(ROOT, '.emulator', 'command');
+const INSTALL_SCRIPT = join(ROOT, 'scripts', 'install-emulator.sh');
+
+function packageRoot(from: string): string {
+  let dir = from;
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
 
 /** Fails loudly (never skips) when the emulator is not installed. */
 export class EmulatorUnavailableError extends Error {
@@ -33,8 +41,22 @@ async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Runs scripts/install-emulator.sh (finds moto, or installs it from Debian's packages); its
+ * progress goes to stderr. Throws EmulatorUnavailableError with the script's reason.
+ */
+export function installEmulator(): void {
+  const run = spawnSync('bash', [INSTALL_SCRIPT], { stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
+  if (run.status !== 0) {
+    throw new EmulatorUnavailableError(
+      `installing the AWS emulator failed:\n${run.stderr ?? ''}${run.error?.message ?? ''}`,
+    );
+  }
+}
+
 /** The command line recorded by scripts/install-emulator.sh. */
-export function emulatorCommand(): string[] {
+export function emulatorCommand(options: { install?: boolean } = {}): string[] {
+  if (!existsSync(COMMAND_FILE) && options.install) installEmulator();
   if (!existsSync(COMMAND_FILE)) {
     throw new EmulatorUnavailableError(
       `the AWS emulator (moto server) is not installed: ${COMMAND_FILE} is missing. Run "npm run emulator:install" (npm test does it first).`,
@@ -44,8 +66,11 @@ export function emulatorCommand(): string[] {
 }
 
 /** Starts moto server on a free loopback port and waits until it answers. */
-export async function startEmulator(timeoutMs = 60_000): Promise<RunningEmulator> {
-  const [program, ...args] = emulatorCommand();
+export async function startEmulator(
+  options: { timeoutMs?: number; install?: boolean } = {},
+): Promise<RunningEmulator> {
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const [program, ...args] = emulatorCommand({ install: options.install ?? false });
   if (!program)
     throw new EmulatorUnavailableError(`${COMMAND_FILE} is empty; run "npm run emulator:install"`);
   const port = await freePort();
