@@ -1,0 +1,196 @@
+import { ACTORS, type Actor } from './cloudtrail.js';
+
+export const SUPPORT_ACCESS = 'arn:aws:iam::aws:policy/AWSSupportAccess';
+export const ADMIN_ACCESS = 'arn:aws:iam::aws:policy/AdministratorAccess';
+export const DENY_ALL = 'arn:aws:iam::aws:policy/AWSDenyAll';
+export const OTHER_ROLE = 'DataPipelineRole';
+export const FOREIGN_TRUST = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [
+    { Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::999999999999:root' }, Action: 'sts:AssumeRole' },
+  ],
+});
+const WILDCARD_INLINE = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
+});
+
+/** One IAM call of a scenario. `ROLE` in the input is replaced by the guarded role's name. */
+export interface DrillStep {
+  readonly api: string;
+  readonly input: Readonly<Record<string, unknown>>;
+  readonly actor: Actor;
+  /** The call is refused by IAM. The emulator does not enforce IAM permissions, so the drill does not make it and emits the event CloudTrail records for a denied call. */
+  readonly denied?: { readonly code: string; readonly message: string };
+}
+
+export interface DrillScenario {
+  readonly name: string;
+  readonly title: string;
+  readonly mode?: 'detect';
+  readonly steps: readonly DrillStep[];
+  readonly expect: {
+    /** Whether each step's event must reach the handler (false: filtered by the rule's pattern). */
+    readonly delivered: readonly boolean[];
+    /** The outcome of each delivered event, in order. */
+    readonly outcomes: readonly string[];
+    /** The role must be back in desired state at the end (false in detect mode: still drifted). */
+    readonly restored: boolean;
+    readonly notifications: number;
+    /** IAM writes the guard makes, in order. */
+    readonly writes: readonly string[];
+  };
+}
+
+export const ROLE = '$ROLE';
+
+export const SCENARIOS: readonly DrillScenario[] = [
+  {
+    name: 'detach-support-access',
+    title: 'AWSSupportAccess detached',
+    steps: [
+      { api: 'DetachRolePolicy', input: { RoleName: ROLE, PolicyArn: SUPPORT_ACCESS }, actor: ACTORS.alice },
+    ],
+    expect: {
+      delivered: [true],
+      outcomes: ['remediated'],
+      restored: true,
+      notifications: 1,
+      writes: ['AttachRolePolicy'],
+    },
+  },
+  {
+    name: 'delete-role',
+    title: 'role deleted (detach, then DeleteRole)',
+    steps: [
+      { api: 'DetachRolePolicy', input: { RoleName: ROLE, PolicyArn: SUPPORT_ACCESS }, actor: ACTORS.bob },
+      { api: 'DeleteRole', input: { RoleName: ROLE }, actor: ACTORS.bob },
+    ],
+    expect: {
+      delivered: [true, true],
+      outcomes: ['remediated', 'compliant'],
+      restored: true,
+      notifications: 2,
+      writes: ['CreateRole', 'AttachRolePolicy'],
+    },
+  },
+  {
+    name: 'trust-foreign-account',
+    title: 'trust policy re-pointed at a foreign account',
+    steps: [
+      {
+        api: 'UpdateAssumeRolePolicy',
+        input: { RoleName: ROLE, PolicyDocument: FOREIGN_TRUST },
+        actor: ACTORS.alice,
+      },
+    ],
+    expect: {
+      delivered: [true],
+      outcomes: ['remediated'],
+      restored: true,
+      notifications: 1,
+      writes: ['UpdateAssumeRolePolicy'],
+    },
+  },
+  {
+    name: 'admin-attached',
+    title: 'AdministratorAccess attached to the support role',
+    steps: [
+      { api: 'AttachRolePolicy', input: { RoleName: ROLE, PolicyArn: ADMIN_ACCESS }, actor: ACTORS.bob },
+    ],
+    expect: {
+      delivered: [true],
+      outcomes: ['remediated'],
+      restored: true,
+      notifications: 1,
+      writes: ['DetachRolePolicy'],
+    },
+  },
+  {
+    name: 'inline-policy',
+    title: 'inline policy added',
+    steps: [
+      {
+        api: 'PutRolePolicy',
+        input: { RoleName: ROLE, PolicyName: 'break-glass', PolicyDocument: WILDCARD_INLINE },
+        actor: ACTORS.alice,
+      },
+    ],
+    expect: {
+      delivered: [true],
+      outcomes: ['remediated'],
+      restored: true,
+      notifications: 1,
+      writes: ['DeleteRolePolicy'],
+    },
+  },
+  {
+    name: 'boundary-set',
+    title: 'permissions boundary set',
+    steps: [
+      {
+        api: 'PutRolePermissionsBoundary',
+        input: { RoleName: ROLE, PermissionsBoundary: DENY_ALL },
+        actor: ACTORS.alice,
+      },
+    ],
+    expect: {
+      delivered: [true],
+      outcomes: ['remediated'],
+      restored: true,
+      notifications: 1,
+      writes: ['DeleteRolePermissionsBoundary'],
+    },
+  },
+  {
+    name: 'access-denied',
+    title: 'failed (AccessDenied) call -> ignored',
+    steps: [
+      {
+        api: 'DetachRolePolicy',
+        input: { RoleName: ROLE, PolicyArn: SUPPORT_ACCESS },
+        actor: ACTORS.bob,
+        denied: {
+          code: 'AccessDenied',
+          message: `User: arn:aws:iam::123456789012:user/bob is not authorized to perform: iam:DetachRolePolicy because no identity-based policy allows the iam:DetachRolePolicy action`,
+        },
+      },
+    ],
+    expect: { delivered: [false], outcomes: [], restored: true, notifications: 0, writes: [] },
+  },
+  {
+    name: 'other-role',
+    title: 'change to another role -> ignored',
+    steps: [
+      {
+        api: 'DetachRolePolicy',
+        input: { RoleName: OTHER_ROLE, PolicyArn: SUPPORT_ACCESS },
+        actor: ACTORS.alice,
+      },
+    ],
+    expect: { delivered: [false], outcomes: [], restored: true, notifications: 0, writes: [] },
+  },
+  {
+    name: 'guard-own-call',
+    title: "the guard's own call fed back -> ignored",
+    steps: [
+      { api: 'AttachRolePolicy', input: { RoleName: ROLE, PolicyArn: SUPPORT_ACCESS }, actor: ACTORS.guard },
+    ],
+    expect: { delivered: [false], outcomes: [], restored: true, notifications: 0, writes: [] },
+  },
+  {
+    name: 'detect-mode',
+    title: 'detect mode: nothing changed, drift reported',
+    mode: 'detect',
+    steps: [
+      { api: 'AttachRolePolicy', input: { RoleName: ROLE, PolicyArn: ADMIN_ACCESS }, actor: ACTORS.alice },
+    ],
+    expect: {
+      delivered: [true],
+      outcomes: ['drift-detected'],
+      restored: false,
+      notifications: 1,
+      writes: [],
+    },
+  },
+];

@@ -1,0 +1,352 @@
+import { performance } from 'node:perf_hooks';
+import { Logger } from '@aws-lambda-powertools/logger';
+import {
+  DescribeRuleCommand,
+  EventBridgeClient,
+  PutEventsCommand,
+  PutRuleCommand,
+  PutTargetsCommand,
+} from '@aws-sdk/client-eventbridge';
+import { AttachRolePolicyCommand, CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { Context } from 'aws-lambda';
+import { CLIENT_SETTINGS } from '../adapters/aws-clients.js';
+import { IamRoleStore } from '../adapters/iam-role-store.js';
+import { type GuardConfig, parseConfig } from '../core/config.js';
+import { detectDrift } from '../core/drift.js';
+import { describeError } from '../core/errors.js';
+import { roleMutationPattern } from '../core/event-pattern.js';
+import { matchesPattern } from '../core/event-pattern-matcher.js';
+import { GuardFailure, type GuardResult } from '../core/guard-result.js';
+import { reconcile } from '../core/reconcile.js';
+import { createHandler } from '../handler/create-handler.js';
+import { cloudTrailEvent, DRILL_ACCOUNT, GUARD_ROLE_ARN } from './cloudtrail.js';
+import {
+  type DrillScenario,
+  type DrillStep,
+  OTHER_ROLE,
+  ROLE,
+  SCENARIOS,
+  SUPPORT_ACCESS,
+} from './drill-scenarios.js';
+import { Inbox, topicWithInbox } from './inbox.js';
+import { recordIamCalls, WireLog } from './wire-log.js';
+
+export interface DrillEvent {
+  readonly eventName: string;
+  readonly actor: string;
+  readonly eventId: string;
+  /** Routed to the handler by the rule's pattern (read back from the emulator's rule). */
+  readonly delivered: boolean;
+  readonly outcome?: string;
+  readonly reason?: string;
+}
+
+export interface ScenarioResult {
+  readonly name: string;
+  readonly title: string;
+  readonly passed: boolean;
+  readonly failures: readonly string[];
+  readonly events: readonly DrillEvent[];
+  readonly driftSeen: readonly string[];
+  /** The role is in desired state at the end (null: not applicable, e.g. detect mode). */
+  readonly restored: boolean;
+  readonly notifications: readonly { readonly outcome: string; readonly subject: string }[];
+  /** From the last tampering call to the role read back in desired state, when the guard acted. */
+  readonly timeToRestoreMs: number | null;
+  readonly iamCalls: { readonly reads: number; readonly writes: number; readonly calls: readonly string[] };
+}
+
+export interface DrillReport {
+  readonly passed: boolean;
+  readonly roleName: string;
+  readonly endpoint: string;
+  readonly scenarios: readonly ScenarioResult[];
+}
+
+export interface DrillReporter {
+  setup?(message: string): void;
+  start?(scenario: DrillScenario, index: number, total: number): void;
+  end?(result: ScenarioResult, index: number, total: number): void;
+}
+
+export interface DrillOptions {
+  readonly endpoint: string;
+  readonly roleName?: string;
+  /** Scenario names to run (default: all). */
+  readonly scenarios?: readonly string[];
+  readonly reporter?: DrillReporter;
+  /** Handler logs to stderr (default: silent). */
+  readonly verbose?: boolean;
+}
+
+/** Unknown scenario names: an error that lists the known ones. */
+export class UnknownScenarioError extends Error {
+  constructor(names: readonly string[]) {
+    super(
+      `unknown scenario ${names.map((n) => JSON.stringify(n)).join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`,
+    );
+    this.name = 'UnknownScenarioError';
+  }
+}
+
+export function selectScenarios(names?: readonly string[]): readonly DrillScenario[] {
+  if (!names || names.length === 0) return SCENARIOS;
+  const unknown = names.filter((n) => !SCENARIOS.some((s) => s.name === n));
+  if (unknown.length > 0) throw new UnknownScenarioError(unknown);
+  return SCENARIOS.filter((s) => names.includes(s.name));
+}
+
+const localContext = (): Context =>
+  ({
+    functionName: 'support-role-guard-drill',
+    awsRequestId: `drill-${Date.now()}`,
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:${DRILL_ACCOUNT}:function:support-role-guard-drill`,
+    memoryLimitInMB: '256',
+    getRemainingTimeInMillis: () => 60_000,
+  }) as Context;
+
+/**
+ * The whole guard loop on the emulator: for each scenario a real tampering call against the
+ * emulator's IAM, the CloudTrail-shaped event AWS would deliver for it put on the emulator's bus,
+ * delivered (or not) by the rule's pattern, the real handler, the role read back, the
+ * notification read from the on-call inbox.
+ */
+export async function runDrill(options: DrillOptions): Promise<DrillReport> {
+  const scenarios = selectScenarios(options.scenarios);
+  const report = options.reporter ?? {};
+  const settings = {
+    ...CLIENT_SETTINGS,
+    region: 'us-east-1',
+    endpoint: options.endpoint,
+    credentials: { accessKeyId: 'drill', secretAccessKey: 'drill' },
+  };
+  const iam = new IAMClient(settings);
+  const wire = new WireLog();
+  const guardIam = recordIamCalls(new IAMClient(settings), wire);
+  const sns = new SNSClient(settings);
+  const sqs = new SQSClient(settings);
+  const eventBridge = new EventBridgeClient(settings);
+  const roleName = options.roleName ?? 'AWSSupportRole';
+  const suffix = `${Date.now().toString(36)}`;
+
+  report.setup?.('creating the on-call topic and its SQS inbox');
+  const topic = await topicWithInbox({ sns, sqs, eventBridge }, `support-role-guard-drill-${suffix}`);
+  report.setup?.("creating the rule with the stack's event pattern, and a queue standing in for the Lambda");
+  const target = await Inbox.create(sqs, `support-role-guard-target-${suffix}`);
+  const ruleName = `SupportRoleGuard-RoleMutations-${suffix}`;
+  await eventBridge.send(
+    new PutRuleCommand({
+      Name: ruleName,
+      EventPattern: JSON.stringify(roleMutationPattern({ roleName, guardRoleArn: GUARD_ROLE_ARN })),
+    }),
+  );
+  await eventBridge.send(
+    new PutTargetsCommand({ Rule: ruleName, Targets: [{ Id: 'guard', Arn: target.queueArn }] }),
+  );
+  const { EventPattern } = await eventBridge.send(new DescribeRuleCommand({ Name: ruleName }));
+  const pattern = JSON.parse(EventPattern ?? '{}') as Record<string, unknown>;
+
+  const env = {
+    AWS_REGION: 'us-east-1',
+    SUPPORT_ROLE_NAME: roleName,
+    TRUSTED_PRINCIPAL_ARNS: `arn:aws:iam::${DRILL_ACCOUNT}:role/OpsSupport`,
+    NOTIFY_TOPIC_ARN: topic.topicArn,
+    GUARD_ROLE_ARN,
+  };
+  const configs: Record<'enforce' | 'detect', GuardConfig> = {
+    enforce: parseConfig(env, { requireTopic: true }),
+    detect: parseConfig({ ...env, GUARD_MODE: 'detect' }, { requireTopic: true }),
+  };
+  const logger = new Logger({
+    serviceName: 'support-role-guard',
+    logLevel: options.verbose ? 'INFO' : 'SILENT',
+  });
+  const handlers = {
+    enforce: createHandler({ config: configs.enforce, clients: { iam: guardIam, sns, eventBridge }, logger }),
+    detect: createHandler({ config: configs.detect, clients: { iam: guardIam, sns, eventBridge }, logger }),
+  };
+  const store = new IamRoleStore(iam);
+  report.setup?.(`creating the support role ${roleName} and another role, ${OTHER_ROLE}`);
+  await ensureOtherRole(iam);
+
+  const results: ScenarioResult[] = [];
+  for (const [index, scenario] of scenarios.entries()) {
+    report.start?.(scenario, index, scenarios.length);
+    const result = await runScenario(scenario, {
+      roleName,
+      iam,
+      store,
+      wire,
+      configs,
+      handlers,
+      pattern,
+      topic,
+      target,
+      eventBridge,
+    });
+    results.push(result);
+    report.end?.(result, index, scenarios.length);
+  }
+  // Leave the role as the guard wants it.
+  await reconcile({ desired: configs.enforce.desired, mode: 'enforce', store, partition: 'aws' });
+  return { passed: results.every((r) => r.passed), roleName, endpoint: options.endpoint, scenarios: results };
+}
+
+interface ScenarioDeps {
+  readonly roleName: string;
+  readonly iam: IAMClient;
+  readonly store: IamRoleStore;
+  readonly wire: WireLog;
+  readonly configs: Record<'enforce' | 'detect', GuardConfig>;
+  readonly handlers: Record<'enforce' | 'detect', (event: unknown, context: Context) => Promise<GuardResult>>;
+  readonly pattern: Record<string, unknown>;
+  readonly topic: Awaited<ReturnType<typeof topicWithInbox>>;
+  readonly target: Inbox;
+  readonly eventBridge: EventBridgeClient;
+}
+
+async function runScenario(scenario: DrillScenario, deps: ScenarioDeps): Promise<ScenarioResult> {
+  const { store, wire } = deps;
+  const desired = deps.configs.enforce.desired;
+  // Every scenario starts from the role in desired state and an empty inbox.
+  const before = await reconcile({ desired, mode: 'enforce', store, partition: 'aws' });
+  if (before.error) throw before.error;
+  await deps.iam.send(new AttachRolePolicyCommand({ RoleName: OTHER_ROLE, PolicyArn: SUPPORT_ACCESS }));
+  await deps.topic.notifications();
+  await deps.target.drain();
+  wire.clear();
+
+  // The tampering calls, for real, each with the event CloudTrail would deliver.
+  const events: { step: DrillStep; event: Record<string, unknown> }[] = [];
+  for (const step of scenario.steps) {
+    const input = resolveInput(step.input, deps.roleName);
+    if (!step.denied) await callIam(deps.iam, step.api, input);
+    const event = cloudTrailEvent({
+      eventName: step.api,
+      input,
+      actor: step.actor,
+      ...(step.denied ? { error: step.denied } : {}),
+    });
+    await deps.eventBridge.send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            Source: event.source as string,
+            DetailType: event['detail-type'] as string,
+            Detail: JSON.stringify(event.detail),
+          },
+        ],
+      }),
+    );
+    events.push({ step, event });
+  }
+  const tamperedAt = performance.now();
+
+  const handler = deps.handlers[scenario.mode ?? 'enforce'];
+  const outcomes: DrillEvent[] = [];
+  const driftSeen = new Set<string>();
+  for (const { step, event } of events) {
+    const detail = event.detail as { eventID: string };
+    const delivered = matchesPattern(deps.pattern, event);
+    let result: GuardResult | undefined;
+    let reason: string | undefined;
+    if (delivered) {
+      try {
+        result = await handler(event, localContext());
+      } catch (error) {
+        result = error instanceof GuardFailure ? error.result : undefined;
+        reason = describeError(error);
+      }
+      for (const d of result?.drift ?? []) driftSeen.add(d.property);
+    }
+    outcomes.push({
+      eventName: step.api,
+      actor: step.actor.label,
+      eventId: detail.eventID,
+      delivered,
+      ...(delivered ? { outcome: result?.outcome ?? 'failed' } : {}),
+      ...((reason ?? result?.reason) ? { reason: reason ?? result?.reason } : {}),
+    });
+  }
+
+  const finalDrift = detectDrift(desired, await store.read(deps.roleName));
+  const restored = finalDrift.length === 0;
+  const restoredAt = performance.now();
+  const notifications = (await deps.topic.notifications()).map((n) => ({
+    outcome: n.document.outcome,
+    subject: n.subject,
+  }));
+  await deps.target.drain();
+  const calls = [...wire.calls];
+  const acted = outcomes.some((o) => o.delivered) && scenario.expect.writes.length > 0;
+
+  const failures: string[] = [];
+  const expect = scenario.expect;
+  const delivered = outcomes.map((o) => o.delivered);
+  if (JSON.stringify(delivered) !== JSON.stringify(expect.delivered))
+    failures.push(`delivered ${JSON.stringify(delivered)}, expected ${JSON.stringify(expect.delivered)}`);
+  const seenOutcomes = outcomes.filter((o) => o.delivered).map((o) => o.outcome);
+  if (JSON.stringify(seenOutcomes) !== JSON.stringify(expect.outcomes))
+    failures.push(`outcomes ${JSON.stringify(seenOutcomes)}, expected ${JSON.stringify(expect.outcomes)}`);
+  if (restored !== expect.restored)
+    failures.push(
+      restored
+        ? 'the role was changed back, expected it left as is'
+        : `the role still differs: ${finalDrift.map((d) => d.property).join(', ')}`,
+    );
+  if (notifications.length !== expect.notifications)
+    failures.push(`${notifications.length} notification(s), expected ${expect.notifications}`);
+  const writes = calls.filter((c) => !/^(Get|List)/.test(c));
+  if (JSON.stringify(writes) !== JSON.stringify(expect.writes))
+    failures.push(`IAM writes ${JSON.stringify(writes)}, expected ${JSON.stringify(expect.writes)}`);
+
+  return {
+    name: scenario.name,
+    title: scenario.title,
+    passed: failures.length === 0,
+    failures,
+    events: outcomes,
+    driftSeen: [...driftSeen],
+    restored,
+    notifications,
+    timeToRestoreMs: acted && restored ? Math.round(restoredAt - tamperedAt) : null,
+    iamCalls: { reads: calls.length - writes.length, writes: writes.length, calls },
+  };
+}
+
+function resolveInput(input: Readonly<Record<string, unknown>>, roleName: string): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(input).map(([k, v]) => [k, v === ROLE ? roleName : v]));
+}
+
+/** Makes one IAM call by its API name, with the SDK's command for it. */
+async function callIam(iam: IAMClient, api: string, input: Record<string, unknown>): Promise<void> {
+  const sdk = (await import('@aws-sdk/client-iam')) as unknown as Record<
+    string,
+    new (
+      input: unknown,
+    ) => unknown
+  >;
+  const Command = sdk[`${api}Command`];
+  if (!Command) throw new Error(`no IAM command ${api}`);
+  await iam.send(new Command(input) as Parameters<IAMClient['send']>[0]);
+}
+
+async function ensureOtherRole(iam: IAMClient): Promise<void> {
+  try {
+    await iam.send(
+      new CreateRoleCommand({
+        RoleName: OTHER_ROLE,
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            { Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' },
+          ],
+        }),
+      }),
+    );
+  } catch (error) {
+    if ((error as Error).name !== 'EntityAlreadyExistsException') throw error;
+  }
+}

@@ -1,0 +1,62 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { SCENARIOS } from '../../functions/local/drill-scenarios.js';
+import { type DrillReport, runDrill, UnknownScenarioError } from '../../functions/local/drill.js';
+import { emulatorEndpoint, uniqueName } from '../support/aws.js';
+
+let report: DrillReport;
+beforeAll(async () => {
+  report = await runDrill({ endpoint: emulatorEndpoint(), roleName: uniqueName('AWSSupportRole') });
+}, 120_000);
+
+describe('the local drill', () => {
+  it('runs every scenario and all of them pass', () => {
+    expect(report.scenarios.map((s) => s.name)).toEqual(SCENARIOS.map((s) => s.name));
+    for (const s of report.scenarios) expect(s.failures, s.name).toEqual([]);
+    expect(report.passed).toBe(true);
+  });
+
+  it.each(['detach-support-access', 'delete-role', 'trust-foreign-account', 'admin-attached', 'inline-policy', 'boundary-set'])(
+    '%s: drift seen, restored, notified, with the exact IAM writes on the wire',
+    (name) => {
+      const s = report.scenarios.find((r) => r.name === name);
+      const expected = SCENARIOS.find((r) => r.name === name)?.expect;
+      expect(s?.driftSeen.length).toBeGreaterThan(0);
+      expect(s?.restored).toBe(true);
+      expect(s?.notifications.length).toBe(expected?.notifications);
+      expect(s?.notifications[0]?.outcome).toBe('remediated');
+      expect(s?.iamCalls.writes).toBe(expected?.writes.length);
+      expect(s?.timeToRestoreMs).not.toBeNull();
+    },
+  );
+
+  it.each(['access-denied', 'other-role', 'guard-own-call'])('%s: filtered by the pattern, no IAM call, no message', (name) => {
+    const s = report.scenarios.find((r) => r.name === name);
+    expect(s?.events.map((e) => e.delivered)).toEqual([false]);
+    expect(s?.iamCalls.calls).toEqual([]);
+    expect(s?.notifications).toEqual([]);
+    expect(s?.timeToRestoreMs).toBeNull();
+  });
+
+  it('detect mode: the drift is reported and the role left as it was', () => {
+    const s = report.scenarios.find((r) => r.name === 'detect-mode');
+    expect(s?.restored).toBe(false);
+    expect(s?.iamCalls.writes).toBe(0);
+    expect(s?.notifications.map((n) => n.outcome)).toEqual(['drift-detected']);
+    expect(s?.driftSeen).toEqual(['managedPolicy:arn:aws:iam::aws:policy/AdministratorAccess']);
+  });
+
+  it('the role deletion is reported twice: recreated, then the DeleteRole call itself', () => {
+    const s = report.scenarios.find((r) => r.name === 'delete-role');
+    expect(s?.events.map((e) => [e.eventName, e.outcome])).toEqual([
+      ['DetachRolePolicy', 'remediated'],
+      ['DeleteRole', 'compliant'],
+    ]);
+    expect(s?.notifications.map((n) => n.outcome)).toEqual(['remediated', 'compliant']);
+  });
+
+  it('runs one scenario by name, and refuses an unknown one', async () => {
+    const one = await runDrill({ endpoint: emulatorEndpoint(), roleName: uniqueName('AWSSupportRole'), scenarios: ['inline-policy'] });
+    expect(one.scenarios.map((s) => s.name)).toEqual(['inline-policy']);
+    await expect(runDrill({ endpoint: emulatorEndpoint(), scenarios: ['nope'] })).rejects.toThrow(UnknownScenarioError);
+  });
+});
