@@ -3,6 +3,12 @@
 process.env.POWERTOOLS_DEV ??= 'true';
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 for (const level of ['log', 'info', 'debug', 'warn']) console[level] = console.error;
+// The AWS SDK warns on Node < 22 about releases after January 2027; this package pins its SDK
+// version in package-lock.json, so the notice is noise here. Other warnings still print.
+process.removeAllListeners('warning');
+process.on('warning', (warning) => {
+  if (warning.name !== 'NodeVersionSupportWarning') console.error(`(node) ${warning.name}: ${warning.message}`);
+});
 
 let main;
 try {

@@ -4,6 +4,7 @@ import type { Context } from 'aws-lambda';
 import { ConfigError } from '../core/errors.js';
 import { GuardFailure } from '../core/guard-result.js';
 import { type CommandIo, EXIT, UsageError } from './io.js';
+import { CONFIG_FLAGS_HELP, parseCommandArgs } from './options.js';
 
 export const INVOKE_HELP = `Usage: support-role-guard invoke --event <file|-> [--json]
 
@@ -17,6 +18,8 @@ Options:
   --event <file|->   the event JSON; "-" reads standard input
   --json             accepted for symmetry with the other commands (the output is always JSON)
   -h, --help         show this help
+
+${CONFIG_FLAGS_HELP}
 
 Exit codes:
   0  the handler returned (outcome remediated, compliant, drift-detected or ignored)
@@ -58,19 +61,16 @@ async function readEvent(source: string, io: CommandIo): Promise<unknown> {
 }
 
 export async function invokeCommand(args: readonly string[], io: CommandIo): Promise<number> {
-  let eventPath: string | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (arg === '-h' || arg === '--help') {
-      io.out(INVOKE_HELP);
-      return EXIT.ok;
-    }
-    if (arg === '--event') eventPath = args[++i];
-    else if (arg?.startsWith('--event=')) eventPath = arg.slice('--event='.length);
-    else if (arg !== '--json') throw new UsageError(`unknown option ${JSON.stringify(arg)} for invoke`);
+  const { values, env } = parseCommandArgs('invoke', args, { event: { type: 'string' } });
+  if (values.help) {
+    io.out(INVOKE_HELP);
+    return EXIT.ok;
   }
-  if (!eventPath)
+  const eventPath = values.event;
+  if (typeof eventPath !== 'string' || eventPath === '')
     throw new UsageError('invoke needs --event <file|-> (see: support-role-guard invoke --help)');
+  // The handler reads its configuration from the environment, as in Lambda: apply the flags there.
+  Object.assign(process.env, env);
   const event = await readEvent(eventPath, io);
 
   let handler: (event: unknown, context: Context) => Promise<unknown>;

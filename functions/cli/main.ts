@@ -1,23 +1,37 @@
 import { ConfigError } from '../core/errors.js';
+import { AUDIT_HELP, auditCommand } from './audit.js';
+import { DRILL_HELP, drillCommand } from './drill.js';
 import { INVOKE_HELP, invokeCommand } from './invoke.js';
 import { type CommandIo, EXIT, processIo, UsageError } from './io.js';
+import { RECONCILE_HELP, reconcileCommand } from './reconcile.js';
 
 export const HELP = `Usage: support-role-guard <command> [options]
 
 Keeps the AWS Support role (CIS 1.17 / Security Hub IAM.18) in place.
 
 Commands:
+  audit                     the CIS 1.17 / IAM.18 check and the guarded role's drift (read-only)
+  reconcile [--dry-run]     one reconcile of the support role from your terminal
+  drill                     the whole guard loop on the embedded AWS emulator (npm start);
+                            drill --live --account ID drills a real account
   invoke --event <file|->   run the Lambda handler on one event and print the result as JSON
 
 Run "support-role-guard <command> --help" for a command's options.
 Configuration comes from environment variables (see the README).
 
-Exit codes: 0 success, 1 the guard failed, 2 bad usage or configuration.`;
+Every command: configuration from the Lambda's environment variables, each also a flag
+(--support-role-name, --trusted-principal-arns, ...); --json for scripts; --help.
+
+Exit codes: 0 success/compliant, 1 failed/not compliant, 2 bad usage or configuration, or could
+not check. Each command's --help says exactly.`;
 
 const COMMANDS: Record<
   string,
   { run: (args: readonly string[], io: CommandIo) => Promise<number>; help: string }
 > = {
+  audit: { run: auditCommand, help: AUDIT_HELP },
+  reconcile: { run: reconcileCommand, help: RECONCILE_HELP },
+  drill: { run: drillCommand, help: DRILL_HELP },
   invoke: { run: invokeCommand, help: INVOKE_HELP },
 };
 

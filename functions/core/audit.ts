@@ -1,0 +1,39 @@
+import type { DriftEntry } from './guard-result.js';
+
+/** The CIS 1.17 / Security Hub IAM.18 check, and the guarded role against its desired state. */
+export interface AuditReport {
+  readonly compliant: boolean;
+  readonly cis: {
+    /** At least one role holds the policy (what IAM.18 checks). */
+    readonly compliant: boolean;
+    readonly policyArn: string;
+    readonly roles: readonly string[];
+    readonly users: readonly string[];
+    readonly groups: readonly string[];
+  };
+  readonly role: { readonly name: string; readonly exists: boolean; readonly drift: readonly DriftEntry[] };
+  readonly warnings: readonly string[];
+}
+
+/** Whether an IAM action pattern (`support:*`, `support-console:*`, `*`) covers a service prefix. */
+const covers = (action: string, service: string): boolean =>
+  action === '*' || action.toLowerCase() === `${service}:*` || action.toLowerCase().startsWith(`${service}:`);
+
+/**
+ * Since 2026 the Support Center console also needs `support-console:*`. When the required policies
+ * do not grant it, people can open cases through the API but may be denied in the console.
+ */
+export function supportConsoleWarning(allowedActions: readonly string[]): string | undefined {
+  if (allowedActions.some((a) => covers(a, 'support-console'))) return undefined;
+  return (
+    'the required policies do not grant support-console:* — the role can open cases through the Support API, ' +
+    'but the Support Center console may deny it; add a policy granting support-console:* to REQUIRED_POLICY_ARNS (docs/runbook.md)'
+  );
+}
+
+export function auditVerdict(report: Omit<AuditReport, 'compliant'>): AuditReport {
+  return {
+    ...report,
+    compliant: report.cis.compliant && report.role.exists && report.role.drift.length === 0,
+  };
+}
