@@ -1,45 +1,15 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { DetachRolePolicyCommand, ListAttachedRolePoliciesCommand } from '@aws-sdk/client-iam';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { IamRoleStore } from '../../functions/adapters/iam-role-store.js';
 import { parseConfig } from '../../functions/core/config.js';
 import { reconcile } from '../../functions/core/reconcile.js';
 import { CREDENTIALS, emulatorEndpoint, testClients, topicWithInbox, uniqueName } from '../support/aws.js';
+import { cli } from '../support/cli.js';
 import { guardEnv, SUPPORT_ACCESS } from '../support/config.js';
 import { fixture } from '../support/events.js';
-
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'support-role-guard.js');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the packaged CLI (the built dist/, as `npx support-role-guard` would). */
-function cli(args: string[], env: Record<string, string | undefined>, stdin?: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin ?? '');
-  });
-}
 
 let aws: ReturnType<typeof testClients>;
 beforeAll(() => {

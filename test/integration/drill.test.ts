@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SCENARIOS } from '../../functions/local/drill-scenarios.js';
 import { type DrillReport, runDrill, UnknownScenarioError } from '../../functions/local/drill.js';
+import { SCENARIOS } from '../../functions/local/drill-scenarios.js';
 import { emulatorEndpoint, uniqueName } from '../support/aws.js';
 
 let report: DrillReport;
@@ -15,27 +15,34 @@ describe('the local drill', () => {
     expect(report.passed).toBe(true);
   });
 
-  it.each(['detach-support-access', 'delete-role', 'trust-foreign-account', 'admin-attached', 'inline-policy', 'boundary-set'])(
-    '%s: drift seen, restored, notified, with the exact IAM writes on the wire',
+  it.each([
+    'detach-support-access',
+    'delete-role',
+    'trust-foreign-account',
+    'admin-attached',
+    'inline-policy',
+    'boundary-set',
+  ])('%s: drift seen, restored, notified, with the exact IAM writes on the wire', (name) => {
+    const s = report.scenarios.find((r) => r.name === name);
+    const expected = SCENARIOS.find((r) => r.name === name)?.expect;
+    expect(s?.driftSeen.length).toBeGreaterThan(0);
+    expect(s?.restored).toBe(true);
+    expect(s?.notifications.length).toBe(expected?.notifications);
+    expect(s?.notifications[0]?.outcome).toBe('remediated');
+    expect(s?.iamCalls.writes).toBe(expected?.writes.length);
+    expect(s?.timeToRestoreMs).not.toBeNull();
+  });
+
+  it.each(['access-denied', 'other-role', 'guard-own-call'])(
+    '%s: filtered by the pattern, no IAM call, no message',
     (name) => {
       const s = report.scenarios.find((r) => r.name === name);
-      const expected = SCENARIOS.find((r) => r.name === name)?.expect;
-      expect(s?.driftSeen.length).toBeGreaterThan(0);
-      expect(s?.restored).toBe(true);
-      expect(s?.notifications.length).toBe(expected?.notifications);
-      expect(s?.notifications[0]?.outcome).toBe('remediated');
-      expect(s?.iamCalls.writes).toBe(expected?.writes.length);
-      expect(s?.timeToRestoreMs).not.toBeNull();
+      expect(s?.events.map((e) => e.delivered)).toEqual([false]);
+      expect(s?.iamCalls.calls).toEqual([]);
+      expect(s?.notifications).toEqual([]);
+      expect(s?.timeToRestoreMs).toBeNull();
     },
   );
-
-  it.each(['access-denied', 'other-role', 'guard-own-call'])('%s: filtered by the pattern, no IAM call, no message', (name) => {
-    const s = report.scenarios.find((r) => r.name === name);
-    expect(s?.events.map((e) => e.delivered)).toEqual([false]);
-    expect(s?.iamCalls.calls).toEqual([]);
-    expect(s?.notifications).toEqual([]);
-    expect(s?.timeToRestoreMs).toBeNull();
-  });
 
   it('detect mode: the drift is reported and the role left as it was', () => {
     const s = report.scenarios.find((r) => r.name === 'detect-mode');
@@ -55,8 +62,14 @@ describe('the local drill', () => {
   });
 
   it('runs one scenario by name, and refuses an unknown one', async () => {
-    const one = await runDrill({ endpoint: emulatorEndpoint(), roleName: uniqueName('AWSSupportRole'), scenarios: ['inline-policy'] });
+    const one = await runDrill({
+      endpoint: emulatorEndpoint(),
+      roleName: uniqueName('AWSSupportRole'),
+      scenarios: ['inline-policy'],
+    });
     expect(one.scenarios.map((s) => s.name)).toEqual(['inline-policy']);
-    await expect(runDrill({ endpoint: emulatorEndpoint(), scenarios: ['nope'] })).rejects.toThrow(UnknownScenarioError);
+    await expect(runDrill({ endpoint: emulatorEndpoint(), scenarios: ['nope'] })).rejects.toThrow(
+      UnknownScenarioError,
+    );
   });
 });

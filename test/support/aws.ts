@@ -3,6 +3,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { inject } from 'vitest';
 import type { AwsClients } from '../../functions/adapters/aws-clients.js';
 import { CLIENT_SETTINGS } from '../../functions/adapters/aws-clients.js';
@@ -45,6 +46,42 @@ export function testClients() {
     sns: new SNSClient(settings()),
     sqs: new SQSClient(settings()),
     eventBridge: new EventBridgeClient(settings()),
+  };
+}
+
+/** A fresh emulated account (moto keeps state per account; STS AssumeRole returns its credentials). */
+export async function isolatedAccount() {
+  const account = String(100_000_000_000 + Math.floor(Math.random() * 800_000_000_000));
+  const sts = new STSClient(settings());
+  const { Credentials } = await sts.send(
+    new AssumeRoleCommand({
+      RoleArn: `arn:aws:iam::${account}:role/OrganizationAccountAccessRole`,
+      RoleSessionName: 'test',
+    }),
+  );
+  const credentials = {
+    accessKeyId: Credentials?.AccessKeyId ?? '',
+    secretAccessKey: Credentials?.SecretAccessKey ?? '',
+    sessionToken: Credentials?.SessionToken ?? '',
+  };
+  const scoped = { ...settings(), credentials };
+  return {
+    account,
+    /** The standard variables that point a child process at this account on the emulator. */
+    env: {
+      AWS_REGION: REGION,
+      AWS_ENDPOINT_URL: emulatorEndpoint(),
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      AWS_SESSION_TOKEN: credentials.sessionToken,
+    },
+    clients: {
+      iam: new IAMClient(scoped),
+      sns: new SNSClient(scoped),
+      sqs: new SQSClient(scoped),
+      eventBridge: new EventBridgeClient(scoped),
+      sts: new STSClient(scoped),
+    },
   };
 }
 
