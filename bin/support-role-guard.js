@@ -7,7 +7,8 @@ for (const level of ['log', 'info', 'debug', 'warn']) console[level] = console.e
 // version in package-lock.json, so the notice is noise here. Other warnings still print.
 process.removeAllListeners('warning');
 process.on('warning', (warning) => {
-  if (warning.name !== 'NodeVersionSupportWarning') console.error(`(node) ${warning.name}: ${warning.message}`);
+  if (!`${warning.name} ${warning.message}`.includes('NodeVersionSupportWarning'))
+    console.error(`(node) ${warning.name}: ${warning.message}`);
 });
 
 let main;
