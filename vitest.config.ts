@@ -11,7 +11,10 @@ export default defineConfig({
     hookTimeout: 60_000,
     coverage: {
       provider: 'v8',
+      // functions/cli/ is exercised through the built CLI in child processes (test/integration/cli*),
+      // which v8 coverage of this process cannot see; everything else is measured.
       include: ['functions/**/*.ts'],
+      exclude: ['functions/cli/**'],
       thresholds: { statements: 80, branches: 70, functions: 80, lines: 80 },
     },
   },
