@@ -3,6 +3,7 @@ import type { Construct } from 'constructs';
 import { GuardAlarms } from './constructs/guard-alarms.js';
 import { GuardFunction } from './constructs/guard-function.js';
 import { GuardRules } from './constructs/guard-rules.js';
+import { IdempotencyTable } from './constructs/idempotency-table.js';
 import { InitialReconcile } from './constructs/initial-reconcile.js';
 import { NotificationTopic } from './constructs/notification-topic.js';
 import { SelfProtection } from './constructs/self-protection.js';
@@ -65,6 +66,8 @@ export class SupportRoleGuardStack extends Stack {
     });
     const { topic, key } = this.notifications;
     this.guard = new GuardFunction(this, 'Guard', { settings, topic, key, supportRoleArn });
+    const idempotency = new IdempotencyTable(this, 'Idempotency', { role: this.guard.role });
+    this.guard.function.addEnvironment('IDEMPOTENCY_TABLE_NAME', idempotency.table.tableName);
     this.rules = new GuardRules(this, 'Triggers', {
       function: this.guard.function,
       roleName: desired.roleName,

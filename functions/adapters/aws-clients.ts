@@ -1,3 +1,4 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -18,13 +19,16 @@ export interface AwsClients {
   readonly iam: IAMClient;
   readonly sns: SNSClient;
   readonly eventBridge: EventBridgeClient;
+  /** For the idempotency table (when IDEMPOTENCY_TABLE_NAME is set). */
+  readonly dynamodb?: DynamoDBClient;
 }
 
 /** IAM is global: its endpoint lives in us-east-1 of the partition unless AWS_ENDPOINT_URL says otherwise. */
-export function createClients(region: string): AwsClients {
+export function createClients(region: string, options: { dynamodb?: boolean } = {}): AwsClients {
   return {
     iam: new IAMClient({ ...CLIENT_SETTINGS, region }),
     sns: new SNSClient({ ...CLIENT_SETTINGS, region }),
     eventBridge: new EventBridgeClient({ ...CLIENT_SETTINGS, region }),
+    ...(options.dynamodb ? { dynamodb: new DynamoDBClient({ ...CLIENT_SETTINGS, region }) } : {}),
   };
 }

@@ -30,6 +30,8 @@ export interface GuardConfig {
   readonly notifyTopicArn?: string;
   readonly eventBusName?: string;
   readonly guardRoleArn?: string;
+  /** DynamoDB table of idempotency records (one per CloudTrail event id / sweep). */
+  readonly idempotencyTableName?: string;
 }
 
 /** The environment variables the guard reads (documented in the README). */
@@ -47,6 +49,7 @@ export const ENV = {
   maxSession: 'SUPPORT_ROLE_MAX_SESSION_DURATION',
   boundary: 'PERMISSIONS_BOUNDARY_ARN',
   requireMfa: 'REQUIRE_MFA',
+  idempotencyTable: 'IDEMPOTENCY_TABLE_NAME',
 } as const;
 
 export interface ParseOptions {
@@ -117,6 +120,10 @@ export function parseConfig(env: Env, options: ParseOptions = {}): GuardConfig {
 
   const requireMfa = parseBoolean(present(env, ENV.requireMfa), ENV.requireMfa, problem);
 
+  const idempotencyTable = present(env, ENV.idempotencyTable);
+  if (idempotencyTable !== undefined && !/^[\w.-]{3,255}$/.test(idempotencyTable))
+    problem(ENV.idempotencyTable, `${show(idempotencyTable)} is not a DynamoDB table name`);
+
   if (problems.length > 0 || roleName === undefined) throw new ConfigError(problems);
 
   const desired: DesiredRole = {
@@ -139,6 +146,7 @@ export function parseConfig(env: Env, options: ParseOptions = {}): GuardConfig {
     ...(topic === undefined ? {} : { notifyTopicArn: topic }),
     ...(eventBus === undefined ? {} : { eventBusName: eventBus }),
     ...(guardRole === undefined ? {} : { guardRoleArn: guardRole }),
+    ...(idempotencyTable === undefined ? {} : { idempotencyTableName: idempotencyTable }),
   });
 }
 

@@ -16,8 +16,10 @@ export interface GuardResult {
   readonly eventId?: string;
   readonly drift: readonly DriftEntry[];
   readonly actions: readonly ActionResult[];
-  /** Whether a notification was published for this event. */
+  /** Whether a notification was published for this event (by this invocation). */
   readonly notified: boolean;
+  /** A repeated delivery of an event already handled: the first result, nothing done again. */
+  readonly duplicate?: boolean;
 }
 
 /** Thrown after a `failed` outcome was notified, so Lambda retries; carries the result. */

@@ -1,3 +1,4 @@
+import { IdempotencyAlreadyInProgressError } from '@aws-lambda-powertools/idempotency';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -6,6 +7,7 @@ import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { type AwsClients, createClients } from '../adapters/aws-clients.js';
 import { IamRoleStore } from '../adapters/iam-role-store.js';
+import { idempotency } from '../adapters/idempotency.js';
 import { AwsNotifier } from '../adapters/notifier.js';
 import { type GuardConfig, parseConfig } from '../core/config.js';
 import { describeError } from '../core/errors.js';
@@ -40,7 +42,8 @@ function correlationId(logger: Logger): MiddlewareObj<unknown> {
 export function createHandler(options: HandlerOptions = {}): GuardHandler {
   const config = options.config ?? parseConfig(process.env, { requireTopic: true });
   if (!config.notifyTopicArn) throw new Error('NOTIFY_TOPIC_ARN is required for the handler');
-  const clients = options.clients ?? createClients(config.region);
+  const clients =
+    options.clients ?? createClients(config.region, { dynamodb: Boolean(config.idempotencyTableName) });
   const logger = options.logger ?? new Logger({ serviceName: SERVICE_NAME });
   const metrics = options.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
   const store = new IamRoleStore(clients.iam);
@@ -75,10 +78,35 @@ export function createHandler(options: HandlerOptions = {}): GuardHandler {
     }
   };
 
-  return middy(guard)
+  const handler = middy(guard)
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(correlationId(logger))
-    .use(logMetrics(metrics)) as unknown as GuardHandler;
+    .use(logMetrics(metrics));
+  if (config.idempotencyTableName) {
+    if (!clients.dynamodb) throw new Error('IDEMPOTENCY_TABLE_NAME is set but no DynamoDB client was given');
+    handler.use(idempotency(config.idempotencyTableName, clients.dynamodb));
+  }
+  const run = handler as unknown as GuardHandler;
+  return async (event, context) => {
+    try {
+      return await run(event, context);
+    } catch (error) {
+      // The same event is being handled by a concurrent invocation right now: that one notifies
+      // (and if it fails, Lambda retries it), so this delivery has nothing to add.
+      if (error instanceof IdempotencyAlreadyInProgressError) {
+        logger.info('duplicate delivery of an event in progress; skipped', { error: error.message });
+        return {
+          outcome: 'ignored',
+          reason: 'a duplicate delivery of an event that another invocation is handling right now',
+          drift: [],
+          actions: [],
+          notified: false,
+          duplicate: true,
+        };
+      }
+      throw error;
+    }
+  };
 }
 
 function isSweep(event: unknown): boolean {

@@ -40,6 +40,7 @@ function guardPolicy(context: Record<string, string> = {}) {
     ) as Record<string, unknown>,
     queues: ids('AWS::SQS::Queue').map((id) => resolve({ 'Fn::GetAtt': [id, 'Arn'] }, json) as string),
     logGroup: resolve({ 'Fn::GetAtt': [ids('AWS::Logs::LogGroup')[0], 'Arn'] }, json) as string,
+    table: resolve({ 'Fn::GetAtt': [ids('AWS::DynamoDB::GlobalTable')[0], 'Arn'] }, json) as string,
   };
 }
 
@@ -99,6 +100,17 @@ describe('guard role permission matrix (default configuration)', () => {
     expect(
       await decide(g.policy, 'logs:PutLogEvents', `${g.logGroup.replace(/:\*$/, '')}:log-stream:x`),
     ).toBe('Allowed');
+    for (const action of [
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+    ])
+      expect(await decide(g.policy, action, g.table)).toBe('Allowed');
+    expect(await decide(g.policy, 'dynamodb:Scan', g.table)).toBe('ImplicitlyDenied');
+    expect(
+      await decide(g.policy, 'dynamodb:PutItem', `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/other`),
+    ).toBe('ImplicitlyDenied');
     const sends = await Promise.all(g.queues.map((q) => decide(g.policy, 'sqs:SendMessage', q)));
     expect(sends.filter((d) => d === 'Allowed')).toHaveLength(1);
   });

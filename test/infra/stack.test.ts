@@ -402,3 +402,20 @@ describe('least privilege of the guard role', () => {
     expect(statements.some((s) => s.Sid === 'PublishOutcomeEvents')).toBe(false);
   });
 });
+
+describe('the idempotency table', () => {
+  it('expires records through TTL and is named in the function environment', () => {
+    const table = only('AWS::DynamoDB::GlobalTable');
+    expect(table.Properties).toMatchObject({
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
+      BillingMode: 'PAY_PER_REQUEST',
+    });
+    const fn = only('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('keeps AWSSupportRole') });
+    expect(
+      (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables.IDEMPOTENCY_TABLE_NAME,
+    ).toEqual({
+      Ref: logicalId('AWS::DynamoDB::GlobalTable'),
+    });
+  });
+});

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -93,3 +94,23 @@ export {
   type ReceivedNotification,
   topicWithInbox,
 } from '../../functions/local/inbox.js';
+
+/** An idempotency table as the stack creates it (partition key `id`, TTL on `expiration`). */
+export async function idempotencyTable(name: string): Promise<DynamoDBClient> {
+  const dynamodb = new DynamoDBClient(settings());
+  await dynamodb.send(
+    new CreateTableCommand({
+      TableName: name,
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+  await dynamodb.send(
+    new UpdateTimeToLiveCommand({
+      TableName: name,
+      TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
+    }),
+  );
+  return dynamodb;
+}

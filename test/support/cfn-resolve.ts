@@ -26,6 +26,8 @@ function arnOf(type: string, id: string, properties: Record<string, unknown> = {
       return `arn:aws:iam::${ACCOUNT}:role/${id}`;
     case 'AWS::Lambda::Function':
       return `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${id}`;
+    case 'AWS::DynamoDB::GlobalTable':
+      return `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${id}`;
     case 'AWS::Events::Rule':
       return name;
     default:

@@ -1,0 +1,37 @@
+import { IdempotencyConfig } from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { makeHandlerIdempotent } from '@aws-lambda-powertools/idempotency/middleware';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { GuardResult } from '../core/guard-result.js';
+
+/**
+ * The idempotency key of an event: the CloudTrail event id for a role change (EventBridge and
+ * Lambda may deliver it more than once); for a sweep, its schedule time (plus the configuration
+ * hash of the deploy-time sweep), so that a repeated delivery of the same sweep is not run twice.
+ */
+export const IDEMPOTENCY_KEY_PATH =
+  "detail.eventID || join('', ['sweep:', time || '', ':', detail.configuration || ''])";
+
+/** Records are kept 48 h: EventBridge retries a delivery for up to 24 h, Lambda's own retries within 6 h. */
+export const IDEMPOTENCY_TTL_SECONDS = 48 * 3600;
+
+/**
+ * Exactly one handling (and so one notification) per event: the first invocation runs and its
+ * result is stored; a repeated delivery gets that result back, marked `duplicate`, without any
+ * IAM call or message. A failed invocation leaves no record, so Lambda's retry runs again.
+ */
+export function idempotency(tableName: string, client: DynamoDBClient) {
+  return makeHandlerIdempotent({
+    persistenceStore: new DynamoDBPersistenceLayer({ tableName, awsSdkV3Client: client }),
+    config: new IdempotencyConfig({
+      eventKeyJmesPath: IDEMPOTENCY_KEY_PATH,
+      expiresAfterSeconds: IDEMPOTENCY_TTL_SECONDS,
+      responseHook: (response) =>
+        ({
+          ...(response as unknown as GuardResult),
+          duplicate: true,
+          notified: false,
+        }) as unknown as typeof response,
+    }),
+  });
+}
