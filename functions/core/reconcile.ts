@@ -89,7 +89,13 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
         break;
       }
     }
-    role = await store.read(desired.roleName);
+    try {
+      role = await store.read(desired.roleName);
+    } catch (error) {
+      // The writes went out but the result cannot be read back: not verified, so not "remediated".
+      const err = error instanceof Error ? error : new Error(String(error));
+      return { drift: initial, actions, remaining, verified: false, error: err, roleArn: arnOf(role) };
+    }
     remaining = detectDrift(desired, role, partition);
   }
   const unresolved = fixable(remaining);

@@ -121,3 +121,22 @@ describe('reconcile', () => {
     expect(report.remaining).toMatchObject([{ kind: 'path' }]);
   });
 });
+
+describe('reconcile when the read-back fails', () => {
+  it('keeps what it found and did, and is not verified', async () => {
+    let reads = 0;
+    const store: RoleStore = {
+      read: async () => {
+        reads++;
+        if (reads > 1) throw Object.assign(new Error('Rate exceeded'), { name: 'Throttling' });
+        return compliantRole(desired, { attachedPolicyArns: [] });
+      },
+      apply: async () => {},
+    };
+    const report = await reconcile({ desired, mode: 'enforce', store, partition: 'aws' });
+    expect(report.verified).toBe(false);
+    expect(report.error?.message).toBe('Rate exceeded');
+    expect(report.drift).toHaveLength(1);
+    expect(report.actions).toEqual([{ api: 'AttachRolePolicy', status: 'succeeded', detail: `attach ${SUPPORT_ACCESS}` }]);
+  });
+});
