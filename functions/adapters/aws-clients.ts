@@ -5,14 +5,16 @@ import { SNSClient } from '@aws-sdk/client-sns';
 
 /**
  * SDK client settings, chosen for a Lambda with a 60 s timeout: up to 5 attempts with the
- * standard retry mode (exponential backoff with jitter, throttling-aware), a 3 s connection
- * timeout and a 10 s request timeout, so one stuck call cannot eat the whole invocation.
+ * standard retry mode (exponential backoff with jitter; throttling errors back off longer), a 3 s
+ * connection timeout and a 10 s request timeout that really aborts the request
+ * (`throwOnRequestTimeout`: without it the SDK only logs a warning and keeps waiting), so one
+ * stuck call cannot eat the whole invocation: 5 x 10 s + backoff stays under 60 s.
  * The standard AWS variables (AWS_REGION, AWS_ENDPOINT_URL, credentials) apply unchanged.
  */
 export const CLIENT_SETTINGS = {
   maxAttempts: 5,
   retryMode: 'standard',
-  requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 },
+  requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000, throwOnRequestTimeout: true },
 } as const;
 
 export interface AwsClients {

@@ -41,6 +41,9 @@ export interface DrillEvent {
   readonly delivered: boolean;
   readonly outcome?: string;
   readonly reason?: string;
+  /** The first invocation threw and the event was handled again (see retryFailedInvocations). */
+  readonly retried?: boolean;
+  readonly firstOutcome?: string;
 }
 
 export interface ScenarioResult {
@@ -79,6 +82,21 @@ export interface DrillOptions {
   readonly reporter?: DrillReporter;
   /** Handler logs to stderr (default: silent). */
   readonly verbose?: boolean;
+  /**
+   * Resilience runs: the guard's own clients (IAM, SNS) go through this endpoint (a
+   * fault-injecting proxy), with these client settings; the tampering and the checks go direct.
+   */
+  readonly guardEndpoint?: string;
+  readonly guardClientSettings?: { readonly maxAttempts?: number; readonly requestTimeoutMs?: number };
+  /** When the handler throws, invoke it again with the same event once, as Lambda would (after `beforeRetry`). */
+  readonly retryFailedInvocations?: boolean;
+  readonly beforeRetry?: () => void | Promise<void>;
+  /**
+   * `exact` (default): outcomes, notifications and IAM writes exactly as in the scenario.
+   * `resilient`: under injected faults, retries and repeated writes are expected; what must hold
+   * is the routing, the final state of the role, and at least one notification for each tampering.
+   */
+  readonly expectations?: 'exact' | 'resilient';
 }
 
 /** Unknown scenario names: an error that lists the known ones. */
@@ -124,7 +142,23 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
   };
   const iam = new IAMClient(settings);
   const wire = new WireLog();
-  const guardIam = recordIamCalls(new IAMClient(settings), wire);
+  const guardSettings = {
+    ...settings,
+    ...(options.guardEndpoint ? { endpoint: options.guardEndpoint } : {}),
+    ...(options.guardClientSettings?.maxAttempts
+      ? { maxAttempts: options.guardClientSettings.maxAttempts }
+      : {}),
+    ...(options.guardClientSettings?.requestTimeoutMs
+      ? {
+          requestHandler: {
+            ...CLIENT_SETTINGS.requestHandler,
+            requestTimeout: options.guardClientSettings.requestTimeoutMs,
+          },
+        }
+      : {}),
+  };
+  const guardIam = recordIamCalls(new IAMClient(guardSettings), wire);
+  const guardSns = new SNSClient(guardSettings);
   const sns = new SNSClient(settings);
   const sqs = new SQSClient(settings);
   const eventBridge = new EventBridgeClient(settings);
@@ -164,8 +198,16 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
     logLevel: options.verbose ? 'INFO' : 'SILENT',
   });
   const handlers = {
-    enforce: createHandler({ config: configs.enforce, clients: { iam: guardIam, sns, eventBridge }, logger }),
-    detect: createHandler({ config: configs.detect, clients: { iam: guardIam, sns, eventBridge }, logger }),
+    enforce: createHandler({
+      config: configs.enforce,
+      clients: { iam: guardIam, sns: guardSns, eventBridge },
+      logger,
+    }),
+    detect: createHandler({
+      config: configs.detect,
+      clients: { iam: guardIam, sns: guardSns, eventBridge },
+      logger,
+    }),
   };
   const store = new IamRoleStore(iam);
   report.setup?.(`creating the support role ${roleName} and another role, ${OTHER_ROLE}`);
@@ -185,6 +227,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
       topic,
       target,
       eventBridge,
+      options,
     });
     results.push(result);
     report.end?.(result, index, scenarios.length);
@@ -205,6 +248,7 @@ interface ScenarioDeps {
   readonly topic: Awaited<ReturnType<typeof topicWithInbox>>;
   readonly target: Inbox;
   readonly eventBridge: EventBridgeClient;
+  readonly options: DrillOptions;
 }
 
 async function runScenario(scenario: DrillScenario, deps: ScenarioDeps): Promise<ScenarioResult> {
@@ -252,12 +296,14 @@ async function runScenario(scenario: DrillScenario, deps: ScenarioDeps): Promise
     const delivered = matchesPattern(deps.pattern, event);
     let result: GuardResult | undefined;
     let reason: string | undefined;
+    let firstOutcome: string | undefined;
     if (delivered) {
-      try {
-        result = await handler(event, localContext());
-      } catch (error) {
-        result = error instanceof GuardFailure ? error.result : undefined;
-        reason = describeError(error);
+      ({ result, reason } = await invoke(handler, event));
+      if (reason !== undefined && deps.options.retryFailedInvocations) {
+        firstOutcome = result?.outcome ?? 'failed';
+        for (const d of result?.drift ?? []) driftSeen.add(d.property);
+        await deps.options.beforeRetry?.();
+        ({ result, reason } = await invoke(handler, event));
       }
       for (const d of result?.drift ?? []) driftSeen.add(d.property);
     }
@@ -266,8 +312,9 @@ async function runScenario(scenario: DrillScenario, deps: ScenarioDeps): Promise
       actor: step.actor.label,
       eventId: detail.eventID,
       delivered,
-      ...(delivered ? { outcome: result?.outcome ?? 'failed' } : {}),
+      ...(delivered ? { outcome: reason === undefined ? (result?.outcome ?? 'failed') : 'failed' } : {}),
       ...((reason ?? result?.reason) ? { reason: reason ?? result?.reason } : {}),
+      ...(firstOutcome ? { retried: true, firstOutcome } : {}),
     });
   }
 
@@ -280,10 +327,14 @@ async function runScenario(scenario: DrillScenario, deps: ScenarioDeps): Promise
   }));
   await deps.target.drain();
   const calls = [...wire.calls];
+  const writes = calls.filter((c) => !/^(Get|List)/.test(c));
   const acted = outcomes.some((o) => o.delivered) && scenario.expect.writes.length > 0;
 
   const failures: string[] = [];
   const expect = scenario.expect;
+  if (deps.options.expectations === 'resilient') {
+    return finish(resilientFailures(scenario, outcomes, restored, finalDrift, notifications));
+  }
   const delivered = outcomes.map((o) => o.delivered);
   if (JSON.stringify(delivered) !== JSON.stringify(expect.delivered))
     failures.push(`delivered ${JSON.stringify(delivered)}, expected ${JSON.stringify(expect.delivered)}`);
@@ -298,22 +349,71 @@ async function runScenario(scenario: DrillScenario, deps: ScenarioDeps): Promise
     );
   if (notifications.length !== expect.notifications)
     failures.push(`${notifications.length} notification(s), expected ${expect.notifications}`);
-  const writes = calls.filter((c) => !/^(Get|List)/.test(c));
   if (JSON.stringify(writes) !== JSON.stringify(expect.writes))
     failures.push(`IAM writes ${JSON.stringify(writes)}, expected ${JSON.stringify(expect.writes)}`);
 
-  return {
-    name: scenario.name,
-    title: scenario.title,
-    passed: failures.length === 0,
-    failures,
-    events: outcomes,
-    driftSeen: [...driftSeen],
-    restored,
-    notifications,
-    timeToRestoreMs: acted && restored ? Math.round(restoredAt - tamperedAt) : null,
-    iamCalls: { reads: calls.length - writes.length, writes: writes.length, calls },
-  };
+  return finish(failures);
+
+  function finish(found: string[]): ScenarioResult {
+    return {
+      name: scenario.name,
+      title: scenario.title,
+      passed: found.length === 0,
+      failures: found,
+      events: outcomes,
+      driftSeen: [...driftSeen],
+      restored,
+      notifications,
+      timeToRestoreMs: acted && restored ? Math.round(restoredAt - tamperedAt) : null,
+      iamCalls: { reads: calls.length - writes.length, writes: writes.length, calls },
+    };
+  }
+}
+
+async function invoke(
+  handler: (event: unknown, context: Context) => Promise<GuardResult>,
+  event: unknown,
+): Promise<{ result?: GuardResult; reason?: string }> {
+  try {
+    return { result: await handler(event, localContext()) };
+  } catch (error) {
+    return {
+      ...(error instanceof GuardFailure ? { result: error.result } : {}),
+      reason: describeError(error),
+    };
+  }
+}
+
+/** Under injected faults: the routing, the final state, and at least one message per tampering. */
+function resilientFailures(
+  scenario: DrillScenario,
+  events: readonly DrillEvent[],
+  restored: boolean,
+  finalDrift: readonly { property: string }[],
+  notifications: readonly { outcome: string }[],
+): string[] {
+  const failures: string[] = [];
+  const expect = scenario.expect;
+  const delivered = events.map((e) => e.delivered);
+  if (JSON.stringify(delivered) !== JSON.stringify(expect.delivered))
+    failures.push(`delivered ${JSON.stringify(delivered)}, expected ${JSON.stringify(expect.delivered)}`);
+  events
+    .filter((e) => e.delivered)
+    .forEach((e, i) => {
+      const wanted = expect.outcomes[i];
+      if (e.outcome !== wanted && e.outcome !== 'compliant')
+        failures.push(`${e.eventName}: outcome ${e.outcome} (${e.reason ?? ''}), expected ${wanted}`);
+    });
+  if (restored !== expect.restored)
+    failures.push(
+      restored
+        ? 'the role was changed back, expected it left as is'
+        : `the role still differs: ${finalDrift.map((d) => d.property).join(', ')}`,
+    );
+  if (expect.notifications > 0 && notifications.length === 0) failures.push('no notification');
+  if (expect.notifications === 0 && notifications.length > 0)
+    failures.push(`${notifications.length} unexpected notification(s)`);
+  return failures;
 }
 
 function resolveInput(input: Readonly<Record<string, unknown>>, roleName: string): Record<string, unknown> {

@@ -137,6 +137,8 @@ describe('reconcile when the read-back fails', () => {
     expect(report.verified).toBe(false);
     expect(report.error?.message).toBe('Rate exceeded');
     expect(report.drift).toHaveLength(1);
-    expect(report.actions).toEqual([{ api: 'AttachRolePolicy', status: 'succeeded', detail: `attach ${SUPPORT_ACCESS}` }]);
+    expect(report.actions).toEqual([
+      { api: 'AttachRolePolicy', status: 'succeeded', detail: `attach ${SUPPORT_ACCESS}` },
+    ]);
   });
 });

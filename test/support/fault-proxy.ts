@@ -1,0 +1,130 @@
+import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type FaultKind = 'throttle' | 'error500' | 'error503' | 'reset' | 'slow';
+export const FAULT_KINDS: readonly FaultKind[] = ['throttle', 'error500', 'error503', 'reset', 'slow'];
+
+export interface FaultPlan {
+  readonly kind: FaultKind;
+  /** Share of matching requests that fail (0..1), decided by a seeded generator (reproducible). */
+  readonly rate: number;
+  /** Which services' requests may fail ('iam', 'sns', 'dynamodb', ...). */
+  readonly services: readonly string[];
+  /** For `slow`: how long the response is held back (longer than the client's request timeout). */
+  readonly delayMs?: number;
+  /** Faults start only after a request with this Action went through (e.g. after the first write). */
+  readonly afterAction?: string;
+}
+
+export interface FaultProxy {
+  readonly endpoint: string;
+  setPlan(plan: FaultPlan | undefined, seed?: number): void;
+  readonly stats: { requests: number; injected: number; byService: Record<string, number> };
+  close(): Promise<void>;
+}
+
+/** A small seeded PRNG (mulberry32): the same seed injects the same faults. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const serviceOf = (req: IncomingMessage): string =>
+  /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(String(req.headers.authorization ?? ''))?.[1] ?? 'unknown';
+
+const queryError = (status: number, code: string, message: string) =>
+  `<ErrorResponse><Error><Type>${status < 500 ? 'Sender' : 'Receiver'}</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>fault-injected</RequestId></ErrorResponse>`;
+
+/**
+ * A fault-injecting HTTP proxy on loopback between the SDK clients and the emulator: per request,
+ * per the plan, it answers Throttling (400), 500 or 503 itself, resets the connection, or forwards
+ * the request and holds the response back past the client's timeout (the write happened; the
+ * client does not know). Everything else is forwarded untouched.
+ */
+export async function startFaultProxy(target: string): Promise<FaultProxy> {
+  const upstream = new URL(target);
+  let plan: FaultPlan | undefined;
+  let armed = true;
+  let random = prng(1);
+  const stats = { requests: 0, injected: 0, byService: {} as Record<string, number> };
+
+  const forward = (req: IncomingMessage, body: Buffer, res: ServerResponse, delayMs = 0) => {
+    const out = request(
+      {
+        hostname: upstream.hostname,
+        port: upstream.port,
+        path: req.url,
+        method: req.method,
+        headers: req.headers,
+      },
+      (answer) => {
+        const chunks: Buffer[] = [];
+        answer.on('data', (c: Buffer) => chunks.push(c));
+        answer.on('end', () => {
+          const send = () => {
+            if (res.destroyed) return;
+            res.writeHead(answer.statusCode ?? 502, answer.headers);
+            res.end(Buffer.concat(chunks));
+          };
+          if (delayMs > 0) setTimeout(send, delayMs).unref();
+          else send();
+        });
+      },
+    );
+    out.on('error', () => res.destroy());
+    out.end(body);
+  };
+
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const service = serviceOf(req);
+      stats.requests++;
+      const inject = plan !== undefined && armed && plan.services.includes(service) && random() < plan.rate;
+      if (plan?.afterAction && !armed && body.toString().includes(`Action=${plan.afterAction}&`))
+        armed = true;
+      if (!inject || !plan) return forward(req, body, res);
+      stats.injected++;
+      stats.byService[service] = (stats.byService[service] ?? 0) + 1;
+      switch (plan.kind) {
+        case 'throttle':
+          res.writeHead(400, { 'content-type': 'text/xml' });
+          return res.end(queryError(400, 'Throttling', 'Rate exceeded'));
+        case 'error500':
+          res.writeHead(500, { 'content-type': 'text/xml' });
+          return res.end(queryError(500, 'ServiceFailure', 'injected internal error'));
+        case 'error503':
+          res.writeHead(503, { 'content-type': 'text/xml' });
+          return res.end(queryError(503, 'ServiceUnavailable', 'injected unavailability'));
+        case 'reset':
+          return req.socket.destroy();
+        case 'slow':
+          return forward(req, body, res, plan.delayMs ?? 1500);
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    setPlan(next, seed = 1) {
+      plan = next;
+      armed = next?.afterAction === undefined;
+      random = prng(seed);
+    },
+    stats,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
