@@ -20,7 +20,7 @@ export const IDEMPOTENCY_TTL_SECONDS = 48 * 3600;
  * result is stored; a repeated delivery gets that result back, marked `duplicate`, without any
  * IAM call or message. A failed invocation leaves no record, so Lambda's retry runs again.
  */
-export function idempotency(tableName: string, client: DynamoDBClient) {
+export function idempotency(tableName: string, client: DynamoDBClient, onDuplicate: () => void = () => {}) {
   return makeHandlerIdempotent({
     persistenceStore: new DynamoDBPersistenceLayer({ tableName, awsSdkV3Client: client }),
     config: new IdempotencyConfig({

@@ -13,3 +13,6 @@ export const OUTCOME_METRICS = {
 
 /** Counted once per successful scheduled sweep; the stack alarms when it stops. */
 export const SWEEP_METRIC = 'SweepCompleted';
+
+/** A repeated delivery of an event already handled (answered from the idempotency record). */
+export const DUPLICATE_METRIC = 'DuplicateDelivery';

@@ -15,7 +15,13 @@ import { SCHEDULED_DETAIL_TYPE } from '../core/event-pattern.js';
 import { GuardFailure, type GuardResult } from '../core/guard-result.js';
 import { handleEvent } from '../core/handle-event.js';
 import type { Clock } from '../core/ports.js';
-import { METRICS_NAMESPACE, OUTCOME_METRICS, SERVICE_NAME, SWEEP_METRIC } from '../core/telemetry.js';
+import {
+  DUPLICATE_METRIC,
+  METRICS_NAMESPACE,
+  OUTCOME_METRICS,
+  SERVICE_NAME,
+  SWEEP_METRIC,
+} from '../core/telemetry.js';
 
 export interface HandlerOptions {
   /** Defaults to the environment (parsed once, here). */
@@ -45,7 +51,8 @@ export function createHandler(options: HandlerOptions = {}): GuardHandler {
   const clients =
     options.clients ?? createClients(config.region, { dynamodb: Boolean(config.idempotencyTableName) });
   const logger = options.logger ?? new Logger({ serviceName: SERVICE_NAME });
-  const metrics = options.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+  const metrics =
+    options.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME, logger });
   const store = new IamRoleStore(clients.iam);
   const notifier = new AwsNotifier({
     sns: clients.sns,
@@ -84,7 +91,11 @@ export function createHandler(options: HandlerOptions = {}): GuardHandler {
     .use(logMetrics(metrics));
   if (config.idempotencyTableName) {
     if (!clients.dynamodb) throw new Error('IDEMPOTENCY_TABLE_NAME is set but no DynamoDB client was given');
-    handler.use(idempotency(config.idempotencyTableName, clients.dynamodb));
+    handler.use(
+      idempotency(config.idempotencyTableName, clients.dynamodb, () =>
+        metrics.addMetric(DUPLICATE_METRIC, MetricUnit.Count, 1),
+      ),
+    );
   }
   const run = handler as unknown as GuardHandler;
   return async (event, context) => {
@@ -95,6 +106,8 @@ export function createHandler(options: HandlerOptions = {}): GuardHandler {
       // (and if it fails, Lambda retries it), so this delivery has nothing to add.
       if (error instanceof IdempotencyAlreadyInProgressError) {
         logger.info('duplicate delivery of an event in progress; skipped', { error: error.message });
+        metrics.addMetric(DUPLICATE_METRIC, MetricUnit.Count, 1);
+        metrics.publishStoredMetrics();
         return {
           outcome: 'ignored',
           reason: 'a duplicate delivery of an event that another invocation is handling right now',
