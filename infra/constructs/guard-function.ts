@@ -96,6 +96,11 @@ export class GuardFunction extends Construct {
         banner:
           "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
         forceDockerBundling: false,
+        // In Lambda the credentials are in the environment: alias the SDK's default provider chain
+        // (SSO, INI, web identity and their nested clients, ~80 KB) to the environment provider.
+        esbuildArgs: {
+          '--alias': `@aws-sdk/credential-provider-node=${join(ROOT, 'functions', 'handler', 'lambda-credentials.ts')}`,
+        },
       },
       depsLockFilePath: join(ROOT, 'package-lock.json'),
       projectRoot: ROOT,
