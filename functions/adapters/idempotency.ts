@@ -26,12 +26,14 @@ export function idempotency(tableName: string, client: DynamoDBClient, onDuplica
     config: new IdempotencyConfig({
       eventKeyJmesPath: IDEMPOTENCY_KEY_PATH,
       expiresAfterSeconds: IDEMPOTENCY_TTL_SECONDS,
-      responseHook: (response) =>
-        ({
+      responseHook: (response) => {
+        onDuplicate();
+        return {
           ...(response as unknown as GuardResult),
           duplicate: true,
           notified: false,
-        }) as unknown as typeof response,
+        } as unknown as typeof response;
+      },
     }),
   });
 }
