@@ -1,5 +1,4 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import {
   AttachRolePolicyCommand,
   DeleteRoleCommand,
@@ -16,7 +15,7 @@ import {
   UpdateRoleCommand,
   UpdateRoleDescriptionCommand,
 } from '@aws-sdk/client-iam';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { IamRoleStore } from '../../functions/adapters/iam-role-store.js';
 import { parseConfig } from '../../functions/core/config.js';
 import { DEFAULT_DESCRIPTION } from '../../functions/core/desired-state.js';
@@ -33,6 +32,7 @@ import {
   WireLog,
 } from '../support/aws.js';
 import { guardEnv, SUPPORT_ACCESS } from '../support/config.js';
+import { captureEmf, enabledMetrics } from '../support/emf.js';
 import { fixture } from '../support/events.js';
 import { lambdaContext } from '../support/lambda.js';
 
@@ -448,9 +448,7 @@ describe('the guard against the emulator', () => {
   it('emits one EMF metric per outcome, in the SupportRoleGuard namespace', async () => {
     // Prepare
     const guard = await setUp();
-    process.env.POWERTOOLS_METRICS_DISABLED = 'false';
-    const metrics = new Metrics({ namespace: 'SupportRoleGuard', serviceName: 'support-role-guard' });
-    process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+    const metrics = enabledMetrics();
     const handler = createHandler({
       config: guard.config,
       clients: guardClients(new WireLog()),
@@ -458,27 +456,20 @@ describe('the guard against the emulator', () => {
       metrics,
     });
     await aws.iam.send(new DetachRolePolicyCommand({ RoleName: guard.roleName, PolicyArn: SUPPORT_ACCESS }));
-    const written: string[] = [];
-    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-      written.push(String(chunk));
-      return true;
-    });
 
     // Act
-    try {
+    const emf = await captureEmf(async () => {
       await handler(guard.event('detach-role-policy'), lambdaContext());
       await handler(guard.event('other-role-detach'), lambdaContext());
       await handler(fixture('scheduled-sweep'), lambdaContext());
-    } finally {
-      spy.mockRestore();
-    }
+    });
 
     // Assess
-    const emf = written
-      .flatMap((w) => w.split('\n'))
-      .filter((l) => l.includes('"_aws"'))
-      .map((l) => JSON.parse(l));
-    expect(emf.map((m) => m._aws.CloudWatchMetrics[0].Namespace)).toEqual(Array(3).fill('SupportRoleGuard'));
+    expect(
+      emf.map(
+        (m) => (m._aws as { CloudWatchMetrics: { Namespace: string }[] }).CloudWatchMetrics[0]?.Namespace,
+      ),
+    ).toEqual(Array(3).fill('SupportRoleGuard'));
     expect(emf[0]).toMatchObject({ Remediated: 1, service: 'support-role-guard' });
     expect(emf[1]).toMatchObject({ EventIgnored: 1 });
     expect(emf[2]).toMatchObject({ Compliant: 1, SweepCompleted: 1 });

@@ -1,7 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DetachRolePolicyCommand } from '@aws-sdk/client-iam';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { IamRoleStore } from '../../functions/adapters/iam-role-store.js';
 import { parseConfig } from '../../functions/core/config.js';
 import { GuardFailure } from '../../functions/core/guard-result.js';
@@ -16,6 +15,7 @@ import {
   WireLog,
 } from '../support/aws.js';
 import { guardEnv, SUPPORT_ACCESS } from '../support/config.js';
+import { captureEmf, enabledMetrics } from '../support/emf.js';
 import { fixture } from '../support/events.js';
 import { lambdaContext } from '../support/lambda.js';
 
@@ -137,9 +137,7 @@ describe('exactly one handling per event (idempotency table on the emulator)', (
   it('counts a repeated delivery in the DuplicateDelivery metric', async () => {
     // Prepare: a handler with metrics on, its EMF output captured.
     const g = await setUp();
-    process.env.POWERTOOLS_METRICS_DISABLED = 'false';
-    const metrics = new Metrics({ namespace: 'SupportRoleGuard', serviceName: 'support-role-guard' });
-    process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+    const metrics = enabledMetrics();
     const handler = createHandler({
       config: g.config,
       clients: { ...guardClients(new WireLog()), dynamodb: g.dynamodb },
@@ -147,25 +145,14 @@ describe('exactly one handling per event (idempotency table on the emulator)', (
       metrics,
     });
     const event = fixture('other-role-detach', { eventId: uniqueName('evt') });
-    const written: string[] = [];
-    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-      written.push(String(chunk));
-      return true;
-    });
 
     // Act
-    try {
+    const emf = await captureEmf(async () => {
       await handler(event, lambdaContext());
       await handler(structuredClone(event), lambdaContext());
-    } finally {
-      spy.mockRestore();
-    }
+    });
 
     // Assess
-    const emf = written
-      .flatMap((w) => w.split('\n'))
-      .filter((l) => l.includes('"_aws"'))
-      .map((l) => JSON.parse(l));
     expect(emf.map((m) => Object.keys(m).filter((k) => !['_aws', 'service'].includes(k)))).toEqual([
       ['EventIgnored'],
       ['DuplicateDelivery'],
