@@ -1,7 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { STSClient } from '@aws-sdk/client-sts';
 
 /**
  * SDK client settings, chosen for a Lambda with a 60 s timeout: up to 5 attempts with the
@@ -23,14 +25,26 @@ export interface AwsClients {
   readonly eventBridge: EventBridgeClient;
   /** For the idempotency table (when IDEMPOTENCY_TABLE_NAME is set). */
   readonly dynamodb?: DynamoDBClient;
+  /** Organization mode: assuming the member roles, and listing the accounts. */
+  readonly sts?: STSClient;
+  readonly organizations?: OrganizationsClient;
 }
 
 /** IAM is global: its endpoint lives in us-east-1 of the partition unless AWS_ENDPOINT_URL says otherwise. */
-export function createClients(region: string, options: { dynamodb?: boolean } = {}): AwsClients {
+export function createClients(
+  region: string,
+  options: { dynamodb?: boolean; organization?: boolean } = {},
+): AwsClients {
   return {
     iam: new IAMClient({ ...CLIENT_SETTINGS, region }),
     sns: new SNSClient({ ...CLIENT_SETTINGS, region }),
     eventBridge: new EventBridgeClient({ ...CLIENT_SETTINGS, region }),
     ...(options.dynamodb ? { dynamodb: new DynamoDBClient({ ...CLIENT_SETTINGS, region }) } : {}),
+    ...(options.organization
+      ? {
+          sts: new STSClient({ ...CLIENT_SETTINGS, region }),
+          organizations: new OrganizationsClient({ ...CLIENT_SETTINGS, region }),
+        }
+      : {}),
   };
 }

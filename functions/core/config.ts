@@ -32,6 +32,8 @@ export interface GuardConfig {
   readonly guardRoleArn?: string;
   /** DynamoDB table of idempotency records (one per CloudTrail event id / sweep). */
   readonly idempotencyTableName?: string;
+  /** Set in organization mode (MEMBER_ROLE_NAME given). */
+  readonly organization?: OrganizationConfig;
 }
 
 /** The environment variables the guard reads (documented in the README). */
@@ -50,7 +52,22 @@ export const ENV = {
   boundary: 'PERMISSIONS_BOUNDARY_ARN',
   requireMfa: 'REQUIRE_MFA',
   idempotencyTable: 'IDEMPOTENCY_TABLE_NAME',
+  memberRole: 'MEMBER_ROLE_NAME',
+  memberAccounts: 'MEMBER_ACCOUNT_IDS',
+  organizationId: 'ORGANIZATION_ID',
+  sweepConcurrency: 'SWEEP_CONCURRENCY',
 } as const;
+
+/** Organization mode: one central guard repairs the support role in every member account. */
+export interface OrganizationConfig {
+  /** The remediation role in each member account, assumed by the central guard. */
+  readonly memberRoleName: string;
+  /** Accounts the sweep walks; when absent, the organization's active accounts (ListAccounts). */
+  readonly accountIds?: readonly string[];
+  readonly organizationId?: string;
+  /** How many accounts a sweep reconciles at once. */
+  readonly sweepConcurrency: number;
+}
 
 export interface ParseOptions {
   /** The Lambda handler needs somewhere to send notifications; the CLI's audit does not. */
@@ -124,6 +141,8 @@ export function parseConfig(env: Env, options: ParseOptions = {}): GuardConfig {
   if (idempotencyTable !== undefined && !/^[\w.-]{3,255}$/.test(idempotencyTable))
     problem(ENV.idempotencyTable, `${show(idempotencyTable)} is not a DynamoDB table name`);
 
+  const organization = parseOrganization(env, problem);
+
   if (problems.length > 0 || roleName === undefined) throw new ConfigError(problems);
 
   const desired: DesiredRole = {
@@ -147,10 +166,44 @@ export function parseConfig(env: Env, options: ParseOptions = {}): GuardConfig {
     ...(eventBus === undefined ? {} : { eventBusName: eventBus }),
     ...(guardRole === undefined ? {} : { guardRoleArn: guardRole }),
     ...(idempotencyTable === undefined ? {} : { idempotencyTableName: idempotencyTable }),
+    ...(organization === undefined ? {} : { organization: Object.freeze(organization) }),
   });
 }
 
 type Problem = (name: string, message: string) => void;
+
+function parseOrganization(env: Env, problem: Problem): OrganizationConfig | undefined {
+  const memberRole = present(env, ENV.memberRole);
+  const accounts = present(env, ENV.memberAccounts);
+  const organizationId = present(env, ENV.organizationId);
+  const concurrency = present(env, ENV.sweepConcurrency);
+  if (memberRole === undefined) {
+    for (const [name, value] of [
+      [ENV.memberAccounts, accounts],
+      [ENV.organizationId, organizationId],
+      [ENV.sweepConcurrency, concurrency],
+    ] as const) {
+      if (value !== undefined) problem(name, `only applies in organization mode; set ${ENV.memberRole} too`);
+    }
+    return undefined;
+  }
+  if (!ROLE_NAME_RE.test(memberRole)) problem(ENV.memberRole, `${show(memberRole)} is not an IAM role name`);
+  const accountIds = accounts === undefined ? undefined : [...new Set(list(accounts))];
+  for (const id of accountIds ?? []) {
+    if (!/^\d{12}$/.test(id)) problem(ENV.memberAccounts, `${show(id)} is not a 12-digit account id`);
+  }
+  if (organizationId !== undefined && !/^o-[a-z0-9]{10,32}$/.test(organizationId))
+    problem(ENV.organizationId, `${show(organizationId)} is not an organization id (o-...)`);
+  const sweepConcurrency = concurrency === undefined ? 8 : Number(concurrency);
+  if (!(Number.isInteger(sweepConcurrency) && sweepConcurrency >= 1 && sweepConcurrency <= 50))
+    problem(ENV.sweepConcurrency, `${show(concurrency ?? '')} is not a whole number from 1 to 50`);
+  return {
+    memberRoleName: memberRole,
+    ...(accountIds ? { accountIds: Object.freeze(accountIds) } : {}),
+    ...(organizationId ? { organizationId } : {}),
+    sweepConcurrency,
+  };
+}
 
 function parseTrustedPrincipals(raw: string | undefined, partition: string, problem: Problem): string[] {
   if (raw === undefined) {

@@ -25,17 +25,7 @@ export interface GuardDeps {
 export async function handleEvent(event: unknown, deps: GuardDeps): Promise<GuardResult> {
   const { config, log = () => {} } = deps;
   const classification = classifyEvent(event, { desired: config.desired, guardRoleArn: config.guardRoleArn });
-  if (classification.kind === 'ignored') {
-    log('event ignored', { reason: classification.reason, eventId: classification.eventId });
-    return {
-      outcome: 'ignored',
-      reason: classification.reason,
-      eventId: classification.eventId,
-      drift: [],
-      actions: [],
-      notified: false,
-    };
-  }
+  if (classification.kind === 'ignored') return ignoredResult(classification, log);
   const trigger = classification.kind === 'role-change' ? classification.trigger : undefined;
   const eventId = trigger?.eventId ?? (classification.kind === 'sweep' ? classification.eventId : undefined);
   log('reconciling', { trigger: classification.kind, eventName: trigger?.eventName, eventId });
@@ -129,4 +119,20 @@ async function notify(
       },
     );
   }
+}
+
+/** The result for an event the guard does not act on, with the reason logged. */
+export function ignoredResult(
+  classification: { readonly reason: string; readonly eventId?: string },
+  log: (message: string, fields: Record<string, unknown>) => void,
+): GuardResult {
+  log('event ignored', { reason: classification.reason, eventId: classification.eventId });
+  return {
+    outcome: 'ignored',
+    reason: classification.reason,
+    ...(classification.eventId ? { eventId: classification.eventId } : {}),
+    drift: [],
+    actions: [],
+    notified: false,
+  };
 }

@@ -32,7 +32,7 @@ export interface NotificationDocument {
 export interface Notification {
   readonly subject: string;
   readonly text: string;
-  readonly document: NotificationDocument;
+  readonly document: NotificationDocument | SweepSummaryDocument;
   /** EventBridge detail-type of the integration event. */
   readonly detailType: string;
 }
@@ -200,5 +200,89 @@ export function renderNotification(input: NotificationInput): Notification {
     text: lines.join('\n'),
     document,
     detailType: DETAIL_TYPES[input.outcome],
+  };
+}
+
+export interface SweepSummaryInput {
+  readonly accounts: readonly {
+    readonly account: string;
+    readonly outcome: Outcome;
+    readonly drift: readonly DriftEntry[];
+    readonly actions: readonly ActionResult[];
+    readonly reason?: string;
+  }[];
+  readonly region: string;
+  readonly roleName: string;
+  readonly mode: string;
+  readonly time: Date;
+}
+
+/** The document of an organization sweep summary (schema 1.0, `kind: organization-sweep`). */
+export interface SweepSummaryDocument {
+  readonly schemaVersion: string;
+  readonly kind: 'organization-sweep';
+  readonly outcome: Outcome;
+  readonly summary: string;
+  readonly region: string;
+  readonly roleName: string;
+  readonly mode: string;
+  readonly time: string;
+  readonly counts: Readonly<Record<Outcome, number>>;
+  readonly accounts: SweepSummaryInput['accounts'];
+}
+
+/** One message for a whole organization sweep: every account that drifted or failed, by name. */
+export function renderSweepSummary(input: SweepSummaryInput): Notification {
+  const counts: Record<Outcome, number> = {
+    remediated: 0,
+    compliant: 0,
+    'drift-detected': 0,
+    ignored: 0,
+    failed: 0,
+  };
+  for (const a of input.accounts) counts[a.outcome]++;
+  const outcome: Outcome =
+    counts.failed > 0
+      ? 'failed'
+      : counts.remediated > 0
+        ? 'remediated'
+        : counts['drift-detected'] > 0
+          ? 'drift-detected'
+          : 'compliant';
+  const attention = input.accounts.filter((a) => a.outcome !== 'compliant');
+  const summary =
+    `Sweep of ${input.accounts.length} accounts: ${counts.remediated} remediated, ${counts['drift-detected']} with drift left, ` +
+    `${counts.failed} failed, ${counts.compliant} compliant.`;
+  const document: SweepSummaryDocument = {
+    schemaVersion: NOTIFICATION_SCHEMA_VERSION,
+    kind: 'organization-sweep',
+    outcome,
+    summary,
+    region: input.region,
+    roleName: input.roleName,
+    mode: input.mode,
+    time: input.time.toISOString(),
+    counts,
+    accounts: attention,
+  };
+  const lines = [`support-role-guard: ORGANIZATION SWEEP (${HEADLINES[outcome]})`, '', summary, ''];
+  for (const a of attention) {
+    lines.push(
+      `Account ${a.account}: ${HEADLINES[a.outcome]}${a.reason ? ` - ${oneLine(a.reason, 300)}` : ''}`,
+    );
+    for (const d of a.drift) lines.push(`  - ${d.property}: ${value(d.before)} -> ${value(d.after)}`);
+    for (const x of a.actions)
+      lines.push(`  * ${x.api}: ${x.status}${x.detail ? ` (${oneLine(x.detail, 300)})` : ''}`);
+  }
+  lines.push('', `Role ${input.roleName}, region ${input.region}, mode ${input.mode}, at ${document.time}`);
+  if (counts.failed > 0)
+    lines.push('', 'Next: the failed accounts are retried by the next sweep; see docs/runbook.md.');
+  return {
+    subject: subjectLine(
+      `[support-role-guard] SWEEP: ${counts.remediated} remediated, ${counts.failed} failed of ${input.accounts.length} accounts`,
+    ),
+    text: lines.join('\n'),
+    document,
+    detailType: `Support Role Organization Sweep`,
   };
 }

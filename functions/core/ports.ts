@@ -18,3 +18,16 @@ export interface Notifier {
 
 /** The time, injectable for tests. */
 export type Clock = () => Date;
+
+/** The organization's accounts (Organizations ListAccounts, or a configured list). */
+export interface AccountDirectory {
+  listAccounts(): Promise<readonly string[]>;
+}
+
+/**
+ * The support role of one member account, reached by assuming the member remediation role there.
+ * The returned store fails on first use when the role cannot be assumed (the error names why).
+ */
+export interface AccountAccess {
+  storeFor(account: string, sessionName: string): RoleStore;
+}

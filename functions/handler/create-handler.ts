@@ -8,12 +8,19 @@ import type { Context } from 'aws-lambda';
 import { type AwsClients, createClients } from '../adapters/aws-clients.js';
 import { IamRoleStore } from '../adapters/iam-role-store.js';
 import { idempotency } from '../adapters/idempotency.js';
+import {
+  ConfiguredAccounts,
+  MemberAccess,
+  OrganizationAccounts,
+  OrganizationsClient,
+} from '../adapters/member-access.js';
 import { AwsNotifier } from '../adapters/notifier.js';
 import { type GuardConfig, parseConfig } from '../core/config.js';
 import { describeError } from '../core/errors.js';
 import { SCHEDULED_DETAIL_TYPE } from '../core/event-pattern.js';
 import { GuardFailure, type GuardResult } from '../core/guard-result.js';
 import { handleEvent } from '../core/handle-event.js';
+import { handleOrganizationEvent } from '../core/handle-org-event.js';
 import type { Clock } from '../core/ports.js';
 import {
   DUPLICATE_METRIC,
@@ -30,6 +37,8 @@ export interface HandlerOptions {
   readonly logger?: Logger;
   readonly metrics?: Metrics;
   readonly clock?: Clock;
+  /** Organization mode: extra settings for the member accounts' IAM clients (the endpoint, in tests). */
+  readonly memberClientSettings?: Record<string, unknown>;
 }
 
 export type GuardHandler = (event: unknown, context: Context) => Promise<GuardResult>;
@@ -61,15 +70,20 @@ export function createHandler(options: HandlerOptions = {}): GuardHandler {
     ...(config.eventBusName ? { eventBusName: config.eventBusName } : {}),
   });
 
+  const common = {
+    config,
+    notifier,
+    ...(options.clock ? { clock: options.clock } : {}),
+    log: (message: string, fields: Record<string, unknown>) => logger.info(message, fields),
+  };
+  const organization = config.organization
+    ? organizationPorts(config, clients, options.memberClientSettings)
+    : undefined;
   const guard = async (event: unknown): Promise<GuardResult> => {
     try {
-      const result = await handleEvent(event, {
-        config,
-        store,
-        notifier,
-        ...(options.clock ? { clock: options.clock } : {}),
-        log: (message, fields) => logger.info(message, fields),
-      });
+      const result = organization
+        ? await handleOrganizationEvent(event, { ...common, ...organization })
+        : await handleEvent(event, { ...common, store });
       metrics.addMetric(OUTCOME_METRICS[result.outcome], MetricUnit.Count, 1);
       if (isSweep(event)) metrics.addMetric(SWEEP_METRIC, MetricUnit.Count, 1);
       logger.info('done', { outcome: result.outcome, reason: result.reason, notified: result.notified });
@@ -124,4 +138,25 @@ export function createHandler(options: HandlerOptions = {}): GuardHandler {
 
 function isSweep(event: unknown): boolean {
   return (event as { 'detail-type'?: unknown } | null)?.['detail-type'] === SCHEDULED_DETAIL_TYPE;
+}
+
+/** Organization mode: reach each member account through its remediation role. */
+function organizationPorts(
+  config: GuardConfig,
+  clients: AwsClients,
+  memberClientSettings?: Record<string, unknown>,
+) {
+  const organization = config.organization;
+  if (!organization || !clients.sts) throw new Error('organization mode needs an STS client');
+  const access = new MemberAccess({
+    sts: clients.sts,
+    partition: config.partition,
+    region: config.region,
+    memberRoleName: organization.memberRoleName,
+    ...(memberClientSettings ? { clientSettings: memberClientSettings } : {}),
+  });
+  const directory = organization.accountIds
+    ? new ConfiguredAccounts(organization.accountIds)
+    : new OrganizationAccounts(clients.organizations ?? new OrganizationsClient({ region: config.region }));
+  return { access, directory };
 }

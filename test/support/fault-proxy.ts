@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type FaultKind = 'throttle' | 'error500' | 'error503' | 'reset' | 'slow';
+export type FaultKind = 'throttle' | 'error500' | 'error503' | 'reset' | 'slow' | 'accessDenied';
 export const FAULT_KINDS: readonly FaultKind[] = ['throttle', 'error500', 'error503', 'reset', 'slow'];
 
 export interface FaultPlan {
@@ -14,6 +14,8 @@ export interface FaultPlan {
   readonly delayMs?: number;
   /** Faults start only after a request with this Action went through (e.g. after the first write). */
   readonly afterAction?: string;
+  /** Only requests whose form body contains this text (URL-encoded as sent) may fail. */
+  readonly bodyContains?: string;
 }
 
 export interface FaultProxy {
@@ -88,7 +90,12 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       const body = Buffer.concat(chunks);
       const service = serviceOf(req);
       stats.requests++;
-      const inject = plan !== undefined && armed && plan.services.includes(service) && random() < plan.rate;
+      const inject =
+        plan !== undefined &&
+        armed &&
+        plan.services.includes(service) &&
+        (plan.bodyContains === undefined || body.toString().includes(plan.bodyContains)) &&
+        random() < plan.rate;
       if (plan?.afterAction && !armed && body.toString().includes(`Action=${plan.afterAction}&`))
         armed = true;
       if (!inject || !plan) return forward(req, body, res);
@@ -104,6 +111,11 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
         case 'error503':
           res.writeHead(503, { 'content-type': 'text/xml' });
           return res.end(queryError(503, 'ServiceUnavailable', 'injected unavailability'));
+        case 'accessDenied':
+          res.writeHead(403, { 'content-type': 'text/xml' });
+          return res.end(
+            queryError(403, 'AccessDenied', 'User is not authorized to perform: sts:AssumeRole (injected)'),
+          );
         case 'reset':
           return req.socket.destroy();
         case 'slow':

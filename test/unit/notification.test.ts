@@ -57,7 +57,7 @@ describe('renderNotification', () => {
 
   it('says when the sweep found it, with no trigger', () => {
     const n = renderNotification({ ...base, outcome: 'drift-detected', mode: 'detect' });
-    expect(n.document.trigger).toBeUndefined();
+    expect((n.document as { trigger?: unknown }).trigger).toBeUndefined();
     expect(n.text).toContain('scheduled sweep');
     expect(n.text).toContain('Actions (planned, not applied)');
     expect(n.subject).toBe('[support-role-guard] DRIFT DETECTED: AWSSupportRole in 123456789012');
