@@ -1,10 +1,13 @@
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 
-export interface GuardPolicyInput {
+export interface RepairPolicyInput {
   /** ARN of the support role (the only role the guard may touch). */
   readonly supportRoleArn: string;
   readonly requiredPolicyArns: readonly string[];
   readonly permissionsBoundaryArn?: string;
+}
+
+export interface GuardPolicyInput extends RepairPolicyInput {
   readonly topicArn: string;
   readonly keyArn: string;
   readonly eventBusArn?: string;
@@ -17,10 +20,15 @@ export interface GuardPolicyInput {
  * the configured one; publish only to its topic (with its key); events only to its bus.
  */
 export function guardPolicyStatements(input: GuardPolicyInput): PolicyStatement[] {
+  return [...repairPolicyStatements(input), ...notifyPolicyStatements(input)];
+}
+
+/** What reading and repairing the support role takes (the single-account guard, and each member's remediation role). */
+export function repairPolicyStatements(input: RepairPolicyInput): PolicyStatement[] {
   const role = [input.supportRoleArn];
   const required = [...input.requiredPolicyArns];
   const boundary = input.permissionsBoundaryArn;
-  const statements = [
+  return [
     new PolicyStatement({
       sid: 'ReadSupportRole',
       actions: ['iam:GetRole', 'iam:ListAttachedRolePolicies', 'iam:ListRolePolicies'],
@@ -69,6 +77,14 @@ export function guardPolicyStatements(input: GuardPolicyInput): PolicyStatement[
           actions: ['iam:DeleteRolePermissionsBoundary'],
           resources: role,
         }),
+  ];
+}
+
+/** Publishing the outcome: the topic (and its key), and the optional event bus. */
+export function notifyPolicyStatements(
+  input: Omit<GuardPolicyInput, keyof RepairPolicyInput>,
+): PolicyStatement[] {
+  const statements = [
     new PolicyStatement({ sid: 'Notify', actions: ['sns:Publish'], resources: [input.topicArn] }),
     new PolicyStatement({
       sid: 'EncryptNotifications',

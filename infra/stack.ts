@@ -6,15 +6,21 @@ import { GuardRules } from './constructs/guard-rules.js';
 import { IdempotencyTable } from './constructs/idempotency-table.js';
 import { InitialReconcile } from './constructs/initial-reconcile.js';
 import { NotificationTopic } from './constructs/notification-topic.js';
+import { CentralBus, centralGuardStatements, MemberStackSet } from './constructs/organization.js';
 import { SelfProtection } from './constructs/self-protection.js';
+import { repairPolicyStatements } from './guard-policy.js';
+import type { OrganizationSettings } from './organization-settings.js';
 import type { GuardSettings } from './settings.js';
 
 export const STACK_NAME = 'SupportRoleGuard';
+export const CENTRAL_STACK_NAME = 'SupportRoleGuardCentral';
 /** IAM is global: its CloudTrail events reach EventBridge only in us-east-1. */
 export const IAM_EVENTS_REGION = 'us-east-1';
 
 export interface SupportRoleGuardStackProps extends StackProps {
   readonly settings: GuardSettings;
+  /** Organization mode: this is the central guard, and member accounts get the StackSet. */
+  readonly organization?: OrganizationSettings;
 }
 
 export class RegionError extends Error {
@@ -65,7 +71,35 @@ export class SupportRoleGuardStack extends Stack {
       httpsEndpoints: settings.notifyHttpsEndpoints,
     });
     const { topic, key } = this.notifications;
-    this.guard = new GuardFunction(this, 'Guard', { settings, topic, key, supportRoleArn });
+    const organization = props.organization;
+    this.guard = new GuardFunction(this, 'Guard', {
+      settings,
+      topic,
+      key,
+      permissions: organization
+        ? centralGuardStatements(organization)
+        : repairPolicyStatements({
+            supportRoleArn,
+            requiredPolicyArns: desired.requiredPolicyArns,
+            ...(desired.permissionsBoundaryArn
+              ? { permissionsBoundaryArn: desired.permissionsBoundaryArn }
+              : {}),
+          }),
+      ...(organization
+        ? {
+            environment: {
+              MEMBER_ROLE_NAME: organization.memberRoleName,
+              ORGANIZATION_ID: organization.organizationId,
+              SWEEP_CONCURRENCY: String(organization.sweepConcurrency),
+            },
+            description:
+              'support-role-guard (central): repairs the AWS Support role of member accounts through their remediation role',
+          }
+        : {}),
+    });
+    const centralBus = organization
+      ? new CentralBus(this, 'CentralBus', { organizationId: organization.organizationId })
+      : undefined;
     const idempotency = new IdempotencyTable(this, 'Idempotency', { role: this.guard.role });
     this.guard.function.addEnvironment('IDEMPOTENCY_TABLE_NAME', idempotency.table.tableName);
     this.rules = new GuardRules(this, 'Triggers', {
@@ -74,7 +108,16 @@ export class SupportRoleGuardStack extends Stack {
       guardRoleArn: this.guard.role.roleArn,
       sweepSchedule: settings.sweepSchedule,
       key,
+      ...(centralBus ? { eventBus: centralBus.bus } : {}),
     });
+    if (organization && centralBus) {
+      new MemberStackSet(this, 'Members', {
+        desired,
+        organization,
+        centralBusArn: centralBus.bus.eventBusArn,
+        centralGuardRoleArn: this.guard.role.roleArn,
+      });
+    }
     new GuardAlarms(this, 'Alarms', {
       function: this.guard.function,
       queues: {
@@ -110,10 +153,22 @@ export class SupportRoleGuardStack extends Stack {
       description: 'SNS topic on-call subscribes to',
     });
     new CfnOutput(this, 'FunctionName', { value: this.guard.function.functionName });
-    new CfnOutput(this, 'SupportRoleArn', { value: supportRoleArn });
+    if (!organization) new CfnOutput(this, 'SupportRoleArn', { value: supportRoleArn });
+    if (centralBus) new CfnOutput(this, 'CentralBusArn', { value: centralBus.bus.eventBusArn });
     new CfnOutput(this, 'UndeliveredEventsQueueUrl', { value: this.rules.deadLetterQueue.queueUrl });
     new CfnOutput(this, 'FailedInvocationsQueueUrl', { value: this.guard.failureQueue.queueUrl });
     acknowledgeFindings(this);
+    if (organization) {
+      Validations.of(this.guard.role).acknowledge({
+        id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+        reason: 'organizations:ListAccounts has no resource-level permissions; X-Ray neither',
+      });
+      Validations.of(this.guard.role).acknowledge({
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role/${organization.memberRoleName}]`,
+        reason:
+          'the member remediation role in any account, and only inside the organization (aws:ResourceOrgID condition)',
+      });
+    }
   }
 }
 

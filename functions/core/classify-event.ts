@@ -37,6 +37,8 @@ const str = (value: unknown, max = 2048): string | undefined =>
 export interface ClassifyOptions {
   readonly desired: DesiredRole;
   readonly guardRoleArn?: string;
+  /** Organization mode: sessions of the member remediation role (in any account) are the guard's own. */
+  readonly memberRoleName?: string;
 }
 
 /**
@@ -82,6 +84,10 @@ export function classifyEvent(event: unknown, options: ClassifyOptions): Classif
   const issuerArn = isObject(session.sessionIssuer) ? str(session.sessionIssuer.arn) : undefined;
   if (options.guardRoleArn && issuerArn === options.guardRoleArn)
     return ignore('the guard made this call itself', trailId);
+  if (options.memberRoleName && issuerArn !== undefined && /^arn:[\w-]+:iam::\d{12}:role\//.test(issuerArn)) {
+    if (sameIamName(issuerArn.slice(issuerArn.lastIndexOf('/') + 1), options.memberRoleName))
+      return ignore('the guard made this call itself (member remediation role)', trailId);
+  }
 
   return {
     kind: 'role-change',

@@ -24,7 +24,11 @@ export interface GuardDeps {
  */
 export async function handleEvent(event: unknown, deps: GuardDeps): Promise<GuardResult> {
   const { config, log = () => {} } = deps;
-  const classification = classifyEvent(event, { desired: config.desired, guardRoleArn: config.guardRoleArn });
+  const classification = classifyEvent(event, {
+    desired: config.desired,
+    guardRoleArn: config.guardRoleArn,
+    memberRoleName: config.organization?.memberRoleName,
+  });
   if (classification.kind === 'ignored') return ignoredResult(classification, log);
   const trigger = classification.kind === 'role-change' ? classification.trigger : undefined;
   const eventId = trigger?.eventId ?? (classification.kind === 'sweep' ? classification.eventId : undefined);

@@ -46,7 +46,11 @@ export async function handleOrganizationEvent(
   const { config } = deps;
   const organization = config.organization;
   if (!organization) throw new Error('organization mode needs MEMBER_ROLE_NAME');
-  const classification = classifyEvent(event, { desired: config.desired, guardRoleArn: config.guardRoleArn });
+  const classification = classifyEvent(event, {
+    desired: config.desired,
+    guardRoleArn: config.guardRoleArn,
+    memberRoleName: config.organization?.memberRoleName,
+  });
   const log = deps.log ?? (() => {});
 
   if (classification.kind === 'role-change') {

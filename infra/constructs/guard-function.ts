@@ -10,7 +10,7 @@ import type { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/core/telemetry.js';
-import { guardPolicyStatements } from '../guard-policy.js';
+import { notifyPolicyStatements } from '../guard-policy.js';
 import type { GuardSettings } from '../settings.js';
 import { failedEventQueue } from './failed-event-queue.js';
 
@@ -20,7 +20,11 @@ export interface GuardFunctionProps {
   readonly settings: GuardSettings;
   readonly topic: Topic;
   readonly key: Key;
-  readonly supportRoleArn: string;
+  /** What the guard may do besides notifying: repair the local support role, or (organization mode) reach the members. */
+  readonly permissions: readonly PolicyStatement[];
+  /** More environment variables (organization mode). */
+  readonly environment?: Readonly<Record<string, string>>;
+  readonly description?: string;
 }
 
 /**
@@ -39,7 +43,7 @@ export class GuardFunction extends Construct {
     const stack = Stack.of(this);
     this.role = new Role(this, 'Role', {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
-      description: 'support-role-guard: may repair only the AWS Support role',
+      description: props.description ?? 'support-role-guard: may repair only the AWS Support role',
     });
     const eventBus = settings.guard.eventBusName;
     const eventBusArn = eventBus
@@ -47,18 +51,12 @@ export class GuardFunction extends Construct {
         ? eventBus
         : stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: eventBus })
       : undefined;
-    for (const statement of guardPolicyStatements({
-      supportRoleArn: props.supportRoleArn,
-      requiredPolicyArns: settings.guard.desired.requiredPolicyArns,
-      ...(settings.guard.desired.permissionsBoundaryArn
-        ? { permissionsBoundaryArn: settings.guard.desired.permissionsBoundaryArn }
-        : {}),
+    const notify = notifyPolicyStatements({
       topicArn: topic.topicArn,
       keyArn: key.keyArn,
       ...(eventBusArn ? { eventBusArn } : {}),
-    })) {
-      this.role.addToPolicy(statement);
-    }
+    });
+    for (const statement of [...props.permissions, ...notify]) this.role.addToPolicy(statement);
 
     const logGroup = new LogGroup(this, 'Logs', {
       retention: RetentionDays.THREE_MONTHS,
@@ -85,6 +83,7 @@ export class GuardFunction extends Construct {
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
+        ...props.environment,
       },
       bundling: {
         minify: true,

@@ -1,5 +1,5 @@
 import { Duration, Stack } from 'aws-cdk-lib';
-import { type EventPattern, Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { type EventPattern, type IEventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -14,6 +14,8 @@ export interface GuardRulesProps {
   readonly guardRoleArn: string;
   readonly sweepSchedule: string;
   readonly key: Key;
+  /** Where the role-mutation events arrive: the default bus, or (organization mode) the central bus. */
+  readonly eventBus?: IEventBus;
 }
 
 /** Our pattern (plain EventBridge JSON) in the shape the CDK's Rule expects. */

@@ -1,0 +1,149 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  App,
+  Aws,
+  CfnCondition,
+  CfnParameter,
+  type CfnResource,
+  DefaultStackSynthesizer,
+  Fn,
+  RemovalPolicy,
+  Stack,
+} from 'aws-cdk-lib';
+import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
+import { EventBus as EventBusTarget } from 'aws-cdk-lib/aws-events-targets';
+import {
+  ArnPrincipal,
+  CompositePrincipal,
+  ManagedPolicy,
+  Policy,
+  PolicyStatement,
+  Role,
+  ServicePrincipal,
+} from 'aws-cdk-lib/aws-iam';
+import type { Construct } from 'constructs';
+import type { DesiredRole } from '../functions/core/desired-state.js';
+import { roleMutationPattern } from '../functions/core/event-pattern.js';
+import { toCdkPattern } from './constructs/guard-rules.js';
+import { repairPolicyStatements } from './guard-policy.js';
+import type { OrganizationSettings } from './organization-settings.js';
+
+export const MEMBER_STACK_NAME = 'SupportRoleGuardMember';
+
+export interface MemberStackProps {
+  readonly desired: DesiredRole;
+  readonly organization: OrganizationSettings;
+}
+
+/**
+ * What every member account gets (through a service-managed StackSet): a us-east-1 rule that
+ * forwards the support role's IAM events to the central bus, the remediation role the central
+ * guard assumes (trusted only by the central guard's role, inside the organization, with the same
+ * least-privilege permissions as the single-account guard), and the support role itself.
+ * No Lambda code, so no asset buckets are needed in member accounts.
+ */
+export class MemberStack extends Stack {
+  constructor(scope: Construct, id: string, props: MemberStackProps) {
+    super(scope, id, {
+      synthesizer: new DefaultStackSynthesizer({ generateBootstrapVersionRule: false }),
+      description:
+        'support-role-guard member: forwards IAM events to the central guard; the remediation role; the support role',
+    });
+    const { desired, organization } = props;
+    const centralBusArn = new CfnParameter(this, 'CentralBusArn', {
+      type: 'String',
+      description: 'ARN of the central guard event bus',
+    }).valueAsString;
+    const centralGuardRoleArn = new CfnParameter(this, 'CentralGuardRoleArn', {
+      type: 'String',
+      description:
+        'ARN of the central guard function role (the only principal that may assume the remediation role)',
+    }).valueAsString;
+    const manageSupportRole = new CfnParameter(this, 'ManageSupportRole', {
+      type: 'String',
+      allowedValues: ['true', 'false'],
+      default: 'true',
+      description:
+        'Create the support role here (false where one already exists: the guard adopts and repairs it)',
+    });
+
+    const supportRoleArn = `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role${desired.path}${desired.roleName}`;
+    const remediationRole = new Role(this, 'RemediationRole', {
+      roleName: organization.memberRoleName,
+      description: 'support-role-guard: the central guard repairs the AWS Support role through this role',
+      assumedBy: new ArnPrincipal(centralGuardRoleArn).withConditions({
+        StringEquals: { 'aws:PrincipalOrgID': organization.organizationId },
+      }),
+    });
+    new Policy(this, 'RemediationPolicy', {
+      roles: [remediationRole],
+      statements: repairPolicyStatements({
+        supportRoleArn,
+        requiredPolicyArns: desired.requiredPolicyArns,
+        ...(desired.permissionsBoundaryArn ? { permissionsBoundaryArn: desired.permissionsBoundaryArn } : {}),
+      }),
+    });
+
+    const forwardRole = new Role(this, 'ForwardRole', {
+      assumedBy: new ServicePrincipal('events.amazonaws.com'),
+      description: 'support-role-guard: forwards the support role IAM events to the central bus',
+    });
+    forwardRole.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['events:PutEvents'], resources: [centralBusArn] }),
+    );
+    new Rule(this, 'ForwardRoleMutations', {
+      description: `support-role-guard: IAM changes to ${desired.roleName}, to the central guard`,
+      eventPattern: toCdkPattern(
+        roleMutationPattern({ roleName: desired.roleName, guardRoleArn: remediationRole.roleArn }),
+      ),
+      targets: [
+        new EventBusTarget(EventBus.fromEventBusArn(this, 'CentralBus', centralBusArn), {
+          role: forwardRole,
+        }),
+      ],
+    });
+
+    const supportRole = new Role(this, 'SupportRole', {
+      roleName: desired.roleName,
+      path: desired.path,
+      description: desired.description,
+      assumedBy: new CompositePrincipal(...desired.trustedPrincipalArns.map((arn) => new ArnPrincipal(arn))),
+      managedPolicies: desired.requiredPolicyArns.map((arn) =>
+        ManagedPolicy.fromManagedPolicyArn(this, arn, arn),
+      ),
+      ...(desired.permissionsBoundaryArn
+        ? {
+            permissionsBoundary: ManagedPolicy.fromManagedPolicyArn(
+              this,
+              'Boundary',
+              desired.permissionsBoundaryArn,
+            ),
+          }
+        : {}),
+    });
+    const cfnSupportRole = supportRole.node.defaultChild as CfnResource;
+    cfnSupportRole.addPropertyOverride('AssumeRolePolicyDocument', desired.trustPolicy);
+    cfnSupportRole.addPropertyOverride('MaxSessionDuration', desired.maxSessionDuration);
+    cfnSupportRole.addPropertyOverride(
+      'Tags',
+      Object.entries(desired.tags).map(([Key, Value]) => ({ Key, Value })),
+    );
+    cfnSupportRole.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    cfnSupportRole.cfnOptions.condition = new CfnCondition(this, 'CreateSupportRole', {
+      expression: Fn.conditionEquals(manageSupportRole.valueAsString, 'true'),
+    });
+  }
+}
+
+/** The member template as JSON, synthesized offline (it has no assets). */
+export function memberTemplate(props: MemberStackProps): Record<string, unknown> {
+  // Its own output folder: never the CLI's cdk.out, where it would pass for a stack to deploy.
+  const app = new App({
+    outdir: mkdtempSync(join(tmpdir(), 'srg-member-')),
+    context: { 'aws:cdk:bundling-stacks': [] },
+  });
+  const stack = new MemberStack(app, MEMBER_STACK_NAME, props);
+  return app.synth().getStackArtifact(stack.artifactId).template as Record<string, unknown>;
+}
