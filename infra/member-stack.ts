@@ -142,6 +142,7 @@ export function memberTemplate(props: MemberStackProps): Record<string, unknown>
   // Its own output folder: never the CLI's cdk.out, where it would pass for a stack to deploy.
   const app = new App({
     outdir: mkdtempSync(join(tmpdir(), 'srg-member-')),
+    analyticsReporting: false,
     context: { 'aws:cdk:bundling-stacks': [] },
   });
   const stack = new MemberStack(app, MEMBER_STACK_NAME, props);

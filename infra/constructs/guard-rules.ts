@@ -54,6 +54,7 @@ export class GuardRules extends Construct {
       eventPattern: toCdkPattern(
         roleMutationPattern({ roleName: props.roleName, guardRoleArn: props.guardRoleArn }),
       ),
+      ...(props.eventBus ? { eventBus: props.eventBus } : {}),
       targets: [target],
     });
     this.sweep = new Rule(this, 'Sweep', {

@@ -123,3 +123,20 @@ describe('classifyEvent', () => {
     expect(result.kind).toBe('role-change');
   });
 });
+
+describe('classifyEvent in organization mode', () => {
+  it("ignores sessions of the member remediation role, in any account, as the guard's own calls", () => {
+    const event = fixture('guard-own-attach');
+    const identity = event.detail.userIdentity as { sessionContext: { sessionIssuer: { arn: string } } };
+    identity.sessionContext.sessionIssuer.arn = 'arn:aws:iam::222233334444:role/SupportRoleGuardRemediation';
+    const result = classifyEvent(event, {
+      desired: config.desired,
+      memberRoleName: 'SupportRoleGuardRemediation',
+    });
+    expect(result).toMatchObject({
+      kind: 'ignored',
+      reason: expect.stringMatching(/member remediation role/),
+    });
+    expect(classifyEvent(event, { desired: config.desired }).kind).toBe('role-change');
+  });
+});

@@ -135,3 +135,35 @@ describe('parseConfig', () => {
     expect(config.notifyTopicArn).toBeUndefined();
   });
 });
+
+describe('parseConfig in organization mode', () => {
+  it('reads the member role, the accounts and the sweep concurrency', () => {
+    const config = parseConfig(
+      guardEnv({
+        MEMBER_ROLE_NAME: 'SupportRoleGuardRemediation',
+        MEMBER_ACCOUNT_IDS: '111122223333, 444455556666',
+        ORGANIZATION_ID: 'o-abcdef1234',
+        SWEEP_CONCURRENCY: '4',
+      }),
+    );
+    expect(config.organization).toEqual({
+      memberRoleName: 'SupportRoleGuardRemediation',
+      accountIds: ['111122223333', '444455556666'],
+      organizationId: 'o-abcdef1234',
+      sweepConcurrency: 4,
+    });
+  });
+
+  it.each([
+    [{ MEMBER_ACCOUNT_IDS: '111122223333' }, 'MEMBER_ACCOUNT_IDS', /only applies in organization mode/],
+    [
+      { MEMBER_ROLE_NAME: 'R', MEMBER_ACCOUNT_IDS: '1234' },
+      'MEMBER_ACCOUNT_IDS',
+      /"1234" is not a 12-digit account id/,
+    ],
+    [{ MEMBER_ROLE_NAME: 'R', ORGANIZATION_ID: 'org' }, 'ORGANIZATION_ID', /is not an organization id/],
+    [{ MEMBER_ROLE_NAME: 'R', SWEEP_CONCURRENCY: '0' }, 'SWEEP_CONCURRENCY', /from 1 to 50/],
+  ])('refuses %j', (overrides, name, message) => {
+    expect(problemsOf(guardEnv(overrides))).toContainEqual({ name, message: expect.stringMatching(message) });
+  });
+});

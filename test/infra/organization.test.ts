@@ -1,0 +1,253 @@
+import { runSimulation } from '@cloud-copilot/iam-simulate';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../functions/core/errors.js';
+import { ROLE_MUTATION_EVENT_NAMES } from '../../functions/core/event-pattern.js';
+import { organizationFromContext } from '../../infra/organization-settings.js';
+import { ACCOUNT, resolve } from '../support/cfn-resolve.js';
+import { synthGuard } from '../support/stack.js';
+
+const ORG = 'o-abcdef1234';
+const OU = 'ou-ab12-cdef5678';
+const SUPPORT_ACCESS = 'arn:aws:iam::aws:policy/AWSSupportAccess';
+const MEMBER = '222233334444';
+
+const { app } = synthGuard({
+  organizationId: ORG,
+  targetOuIds: OU,
+  trustedPrincipalArns: 'arn:aws:iam::123456789012:role/CentralSupportTeam',
+});
+const central = Template.fromStack(app.node.findChild('SupportRoleGuardCentral') as never);
+const stackSet = Object.values(central.findResources('AWS::CloudFormation::StackSet'))[0] as {
+  Properties: Record<string, unknown>;
+};
+const member = JSON.parse(stackSet.Properties.TemplateBody as string) as {
+  Resources: Record<
+    string,
+    { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string; Condition?: string }
+  >;
+  Parameters: Record<string, unknown>;
+};
+const memberOf = (type: string) => Object.entries(member.Resources).filter(([, r]) => r.Type === type);
+
+async function decide(
+  policy: unknown,
+  action: string,
+  resource: string,
+  context: Record<string, string> = {},
+  account = ACCOUNT,
+) {
+  const response = await runSimulation(
+    {
+      identityPolicies: [{ name: 'p', policy }],
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      request: {
+        principal: `arn:aws:iam::${account}:role/p`,
+        action,
+        resource: { resource, accountId: account },
+        contextVariables: context,
+      },
+    },
+    {},
+  );
+  return (response as { overallResult: string }).overallResult;
+}
+
+describe('organization settings from context', () => {
+  it('switches on with organizationId and targetOuIds, with defaults for the rest', () => {
+    expect(organizationFromContext({})).toBeUndefined();
+    expect(organizationFromContext({ organizationId: ORG, targetOuIds: `${OU}, r-ab12` })).toMatchObject({
+      targetOuIds: [OU, 'r-ab12'],
+      memberRoleName: 'SupportRoleGuardRemediation',
+      regions: ['us-east-1'],
+      failureTolerancePercentage: 10,
+      maxConcurrentPercentage: 25,
+      retainStacksOnAccountRemoval: false,
+    });
+  });
+
+  it.each([
+    [{ organizationId: ORG }, 'targetOuIds'],
+    [{ targetOuIds: OU }, 'organizationId'],
+    [{ organizationId: 'org-1', targetOuIds: OU }, 'organizationId'],
+    [{ organizationId: ORG, targetOuIds: 'engineering' }, 'targetOuIds'],
+    [{ organizationId: ORG, targetOuIds: OU, stackSetFailureTolerance: '150' }, 'stackSetFailureTolerance'],
+    [{ organizationId: ORG, targetOuIds: OU, stackSetMaxConcurrent: '0' }, 'stackSetMaxConcurrent'],
+    [{ memberRoleName: 'X' }, 'memberRoleName'],
+  ])('refuses %j, naming %s', (context, name) => {
+    try {
+      organizationFromContext(context);
+      throw new Error('expected a ConfigError');
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).problems.map((p) => p.name)).toContain(name);
+    }
+  });
+});
+
+describe('the central stack', () => {
+  it('accepts events on its bus from the organization only', () => {
+    central.hasResourceProperties('AWS::Events::EventBusPolicy', {
+      Statement: Match.objectLike({
+        Action: 'events:PutEvents',
+        Condition: { StringEquals: { 'aws:PrincipalOrgID': ORG } },
+      }),
+    });
+  });
+
+  it('routes the role mutations from its bus to the guard, by the shared pattern', () => {
+    const busId = Object.keys(central.findResources('AWS::Events::EventBus'))[0];
+    const rule = Object.values(
+      central.findResources('AWS::Events::Rule', {
+        Properties: { Name: 'SupportRoleGuardCentral-RoleMutations' },
+      }),
+    )[0] as { Properties: { EventBusName: unknown; EventPattern: { detail: { eventName: string[] } } } };
+    expect(rule.Properties.EventBusName).toEqual({ Ref: busId });
+    expect(rule.Properties.EventPattern.detail.eventName).toEqual([...ROLE_MUTATION_EVENT_NAMES]);
+  });
+
+  it('runs the guard in organization mode', () => {
+    central.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          MEMBER_ROLE_NAME: 'SupportRoleGuardRemediation',
+          ORGANIZATION_ID: ORG,
+          SUPPORT_ROLE_NAME: 'AWSSupportRole',
+        }),
+      },
+    });
+  });
+
+  it('rolls the member template out with a service-managed StackSet that auto-deploys to the target OUs', () => {
+    expect(stackSet.Properties).toMatchObject({
+      PermissionModel: 'SERVICE_MANAGED',
+      AutoDeployment: { Enabled: true, RetainStacksOnAccountRemoval: false },
+      Capabilities: ['CAPABILITY_NAMED_IAM'],
+      OperationPreferences: { FailureTolerancePercentage: 10, MaxConcurrentPercentage: 25 },
+      StackInstancesGroup: [{ DeploymentTargets: { OrganizationalUnitIds: [OU] }, Regions: ['us-east-1'] }],
+    });
+    expect((stackSet.Properties.TemplateBody as string).length).toBeLessThan(51_200);
+  });
+
+  it('has no unacknowledged cdk-nag finding (the synth would have thrown)', () => {
+    expect(central.toJSON().Resources).toBeDefined();
+  });
+});
+
+describe('the member template', () => {
+  it('forwards the role mutations to the central bus, leaving out the remediation role own calls', () => {
+    const rule = memberOf('AWS::Events::Rule')[0]?.[1] as unknown as {
+      Properties: { EventPattern: { detail: Record<string, unknown> }; Targets: Record<string, unknown>[] };
+    };
+    expect(rule.Properties.EventPattern.detail.requestParameters).toEqual({
+      roleName: [{ 'equals-ignore-case': 'AWSSupportRole' }],
+    });
+    const remediationId = memberOf('AWS::IAM::Role').find(
+      ([, r]) => r.Properties.RoleName === 'SupportRoleGuardRemediation',
+    )?.[0];
+    expect(rule.Properties.EventPattern.detail.userIdentity).toEqual({
+      sessionContext: {
+        sessionIssuer: {
+          arn: [{ 'anything-but': { 'Fn::GetAtt': [remediationId, 'Arn'] } }, { exists: false }],
+        },
+      },
+    });
+    expect(rule.Properties.Targets).toEqual([
+      expect.objectContaining({ Arn: { Ref: 'CentralBusArn' }, RoleArn: expect.anything() }),
+    ]);
+    expect(member.Parameters).toHaveProperty('CentralBusArn');
+  });
+
+  it('lets only the central guard role, inside the organization, assume the remediation role', () => {
+    const [, role] =
+      memberOf('AWS::IAM::Role').find(([, r]) => r.Properties.RoleName === 'SupportRoleGuardRemediation') ??
+      [];
+    expect(role?.Properties.AssumeRolePolicyDocument).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Action: 'sts:AssumeRole',
+          Effect: 'Allow',
+          Principal: { AWS: { Ref: 'CentralGuardRoleArn' } },
+          Condition: { StringEquals: { 'aws:PrincipalOrgID': ORG } },
+        },
+      ],
+    });
+  });
+
+  it('creates the support role (kept when the stack goes), unless told not to', () => {
+    const [, role] =
+      memberOf('AWS::IAM::Role').find(([, r]) => r.Properties.RoleName === 'AWSSupportRole') ?? [];
+    expect(role?.DeletionPolicy).toBe('Retain');
+    expect(role?.Condition).toBe('CreateSupportRole');
+    expect(role?.Properties.ManagedPolicyArns).toEqual([SUPPORT_ACCESS]);
+    expect(role?.Properties.MaxSessionDuration).toBe(3600);
+  });
+
+  it('has no Lambda code (no asset buckets needed in member accounts)', () => {
+    expect(memberOf('AWS::Lambda::Function')).toEqual([]);
+  });
+});
+
+describe('permission matrices (real policy evaluator)', () => {
+  const memberPolicy = resolve(
+    memberOf('AWS::IAM::Policy').find(([id]) => id.startsWith('RemediationPolicy'))?.[1].Properties
+      .PolicyDocument,
+    { Resources: member.Resources },
+  );
+  const supportRole = `arn:aws:iam::${ACCOUNT}:role/AWSSupportRole`;
+
+  it('the member remediation role repairs only the support role, like the single-account guard', async () => {
+    expect(
+      await decide(memberPolicy, 'iam:AttachRolePolicy', supportRole, { 'iam:PolicyARN': SUPPORT_ACCESS }),
+    ).toBe('Allowed');
+    expect(await decide(memberPolicy, 'iam:UpdateAssumeRolePolicy', supportRole)).toBe('Allowed');
+    expect(
+      await decide(memberPolicy, 'iam:AttachRolePolicy', supportRole, {
+        'iam:PolicyARN': 'arn:aws:iam::aws:policy/AdministratorAccess',
+      }),
+    ).toBe('ImplicitlyDenied');
+    expect(
+      await decide(memberPolicy, 'iam:UpdateAssumeRolePolicy', `arn:aws:iam::${ACCOUNT}:role/Admin`),
+    ).toBe('ImplicitlyDenied');
+    expect(await decide(memberPolicy, 'iam:PassRole', supportRole)).toBe('ImplicitlyDenied');
+    expect(await decide(memberPolicy, 'iam:CreateUser', `arn:aws:iam::${ACCOUNT}:user/x`)).toBe(
+      'ImplicitlyDenied',
+    );
+  });
+
+  it('the central guard may only assume the member role, only inside the organization', async () => {
+    const json = central.toJSON();
+    const fn = Object.values(
+      central.findResources('AWS::Lambda::Function', {
+        Properties: { Environment: { Variables: Match.objectLike({ MEMBER_ROLE_NAME: Match.anyValue() }) } },
+      }),
+    )[0] as { Properties: { Role: { 'Fn::GetAtt': [string, string] } } };
+    const roleId = fn.Properties.Role['Fn::GetAtt'][0];
+    const policy = resolve(
+      (
+        Object.values(
+          central.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } }),
+        )[0] as { Properties: { PolicyDocument: unknown } }
+      ).Properties.PolicyDocument,
+      json,
+    );
+    const memberRole = `arn:aws:iam::${MEMBER}:role/SupportRoleGuardRemediation`;
+    expect(await decide(policy, 'sts:AssumeRole', memberRole, { 'aws:ResourceOrgID': ORG })).toBe('Allowed');
+    expect(await decide(policy, 'sts:AssumeRole', memberRole, { 'aws:ResourceOrgID': 'o-otherorg123' })).toBe(
+      'ImplicitlyDenied',
+    );
+    expect(
+      await decide(policy, 'sts:AssumeRole', `arn:aws:iam::${MEMBER}:role/OrganizationAccountAccessRole`, {
+        'aws:ResourceOrgID': ORG,
+      }),
+    ).toBe('ImplicitlyDenied');
+    expect(
+      await decide(policy, 'iam:AttachRolePolicy', `arn:aws:iam::${ACCOUNT}:role/AWSSupportRole`, {
+        'iam:PolicyARN': SUPPORT_ACCESS,
+      }),
+    ).toBe('ImplicitlyDenied');
+    expect(await decide(policy, 'organizations:ListAccounts', '*')).toBe('Allowed');
+  });
+});
