@@ -94,6 +94,7 @@ export class SupportRoleGuardStack extends Stack {
             },
             description:
               'support-role-guard (central): repairs the AWS Support role of member accounts through their remediation role',
+            entry: 'central.ts' as const,
           }
         : {}),
     });

@@ -21,10 +21,11 @@ import {
 } from '@aws-sdk/client-iam';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { App } from 'aws-cdk-lib';
 import { CLIENT_SETTINGS } from '../functions/adapters/aws-clients.js';
 import { IamRoleStore } from '../functions/adapters/iam-role-store.js';
+import { organizationPorts } from '../functions/adapters/member-access.js';
 import { parseConfig } from '../functions/core/config.js';
 import { detectDrift } from '../functions/core/drift.js';
 import { reconcile } from '../functions/core/reconcile.js';
@@ -304,6 +305,57 @@ async function main() {
     const burstRate = burst.length / burstSeconds;
     const burstWrites = burstWire.writes.length;
 
+    // Organization sweep: 20 emulated member accounts (STS AssumeRole into each), 8 at a time.
+    const memberIds: string[] = [];
+    const sts = new STSClient(settings);
+    for (let i = 0; i < 20; i++) {
+      const id = String(300_000_000_000 + i);
+      memberIds.push(id);
+      const { Credentials: c } = await sts.send(
+        new AssumeRoleCommand({
+          RoleArn: `arn:aws:iam::${id}:role/SupportRoleGuardRemediation`,
+          RoleSessionName: 'bench',
+        }),
+      );
+      const memberIam = new IAMClient({
+        ...settings,
+        credentials: {
+          accessKeyId: c?.AccessKeyId ?? '',
+          secretAccessKey: c?.SecretAccessKey ?? '',
+          sessionToken: c?.SessionToken ?? '',
+        },
+      });
+      await reconcile({
+        desired: config.desired,
+        mode: 'enforce',
+        store: new IamRoleStore(memberIam),
+        partition: 'aws',
+      });
+      if (i % 2 === 0)
+        await memberIam.send(new DetachRolePolicyCommand({ RoleName: ROLE_NAME, PolicyArn: SUPPORT_ACCESS }));
+    }
+    const orgHandler = createHandler({
+      config: parseConfig(
+        {
+          ...env,
+          MEMBER_ROLE_NAME: 'SupportRoleGuardRemediation',
+          MEMBER_ACCOUNT_IDS: memberIds.join(','),
+          SWEEP_CONCURRENCY: '8',
+        },
+        { requireTopic: true },
+      ),
+      clients: { iam, sns, eventBridge, sts },
+      logger,
+      memberClientSettings: { endpoint: emulator.endpoint },
+      organizationPorts,
+    });
+    const sweepStarted = performance.now();
+    await orgHandler({ ...fixtureSweep(), time: 'bench-org-sweep' }, context);
+    const sweepMs = performance.now() - sweepStarted;
+    const compliantStarted = performance.now();
+    await orgHandler({ ...fixtureSweep(), time: 'bench-org-sweep-2' }, context);
+    const compliantSweepMs = performance.now() - compliantStarted;
+
     const table = [
       [
         'Scenario',
@@ -331,6 +383,7 @@ async function main() {
         .join('; ')}`,
       `bundle: ${(size / 1024).toFixed(1)} KiB minified (target <= 400 KiB), ${(zipped / 1024).toFixed(1)} KiB deflated (zip)`,
       `cold start proxy (median of ${COLD_RUNS} fresh node processes, start to exit): bundled handler ${ms(coldBundle.wall)} ms, empty module ${ms(coldEmpty.wall)} ms, ratio ${(coldBundle.wall / coldEmpty.wall).toFixed(2)} (target <= 2); the import statement alone: ${ms(coldBundle.import)} ms vs ${ms(coldEmpty.import)} ms`,
+      `organization sweep of ${memberIds.length} emulated accounts, 8 at a time: ${ms(sweepMs)} ms with 10 accounts to repair, ${ms(compliantSweepMs)} ms all compliant (${ms(compliantSweepMs / memberIds.length)} ms per account of wall time; each account costs AssumeRole + GetRole + ListAttachedRolePolicies + ListRolePolicies)`,
       `burst: ${burst.length} events (25 distinct tampering x 4 deliveries + 100 for another role), 8 concurrent: ${burstRate.toFixed(0)} events/s, ${burstWrites} IAM writes (${(burstWrites / burst.length).toFixed(3)} per event)`,
     ];
     const machine = `${cpus()[0]?.model ?? 'unknown CPU'} x ${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${platform()} ${release()}, Node ${process.version}`;

@@ -1,9 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
-import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { STSClient } from '@aws-sdk/client-sts';
+import type { STSClient } from '@aws-sdk/client-sts';
 
 /**
  * SDK client settings, chosen for a Lambda with a 60 s timeout: up to 5 attempts with the
@@ -40,11 +40,5 @@ export function createClients(
     sns: new SNSClient({ ...CLIENT_SETTINGS, region }),
     eventBridge: new EventBridgeClient({ ...CLIENT_SETTINGS, region }),
     ...(options.dynamodb ? { dynamodb: new DynamoDBClient({ ...CLIENT_SETTINGS, region }) } : {}),
-    ...(options.organization
-      ? {
-          sts: new STSClient({ ...CLIENT_SETTINGS, region }),
-          organizations: new OrganizationsClient({ ...CLIENT_SETTINGS, region }),
-        }
-      : {}),
   };
 }

@@ -1,10 +1,11 @@
 import { IAMClient } from '@aws-sdk/client-iam';
 import { OrganizationsClient, paginateListAccounts } from '@aws-sdk/client-organizations';
-import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import type { GuardConfig } from '../core/config.js';
 import type { IamAction } from '../core/plan.js';
 import type { AccountAccess, AccountDirectory, RoleStore } from '../core/ports.js';
 import type { RoleSnapshot } from '../core/role-snapshot.js';
-import { CLIENT_SETTINGS } from './aws-clients.js';
+import { type AwsClients, CLIENT_SETTINGS } from './aws-clients.js';
 import { IamRoleStore } from './iam-role-store.js';
 
 /** A session name STS accepts ([\w+=,.@-], at most 64), naming the event that caused it. */
@@ -90,4 +91,29 @@ export class ConfiguredAccounts implements AccountDirectory {
   }
 }
 
-export { OrganizationsClient };
+/**
+ * Organization mode's ports: each member account through its remediation role, and the account
+ * list (configured, or the organization's). Only the central guard's entry point imports this, so
+ * the single-account bundle carries no STS or Organizations client.
+ */
+export function organizationPorts(
+  config: GuardConfig,
+  clients: AwsClients,
+  memberClientSettings?: Record<string, unknown>,
+): { access: AccountAccess; directory: AccountDirectory } {
+  const organization = config.organization;
+  if (!organization) throw new Error('organization mode needs MEMBER_ROLE_NAME');
+  const access = new MemberAccess({
+    sts: clients.sts ?? new STSClient({ ...CLIENT_SETTINGS, region: config.region }),
+    partition: config.partition,
+    region: config.region,
+    memberRoleName: organization.memberRoleName,
+    ...(memberClientSettings ? { clientSettings: memberClientSettings } : {}),
+  });
+  const directory = organization.accountIds
+    ? new ConfiguredAccounts(organization.accountIds)
+    : new OrganizationAccounts(
+        clients.organizations ?? new OrganizationsClient({ ...CLIENT_SETTINGS, region: config.region }),
+      );
+  return { access, directory };
+}

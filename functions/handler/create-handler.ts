@@ -8,12 +8,6 @@ import type { Context } from 'aws-lambda';
 import { type AwsClients, createClients } from '../adapters/aws-clients.js';
 import { IamRoleStore } from '../adapters/iam-role-store.js';
 import { idempotency } from '../adapters/idempotency.js';
-import {
-  ConfiguredAccounts,
-  MemberAccess,
-  OrganizationAccounts,
-  OrganizationsClient,
-} from '../adapters/member-access.js';
 import { AwsNotifier } from '../adapters/notifier.js';
 import { type GuardConfig, parseConfig } from '../core/config.js';
 import { describeError } from '../core/errors.js';
@@ -21,7 +15,7 @@ import { SCHEDULED_DETAIL_TYPE } from '../core/event-pattern.js';
 import { GuardFailure, type GuardResult } from '../core/guard-result.js';
 import { handleEvent } from '../core/handle-event.js';
 import { handleOrganizationEvent } from '../core/handle-org-event.js';
-import type { Clock } from '../core/ports.js';
+import type { AccountAccess, AccountDirectory, Clock } from '../core/ports.js';
 import {
   DUPLICATE_METRIC,
   METRICS_NAMESPACE,
@@ -39,6 +33,12 @@ export interface HandlerOptions {
   readonly clock?: Clock;
   /** Organization mode: extra settings for the member accounts' IAM clients (the endpoint, in tests). */
   readonly memberClientSettings?: Record<string, unknown>;
+  /** Organization mode's ports (given by the central entry point, functions/handler/central.ts). */
+  readonly organizationPorts?: (
+    config: GuardConfig,
+    clients: AwsClients,
+    memberClientSettings?: Record<string, unknown>,
+  ) => { access: AccountAccess; directory: AccountDirectory };
 }
 
 export type GuardHandler = (event: unknown, context: Context) => Promise<GuardResult>;
@@ -76,8 +76,13 @@ export function createHandler(options: HandlerOptions = {}): GuardHandler {
     ...(options.clock ? { clock: options.clock } : {}),
     log: (message: string, fields: Record<string, unknown>) => logger.info(message, fields),
   };
+  if (config.organization && !options.organizationPorts) {
+    throw new Error(
+      'MEMBER_ROLE_NAME is set (organization mode), but this is the single-account entry point; use functions/handler/central.ts',
+    );
+  }
   const organization = config.organization
-    ? organizationPorts(config, clients, options.memberClientSettings)
+    ? options.organizationPorts?.(config, clients, options.memberClientSettings)
     : undefined;
   const guard = async (event: unknown): Promise<GuardResult> => {
     try {
@@ -138,25 +143,4 @@ export function createHandler(options: HandlerOptions = {}): GuardHandler {
 
 function isSweep(event: unknown): boolean {
   return (event as { 'detail-type'?: unknown } | null)?.['detail-type'] === SCHEDULED_DETAIL_TYPE;
-}
-
-/** Organization mode: reach each member account through its remediation role. */
-function organizationPorts(
-  config: GuardConfig,
-  clients: AwsClients,
-  memberClientSettings?: Record<string, unknown>,
-) {
-  const organization = config.organization;
-  if (!organization || !clients.sts) throw new Error('organization mode needs an STS client');
-  const access = new MemberAccess({
-    sts: clients.sts,
-    partition: config.partition,
-    region: config.region,
-    memberRoleName: organization.memberRoleName,
-    ...(memberClientSettings ? { clientSettings: memberClientSettings } : {}),
-  });
-  const directory = organization.accountIds
-    ? new ConfiguredAccounts(organization.accountIds)
-    : new OrganizationAccounts(clients.organizations ?? new OrganizationsClient({ region: config.region }));
-  return { access, directory };
 }

@@ -25,6 +25,8 @@ export interface GuardFunctionProps {
   /** More environment variables (organization mode). */
   readonly environment?: Readonly<Record<string, string>>;
   readonly description?: string;
+  /** The entry point in functions/handler/ (central.ts for organization mode). */
+  readonly entry?: 'index.ts' | 'central.ts';
 }
 
 /**
@@ -66,7 +68,7 @@ export class GuardFunction extends Construct {
     this.failureQueue = failedEventQueue(this, 'FailedInvocations', key);
 
     this.function = new NodejsFunction(this, 'Function', {
-      entry: join(ROOT, 'functions', 'handler', 'index.ts'),
+      entry: join(ROOT, 'functions', 'handler', props.entry ?? 'index.ts'),
       handler: 'handler',
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,

@@ -16,7 +16,11 @@ import { STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLIENT_SETTINGS } from '../../functions/adapters/aws-clients.js';
 import { IamRoleStore } from '../../functions/adapters/iam-role-store.js';
-import { OrganizationAccounts, sessionName } from '../../functions/adapters/member-access.js';
+import {
+  OrganizationAccounts,
+  organizationPorts,
+  sessionName,
+} from '../../functions/adapters/member-access.js';
 import { parseConfig } from '../../functions/core/config.js';
 import type { OrganizationResult } from '../../functions/core/handle-org-event.js';
 import { reconcile } from '../../functions/core/reconcile.js';
@@ -89,6 +93,7 @@ async function organization() {
     },
     logger: new Logger({ serviceName: 'support-role-guard', logLevel: 'SILENT' }),
     memberClientSettings: { endpoint: emulatorEndpoint() },
+    organizationPorts,
   });
   const attached = async (i: number) =>
     (
