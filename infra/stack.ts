@@ -1,4 +1,14 @@
-import { Aws, CfnOutput, CfnRule, Fn, Stack, type StackProps, Token, Validations } from 'aws-cdk-lib';
+import {
+  Aws,
+  CfnOutput,
+  CfnRule,
+  Duration,
+  Fn,
+  Stack,
+  type StackProps,
+  Token,
+  Validations,
+} from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { GuardAlarms } from './constructs/guard-alarms.js';
 import { GuardFunction } from './constructs/guard-function.js';
@@ -95,6 +105,7 @@ export class SupportRoleGuardStack extends Stack {
             description:
               'support-role-guard (central): repairs the AWS Support role of member accounts through their remediation role',
             entry: 'central.ts' as const,
+            timeout: Duration.minutes(5),
           }
         : {}),
     });

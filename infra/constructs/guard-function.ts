@@ -27,6 +27,8 @@ export interface GuardFunctionProps {
   readonly description?: string;
   /** The entry point in functions/handler/ (central.ts for organization mode). */
   readonly entry?: 'index.ts' | 'central.ts';
+  /** 60 s for one account; the central guard's sweep over many accounts needs longer. */
+  readonly timeout?: Duration;
 }
 
 /**
@@ -73,7 +75,7 @@ export class GuardFunction extends Construct {
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       memorySize: 256,
-      timeout: Duration.seconds(60),
+      timeout: props.timeout ?? Duration.seconds(60),
       role: this.role,
       logGroup,
       tracing: Tracing.ACTIVE,

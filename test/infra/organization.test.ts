@@ -107,8 +107,9 @@ describe('the central stack', () => {
     expect(rule.Properties.EventPattern.detail.eventName).toEqual([...ROLE_MUTATION_EVENT_NAMES]);
   });
 
-  it('runs the guard in organization mode', () => {
+  it('runs the guard in organization mode, with time for a sweep over many accounts', () => {
     central.hasResourceProperties('AWS::Lambda::Function', {
+      Timeout: 300,
       Environment: {
         Variables: Match.objectLike({
           MEMBER_ROLE_NAME: 'SupportRoleGuardRemediation',
