@@ -20,6 +20,8 @@ export interface MemberAccessOptions {
   readonly memberRoleName: string;
   /** Extra client settings for the member IAM clients (the endpoint, in tests). */
   readonly clientSettings?: Record<string, unknown>;
+  /** Wraps each member IAM client (the local drill counts its calls on the wire). */
+  readonly instrument?: (iam: IAMClient) => IAMClient;
 }
 
 /** Assumes the member remediation role (one session per event) and talks to that account's IAM. */
@@ -50,9 +52,8 @@ export class MemberAccess implements AccountAccess {
             secretAccessKey: c.SecretAccessKey,
             sessionToken: c.SessionToken ?? '',
           };
-          return new IamRoleStore(
-            new IAMClient({ ...CLIENT_SETTINGS, region, ...clientSettings, credentials }),
-          );
+          const iam = new IAMClient({ ...CLIENT_SETTINGS, region, ...clientSettings, credentials });
+          return new IamRoleStore(this.#options.instrument ? this.#options.instrument(iam) : iam);
         })
         .catch((error: unknown) => {
           store = undefined;
@@ -100,6 +101,7 @@ export function organizationPorts(
   config: GuardConfig,
   clients: AwsClients,
   memberClientSettings?: Record<string, unknown>,
+  instrument?: (iam: IAMClient) => IAMClient,
 ): { access: AccountAccess; directory: AccountDirectory } {
   const organization = config.organization;
   if (!organization) throw new Error('organization mode needs MEMBER_ROLE_NAME');
@@ -109,6 +111,7 @@ export function organizationPorts(
     region: config.region,
     memberRoleName: organization.memberRoleName,
     ...(memberClientSettings ? { clientSettings: memberClientSettings } : {}),
+    ...(instrument ? { instrument } : {}),
   });
   const directory = organization.accountIds
     ? new ConfiguredAccounts(organization.accountIds)

@@ -35,6 +35,9 @@ for the guard to put it back and reports the time. Refuses unless the credential
 
 Options:
   --scenario NAME     run only this scenario (repeatable)
+  --accounts N        organization mode: run the scenarios in each of N emulated member
+                      accounts (1-20), through one central guard and each account's
+                      forwarding rule
   --endpoint URL      use an emulator that is already running instead of starting one
   --verbose           show the handler's logs (stderr)
   --live              drill a real account (see above)
@@ -57,6 +60,7 @@ const OPTIONS = {
   live: { type: 'boolean' as const },
   account: { type: 'string' as const },
   timeout: { type: 'string' as const },
+  accounts: { type: 'string' as const },
 };
 
 export async function drillCommand(args: readonly string[], io: CommandIo): Promise<number> {
@@ -68,6 +72,11 @@ export async function drillCommand(args: readonly string[], io: CommandIo): Prom
   if (values.live) return liveCommand(values, env, io);
   if (values.account !== undefined || values.timeout !== undefined)
     throw new UsageError('drill: --account and --timeout only go with --live');
+  const accounts = values.accounts === undefined ? undefined : Number(values.accounts);
+  if (accounts !== undefined && !(Number.isInteger(accounts) && accounts >= 1 && accounts <= 20))
+    throw new UsageError(
+      `drill: --accounts ${JSON.stringify(values.accounts)} is not a number of accounts from 1 to 20`,
+    );
   const json = values.json === true;
   const progress = json ? io.err : io.out;
   const scenarios = (values.scenario as unknown as string[] | undefined) ?? [];
@@ -98,6 +107,7 @@ export async function drillCommand(args: readonly string[], io: CommandIo): Prom
       endpoint,
       ...(env.SUPPORT_ROLE_NAME ? { roleName: env.SUPPORT_ROLE_NAME } : {}),
       scenarios,
+      ...(accounts ? { accounts } : {}),
       verbose: values.verbose === true,
       reporter: reporter(progress, !json && process.stdout.isTTY === true),
     });
@@ -147,9 +157,11 @@ const shortDrift = (property: string): string =>
 
 /** The summary table (and the verdict line). */
 export function summary(report: DrillReport): string {
+  const withAccounts = report.scenarios.some((r) => r.account);
   const rows = report.scenarios.map((r) => {
     const filtered = r.events.every((e) => !e.delivered);
     return [
+      ...(withAccounts ? [r.account ?? ''] : []),
       r.title,
       filtered
         ? '- (filtered)'
@@ -165,7 +177,17 @@ export function summary(report: DrillReport): string {
     ];
   });
   const table = renderTable(
-    ['Scenario', 'Drift seen', 'Restored', 'Notified', 'Restore ms', 'IAM reads', 'IAM writes', 'Result'],
+    [
+      ...(withAccounts ? ['Account'] : []),
+      'Scenario',
+      'Drift seen',
+      'Restored',
+      'Notified',
+      'Restore ms',
+      'IAM reads',
+      'IAM writes',
+      'Result',
+    ],
     rows,
   );
   const failed = report.scenarios.filter((r) => !r.passed).length;

@@ -3,6 +3,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import type { IAMClient } from '@aws-sdk/client-iam';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { type AwsClients, createClients } from '../adapters/aws-clients.js';
@@ -38,7 +39,10 @@ export interface HandlerOptions {
     config: GuardConfig,
     clients: AwsClients,
     memberClientSettings?: Record<string, unknown>,
+    instrument?: (iam: IAMClient) => IAMClient,
   ) => { access: AccountAccess; directory: AccountDirectory };
+  /** Organization mode: wraps each member IAM client (the local drill counts calls with it). */
+  readonly instrumentMemberIam?: (iam: IAMClient) => IAMClient;
 }
 
 export type GuardHandler = (event: unknown, context: Context) => Promise<GuardResult>;
@@ -82,7 +86,7 @@ export function createHandler(options: HandlerOptions = {}): GuardHandler {
     );
   }
   const organization = config.organization
-    ? options.organizationPorts?.(config, clients, options.memberClientSettings)
+    ? options.organizationPorts?.(config, clients, options.memberClientSettings, options.instrumentMemberIam)
     : undefined;
   const guard = async (event: unknown): Promise<GuardResult> => {
     try {

@@ -10,9 +10,11 @@ import {
 import { AttachRolePolicyCommand, CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { Context } from 'aws-lambda';
 import { CLIENT_SETTINGS } from '../adapters/aws-clients.js';
 import { IamRoleStore } from '../adapters/iam-role-store.js';
+import { organizationPorts } from '../adapters/member-access.js';
 import { type GuardConfig, parseConfig } from '../core/config.js';
 import { detectDrift } from '../core/drift.js';
 import { describeError } from '../core/errors.js';
@@ -47,6 +49,8 @@ export interface DrillEvent {
 }
 
 export interface ScenarioResult {
+  /** The member account (organization drill only). */
+  readonly account?: string;
   readonly name: string;
   readonly title: string;
   readonly passed: boolean;
@@ -97,6 +101,11 @@ export interface DrillOptions {
    * is the routing, the final state of the role, and at least one notification for each tampering.
    */
   readonly expectations?: 'exact' | 'resilient';
+  /**
+   * Organization mode: run every scenario in each of this many emulated member accounts, with one
+   * central guard that reaches them through their remediation role.
+   */
+  readonly accounts?: number;
 }
 
 /** Unknown scenario names: an error that lists the known ones. */
@@ -210,6 +219,23 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
     }),
   };
   const store = new IamRoleStore(iam);
+  if (options.accounts) {
+    return runOrganizationDrill({
+      options,
+      env,
+      settings,
+      guardSettings,
+      wire,
+      roleName,
+      logger,
+      topic,
+      target,
+      eventBridge,
+      sns: guardSns,
+      scenarios,
+      report,
+    });
+  }
   report.setup?.(`creating the support role ${roleName} and another role, ${OTHER_ROLE}`);
   await ensureOtherRole(iam);
 
@@ -249,6 +275,8 @@ interface ScenarioDeps {
   readonly target: Inbox;
   readonly eventBridge: EventBridgeClient;
   readonly options: DrillOptions;
+  /** Organization drill: the member account the scenario runs in. */
+  readonly account?: string;
 }
 
 async function runScenario(scenario: DrillScenario, deps: ScenarioDeps): Promise<ScenarioResult> {
@@ -267,12 +295,15 @@ async function runScenario(scenario: DrillScenario, deps: ScenarioDeps): Promise
   for (const step of scenario.steps) {
     const input = resolveInput(step.input, deps.roleName);
     if (!step.denied) await callIam(deps.iam, step.api, input);
-    const event = cloudTrailEvent({
-      eventName: step.api,
-      input,
-      actor: step.actor,
-      ...(step.denied ? { error: step.denied } : {}),
-    });
+    const event = toAccount(
+      deps.account,
+      cloudTrailEvent({
+        eventName: step.api,
+        input,
+        actor: step.actor,
+        ...(step.denied ? { error: step.denied } : {}),
+      }),
+    );
     await deps.eventBridge.send(
       new PutEventsCommand({
         Entries: [
@@ -356,6 +387,7 @@ async function runScenario(scenario: DrillScenario, deps: ScenarioDeps): Promise
 
   function finish(found: string[]): ScenarioResult {
     return {
+      ...(deps.account ? { account: deps.account } : {}),
       name: scenario.name,
       title: scenario.title,
       passed: found.length === 0,
@@ -449,4 +481,139 @@ async function ensureOtherRole(iam: IAMClient): Promise<void> {
   } catch (error) {
     if ((error as Error).name !== 'EntityAlreadyExistsException') throw error;
   }
+}
+
+export const MEMBER_ROLE_NAME = 'SupportRoleGuardRemediation';
+
+/**
+ * The drill's events are written for the default account; in a member account, the same event
+ * carries that account's id, and the guard's own calls come from its remediation role there.
+ */
+function toAccount(account: string | undefined, event: Record<string, unknown>): Record<string, unknown> {
+  if (!account) return event;
+  return JSON.parse(
+    JSON.stringify(event)
+      .replaceAll(DRILL_ACCOUNT, account)
+      .replaceAll('SupportRoleGuard-GuardRole-drill', MEMBER_ROLE_NAME),
+  ) as Record<string, unknown>;
+}
+
+interface OrganizationDrillInput {
+  readonly options: DrillOptions;
+  readonly env: Record<string, string>;
+  readonly settings: Record<string, unknown> & { endpoint: string };
+  readonly guardSettings: Record<string, unknown>;
+  readonly wire: WireLog;
+  readonly roleName: string;
+  readonly logger: Logger;
+  readonly topic: Awaited<ReturnType<typeof topicWithInbox>>;
+  readonly target: Inbox;
+  readonly eventBridge: EventBridgeClient;
+  readonly sns: SNSClient;
+  readonly scenarios: readonly DrillScenario[];
+  readonly report: DrillReporter;
+}
+
+/**
+ * The drill across N emulated member accounts (moto keeps state per account; STS AssumeRole
+ * returns the target account's credentials): one central guard in organization mode, each
+ * account's own forwarding rule (the same pattern, minus its remediation role's calls) deciding
+ * what reaches it.
+ */
+async function runOrganizationDrill(input: OrganizationDrillInput): Promise<DrillReport> {
+  const { options, env, settings, guardSettings, wire, roleName, logger, report } = input;
+  const count = options.accounts ?? 0;
+  const sts = new STSClient(settings);
+  const accounts: {
+    id: string;
+    iam: IAMClient;
+    store: IamRoleStore;
+    pattern: Record<string, unknown>;
+    eventBridge: EventBridgeClient;
+  }[] = [];
+  report.setup?.(
+    `creating ${count} member accounts, each with ${roleName}, ${OTHER_ROLE} and its forwarding rule`,
+  );
+  for (let i = 0; i < count; i++) {
+    const id = String(400_000_000_000 + Math.floor(Math.random() * 99_999_999_999));
+    const { Credentials: c } = await sts.send(
+      new AssumeRoleCommand({
+        RoleArn: `arn:aws:iam::${id}:role/OrganizationAccountAccessRole`,
+        RoleSessionName: 'drill',
+      }),
+    );
+    const credentials = {
+      accessKeyId: c?.AccessKeyId ?? '',
+      secretAccessKey: c?.SecretAccessKey ?? '',
+      sessionToken: c?.SessionToken ?? '',
+    };
+    const iam = new IAMClient({ ...settings, credentials });
+    const eventBridge = new EventBridgeClient({ ...settings, credentials });
+    const ruleName = 'SupportRoleGuardMember-ForwardRoleMutations';
+    await eventBridge.send(
+      new PutRuleCommand({
+        Name: ruleName,
+        EventPattern: JSON.stringify(
+          roleMutationPattern({ roleName, guardRoleArn: `arn:aws:iam::${id}:role/${MEMBER_ROLE_NAME}` }),
+        ),
+      }),
+    );
+    const { EventPattern } = await eventBridge.send(new DescribeRuleCommand({ Name: ruleName }));
+    await ensureOtherRole(iam);
+    accounts.push({
+      id,
+      iam,
+      store: new IamRoleStore(iam),
+      pattern: JSON.parse(EventPattern ?? '{}'),
+      eventBridge,
+    });
+  }
+  const orgEnv = { ...env, MEMBER_ROLE_NAME, MEMBER_ACCOUNT_IDS: accounts.map((a) => a.id).join(',') };
+  const configs: Record<'enforce' | 'detect', GuardConfig> = {
+    enforce: parseConfig(orgEnv, { requireTopic: true }),
+    detect: parseConfig({ ...orgEnv, GUARD_MODE: 'detect' }, { requireTopic: true }),
+  };
+  const handler = (config: GuardConfig) =>
+    createHandler({
+      config,
+      clients: {
+        iam: new IAMClient(guardSettings),
+        sns: input.sns,
+        eventBridge: input.eventBridge,
+        sts: new STSClient(guardSettings),
+      },
+      logger,
+      organizationPorts,
+      memberClientSettings: {
+        endpoint: (guardSettings as { endpoint?: string }).endpoint ?? settings.endpoint,
+      },
+      instrumentMemberIam: (iam) => recordIamCalls(iam, wire),
+    });
+  const handlers = { enforce: handler(configs.enforce), detect: handler(configs.detect) };
+
+  const results: ScenarioResult[] = [];
+  const total = accounts.length * input.scenarios.length;
+  for (const account of accounts) {
+    for (const scenario of input.scenarios) {
+      const index = results.length;
+      report.start?.({ ...scenario, title: `${account.id}: ${scenario.title}` }, index, total);
+      const result = await runScenario(scenario, {
+        roleName,
+        iam: account.iam,
+        store: account.store,
+        wire,
+        configs,
+        handlers,
+        pattern: account.pattern,
+        topic: input.topic,
+        target: input.target,
+        eventBridge: account.eventBridge,
+        options,
+        account: account.id,
+      });
+      results.push(result);
+      report.end?.({ ...result, title: `${account.id}: ${result.title}` }, index, total);
+    }
+  }
+  return { passed: results.every((r) => r.passed), roleName, endpoint: options.endpoint, scenarios: results };
 }

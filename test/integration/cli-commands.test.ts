@@ -220,6 +220,7 @@ describe('support-role-guard drill', () => {
     [['drill', '--scenario', 'nope'], /unknown scenario "nope"; known: detach-support-access/],
     [['drill', '--account', '123456789012'], /--account and --timeout only go with --live/],
     [['drill', '--live'], /drill --live needs --account/],
+    [['drill', '--accounts', '99'], /--accounts "99" is not a number of accounts from 1 to 20/],
     [
       ['drill', '--live', '--account', '123456789012', '--timeout', '1'],
       /--timeout "1" is not a number of seconds/,

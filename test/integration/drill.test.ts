@@ -73,3 +73,20 @@ describe('the local drill', () => {
     );
   });
 });
+
+describe('the drill across emulated member accounts (organization mode)', () => {
+  it('runs every scenario in each account through the central guard, and all pass', async () => {
+    const org = await runDrill({
+      endpoint: emulatorEndpoint(),
+      roleName: uniqueName('AWSSupportRole'),
+      accounts: 2,
+    });
+    const accounts = [...new Set(org.scenarios.map((s) => s.account))];
+    expect(accounts).toHaveLength(2);
+    expect(org.scenarios).toHaveLength(2 * SCENARIOS.length);
+    for (const s of org.scenarios) expect(s.failures, `${s.account} ${s.name}`).toEqual([]);
+    const detach = org.scenarios.filter((s) => s.name === 'detach-support-access');
+    expect(detach.map((s) => s.iamCalls.writes)).toEqual([1, 1]);
+    expect(org.scenarios.find((s) => s.name === 'guard-own-call')?.events[0]?.delivered).toBe(false);
+  }, 120_000);
+});
