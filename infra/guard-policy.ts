@@ -35,6 +35,11 @@ export function repairPolicyStatements(input: RepairPolicyInput): PolicyStatemen
       resources: role,
     }),
     new PolicyStatement({
+      sid: 'ReadAccountAliasForMessages',
+      actions: ['iam:ListAccountAliases'],
+      resources: ['*'], // ListAccountAliases has no resource-level permissions
+    }),
+    new PolicyStatement({
       sid: 'RepairSupportRole',
       actions: [
         'iam:DeleteRolePolicy',

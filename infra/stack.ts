@@ -173,7 +173,8 @@ export class SupportRoleGuardStack extends Stack {
     if (organization) {
       Validations.of(this.guard.role).acknowledge({
         id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
-        reason: 'organizations:ListAccounts has no resource-level permissions; X-Ray neither',
+        reason:
+          'organizations:ListAccounts has no resource-level permissions; neither have X-Ray and iam:ListAccountAliases',
       });
       Validations.of(this.guard.role).acknowledge({
         id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role/${organization.memberRoleName}]`,

@@ -6,6 +6,7 @@ import {
   DetachRolePolicyCommand,
   GetRoleCommand,
   type IAMClient,
+  ListAccountAliasesCommand,
   PutRolePermissionsBoundaryCommand,
   paginateListAttachedRolePolicies,
   paginateListRolePolicies,
@@ -78,6 +79,15 @@ export class IamRoleStore implements RoleStore {
       // Deleted before or while we read it: it is absent now.
       if (isNoSuchEntity(error)) return { exists: false };
       throw error;
+    }
+  }
+
+  async accountAlias(): Promise<string | undefined> {
+    try {
+      const { AccountAliases } = await this.#iam.send(new ListAccountAliasesCommand({}));
+      return AccountAliases?.[0];
+    } catch {
+      return undefined; // a message without the alias is better than no message
     }
   }
 

@@ -64,6 +64,7 @@ export class MemberAccess implements AccountAccess {
     return {
       read: async (roleName: string): Promise<RoleSnapshot> => (await open()).read(roleName),
       apply: async (action: IamAction): Promise<void> => (await open()).apply(action),
+      accountAlias: async () => (await open().catch(() => undefined))?.accountAlias(),
     };
   }
 }

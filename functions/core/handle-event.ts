@@ -99,9 +99,11 @@ async function notify(
     (classification.kind === 'sweep' ? classification.account : undefined) ??
     accountOfArn(config.notifyTopicArn) ??
     'unknown';
+  const accountAlias = await deps.store.accountAlias?.();
   const notification = renderNotification({
     outcome: result.outcome,
     account,
+    ...(accountAlias ? { accountAlias } : {}),
     region: config.region,
     partition: config.partition,
     roleName: config.desired.roleName,

@@ -11,6 +11,7 @@ export interface NotificationDocument {
   readonly outcome: Outcome;
   readonly summary: string;
   readonly account: string;
+  readonly accountAlias?: string;
   readonly region: string;
   readonly roleName: string;
   readonly mode: string;
@@ -40,6 +41,7 @@ export interface Notification {
 export interface NotificationInput {
   readonly outcome: Outcome;
   readonly account: string;
+  readonly accountAlias?: string;
   readonly region: string;
   readonly partition: string;
   readonly roleName: string;
@@ -106,7 +108,7 @@ function links(input: NotificationInput): NotificationDocument['links'] {
 }
 
 function summary(input: NotificationInput): string {
-  const role = `The AWS Support role ${input.roleName} in account ${input.account}`;
+  const role = `The AWS Support role ${input.roleName} in account ${accountLabel(input)}`;
   switch (input.outcome) {
     case 'remediated':
       return `${role} had drifted from its desired state and has been restored (verified by reading it back).`;
@@ -125,6 +127,9 @@ function summary(input: NotificationInput): string {
   }
 }
 
+const accountLabel = (input: { account: string; accountAlias?: string }): string =>
+  input.accountAlias ? `${input.account} (${oneLine(input.accountAlias, 63)})` : input.account;
+
 const value = (v: string | null): string => (v === null ? '(absent)' : oneLine(v, 400));
 
 /** Renders the email text, the subject and the JSON document for one outcome. */
@@ -135,6 +140,7 @@ export function renderNotification(input: NotificationInput): Notification {
     outcome: input.outcome,
     summary: summary(input),
     account: input.account,
+    ...(input.accountAlias ? { accountAlias: input.accountAlias } : {}),
     region: input.region,
     roleName: input.roleName,
     mode: input.mode,
@@ -179,7 +185,10 @@ export function renderNotification(input: NotificationInput): Notification {
   for (const a of input.actions)
     lines.push(`  - ${a.api}: ${a.status}${a.detail ? ` (${oneLine(a.detail, 400)})` : ''}`);
   if (input.error) lines.push('', `Error: ${oneLine(input.error, 600)}`);
-  lines.push('', `Account ${input.account}, region ${input.region}, mode ${input.mode}, at ${document.time}`);
+  lines.push(
+    '',
+    `Account ${accountLabel(input)}, region ${input.region}, mode ${input.mode}, at ${document.time}`,
+  );
   if (document.links.role) lines.push(`Role: ${document.links.role}`);
   if (document.links.cloudTrailEvent) lines.push(`CloudTrail event: ${document.links.cloudTrailEvent}`);
   if (t && input.outcome !== 'failed')

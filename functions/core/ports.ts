@@ -9,6 +9,8 @@ import type { RoleSnapshot } from './role-snapshot.js';
 export interface RoleStore {
   read(roleName: string): Promise<RoleSnapshot>;
   apply(action: IamAction): Promise<void>;
+  /** The account's alias, for messages; undefined when there is none or it cannot be read. */
+  accountAlias?(): Promise<string | undefined>;
 }
 
 /** Where notifications go (SNS topic, optional event bus). */

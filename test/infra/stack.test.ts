@@ -342,7 +342,9 @@ describe('least privilege of the guard role', () => {
   const bySid = (sid: string) => statements.find((s) => s.Sid === sid);
 
   it('touches only the support role, with the IAM actions the adapter needs', () => {
-    const iam = statements.filter((s) => JSON.stringify(s.Action).includes('iam:'));
+    const iam = statements.filter(
+      (s) => JSON.stringify(s.Action).includes('iam:') && s.Sid !== 'ReadAccountAliasForMessages',
+    );
     for (const s of iam) expect(s.Resource).toEqual(roleArn);
     expect(iam.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])).sort()).toEqual([
       'iam:AttachRolePolicy',
@@ -379,9 +381,10 @@ describe('least privilege of the guard role', () => {
     });
   });
 
-  it('uses "*" only for X-Ray, which has no resource-level permissions', () => {
+  it('uses "*" only for X-Ray and the account alias, which have no resource-level permissions', () => {
     const wildcard = statements.filter((s) => s.Resource === '*');
     expect(wildcard).toEqual([
+      expect.objectContaining({ Sid: 'ReadAccountAliasForMessages', Action: 'iam:ListAccountAliases' }),
       expect.objectContaining({ Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'] }),
     ]);
   });

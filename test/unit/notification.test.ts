@@ -102,3 +102,11 @@ describe('oneLine', () => {
     expect(oneLine(undefined)).toBe('(unknown)');
   });
 });
+
+describe('the account alias', () => {
+  it('is named next to the account id when known', () => {
+    const n = renderNotification({ ...base, accountAlias: 'payments-prod' });
+    expect(n.text).toContain('in account 123456789012 (payments-prod)');
+    expect(n.document).toMatchObject({ account: '123456789012', accountAlias: 'payments-prod' });
+  });
+});
