@@ -21,9 +21,8 @@ import {
 } from '@aws-sdk/client-iam';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { App } from 'aws-cdk-lib';
-import { CLIENT_SETTINGS } from '../functions/adapters/aws-clients.js';
 import { IamRoleStore } from '../functions/adapters/iam-role-store.js';
 import { organizationPorts } from '../functions/adapters/member-access.js';
 import { parseConfig } from '../functions/core/config.js';
@@ -32,6 +31,7 @@ import { reconcile } from '../functions/core/reconcile.js';
 import { createHandler } from '../functions/handler/create-handler.js';
 import { ACTORS, cloudTrailEvent, DRILL_ACCOUNT, GUARD_ROLE_ARN } from '../functions/local/cloudtrail.js';
 import { type DrillScenario, ROLE, SCENARIOS, SUPPORT_ACCESS } from '../functions/local/drill-scenarios.js';
+import { emulatedAccountCredentials, emulatorSettings } from '../functions/local/emulated-accounts.js';
 import { startEmulator } from '../functions/local/emulator.js';
 import { topicWithInbox } from '../functions/local/inbox.js';
 import { recordIamCalls, WireLog } from '../functions/local/wire-log.js';
@@ -52,12 +52,7 @@ const ms = (x: number) => x.toFixed(1);
 async function main() {
   const emulator = await startEmulator({ install: true });
   try {
-    const settings = {
-      ...CLIENT_SETTINGS,
-      region: 'us-east-1',
-      endpoint: emulator.endpoint,
-      credentials: { accessKeyId: 'b', secretAccessKey: 'b' },
-    };
+    const settings = emulatorSettings(emulator.endpoint);
     const iam = new IAMClient(settings);
     const sns = new SNSClient(settings);
     const sqs = new SQSClient(settings);
@@ -311,19 +306,9 @@ async function main() {
     for (let i = 0; i < 20; i++) {
       const id = String(300_000_000_000 + i);
       memberIds.push(id);
-      const { Credentials: c } = await sts.send(
-        new AssumeRoleCommand({
-          RoleArn: `arn:aws:iam::${id}:role/SupportRoleGuardRemediation`,
-          RoleSessionName: 'bench',
-        }),
-      );
       const memberIam = new IAMClient({
         ...settings,
-        credentials: {
-          accessKeyId: c?.AccessKeyId ?? '',
-          secretAccessKey: c?.SecretAccessKey ?? '',
-          sessionToken: c?.SessionToken ?? '',
-        },
+        credentials: await emulatedAccountCredentials(sts, id, 'bench'),
       });
       await reconcile({
         desired: config.desired,

@@ -10,7 +10,7 @@ import {
 import { AttachRolePolicyCommand, CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { STSClient } from '@aws-sdk/client-sts';
 import type { Context } from 'aws-lambda';
 import { CLIENT_SETTINGS } from '../adapters/aws-clients.js';
 import { IamRoleStore } from '../adapters/iam-role-store.js';
@@ -32,6 +32,7 @@ import {
   SCENARIOS,
   SUPPORT_ACCESS,
 } from './drill-scenarios.js';
+import { emulatedAccountCredentials, emulatorSettings } from './emulated-accounts.js';
 import { Inbox, topicWithInbox } from './inbox.js';
 import { recordIamCalls, WireLog } from './wire-log.js';
 
@@ -143,12 +144,7 @@ const localContext = (): Context =>
 export async function runDrill(options: DrillOptions): Promise<DrillReport> {
   const scenarios = selectScenarios(options.scenarios);
   const report = options.reporter ?? {};
-  const settings = {
-    ...CLIENT_SETTINGS,
-    region: 'us-east-1',
-    endpoint: options.endpoint,
-    credentials: { accessKeyId: 'drill', secretAccessKey: 'drill' },
-  };
+  const settings = emulatorSettings(options.endpoint);
   const iam = new IAMClient(settings);
   const wire = new WireLog();
   const guardSettings = {
@@ -536,17 +532,7 @@ async function runOrganizationDrill(input: OrganizationDrillInput): Promise<Dril
   );
   for (let i = 0; i < count; i++) {
     const id = String(400_000_000_000 + Math.floor(Math.random() * 99_999_999_999));
-    const { Credentials: c } = await sts.send(
-      new AssumeRoleCommand({
-        RoleArn: `arn:aws:iam::${id}:role/OrganizationAccountAccessRole`,
-        RoleSessionName: 'drill',
-      }),
-    );
-    const credentials = {
-      accessKeyId: c?.AccessKeyId ?? '',
-      secretAccessKey: c?.SecretAccessKey ?? '',
-      sessionToken: c?.SessionToken ?? '',
-    };
+    const credentials = await emulatedAccountCredentials(sts, id, 'drill');
     const iam = new IAMClient({ ...settings, credentials });
     const eventBridge = new EventBridgeClient({ ...settings, credentials });
     const ruleName = 'SupportRoleGuardMember-ForwardRoleMutations';

@@ -4,10 +4,11 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { STSClient } from '@aws-sdk/client-sts';
 import { inject } from 'vitest';
 import type { AwsClients } from '../../functions/adapters/aws-clients.js';
 import { CLIENT_SETTINGS } from '../../functions/adapters/aws-clients.js';
+import { emulatedAccountCredentials } from '../../functions/local/emulated-accounts.js';
 import { recordIamCalls, WireLog } from '../../functions/local/wire-log.js';
 
 export { WireLog };
@@ -54,17 +55,7 @@ export function testClients() {
 export async function isolatedAccount() {
   const account = String(100_000_000_000 + Math.floor(Math.random() * 800_000_000_000));
   const sts = new STSClient(settings());
-  const { Credentials } = await sts.send(
-    new AssumeRoleCommand({
-      RoleArn: `arn:aws:iam::${account}:role/OrganizationAccountAccessRole`,
-      RoleSessionName: 'test',
-    }),
-  );
-  const credentials = {
-    accessKeyId: Credentials?.AccessKeyId ?? '',
-    secretAccessKey: Credentials?.SecretAccessKey ?? '',
-    sessionToken: Credentials?.SessionToken ?? '',
-  };
+  const credentials = await emulatedAccountCredentials(sts, account, 'test');
   const scoped = { ...settings(), credentials };
   return {
     account,
