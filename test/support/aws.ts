@@ -86,9 +86,25 @@ export {
   topicWithInbox,
 } from '../../functions/local/inbox.js';
 
-/** An idempotency table as the stack creates it (partition key `id`, TTL on `expiration`). */
+/**
+ * An idempotency table as the stack creates it (partition key `id`, TTL on `expiration`), and a
+ * client for it. DynamoDB applies a conditional write atomically; moto's threaded server checks
+ * the condition and writes in two steps, so two concurrent conditional PutItems can both succeed
+ * there. The client therefore sends its requests one at a time — restoring the atomicity the real
+ * service has, which the exactly-once tests depend on — while the guard's invocations still run
+ * concurrently.
+ */
 export async function idempotencyTable(name: string): Promise<DynamoDBClient> {
   const dynamodb = new DynamoDBClient(settings());
+  let queue: Promise<unknown> = Promise.resolve();
+  dynamodb.middlewareStack.add(
+    (next) => (args) => {
+      const run = queue.then(() => next(args));
+      queue = run.catch(() => undefined);
+      return run;
+    },
+    { step: 'finalizeRequest', name: 'serializeLikeDynamoDB' },
+  );
   await dynamodb.send(
     new CreateTableCommand({
       TableName: name,
