@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { IamRoleStore } from '../../functions/adapters/iam-role-store.js';
 import { parseConfig } from '../../functions/core/config.js';
 import { reconcile } from '../../functions/core/reconcile.js';
-import { CREDENTIALS, emulatorEndpoint, testClients, topicWithInbox, uniqueName } from '../support/aws.js';
+import { emulatorEnv, testClients, topicWithInbox, uniqueName } from '../support/aws.js';
 import { guardEnv, SUPPORT_ACCESS } from '../support/config.js';
 import { fixture } from '../support/events.js';
 import { synthGuard } from '../support/stack.js';
@@ -29,9 +29,7 @@ describe('the bundled Lambda asset', () => {
     const topic = await topicWithInbox(aws, uniqueName('bundle-topic'));
     const env = {
       ...guardEnv({ SUPPORT_ROLE_NAME: roleName, NOTIFY_TOPIC_ARN: topic.topicArn }),
-      AWS_ENDPOINT_URL: emulatorEndpoint(),
-      AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+      ...emulatorEnv(),
       POWERTOOLS_METRICS_DISABLED: 'true',
     };
     const config = parseConfig(env);

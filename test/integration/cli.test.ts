@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { IamRoleStore } from '../../functions/adapters/iam-role-store.js';
 import { parseConfig } from '../../functions/core/config.js';
 import { reconcile } from '../../functions/core/reconcile.js';
-import { CREDENTIALS, emulatorEndpoint, testClients, topicWithInbox, uniqueName } from '../support/aws.js';
+import { emulatorEnv, testClients, topicWithInbox, uniqueName } from '../support/aws.js';
 import { cli } from '../support/cli.js';
 import { guardEnv, SUPPORT_ACCESS } from '../support/config.js';
 import { fixture } from '../support/events.js';
@@ -21,9 +21,7 @@ async function guardedRole() {
   const topic = await topicWithInbox(aws, uniqueName('cli-topic'));
   const env = {
     ...guardEnv({ SUPPORT_ROLE_NAME: roleName, NOTIFY_TOPIC_ARN: topic.topicArn }),
-    AWS_ENDPOINT_URL: emulatorEndpoint(),
-    AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+    ...emulatorEnv(),
   };
   const config = parseConfig(env);
   await reconcile({

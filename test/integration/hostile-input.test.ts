@@ -4,7 +4,6 @@ import { AttachRolePolicyCommand, DetachRolePolicyCommand, IAMClient } from '@aw
 import { SNSClient } from '@aws-sdk/client-sns';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CLIENT_SETTINGS } from '../../functions/adapters/aws-clients.js';
 import { IamRoleStore } from '../../functions/adapters/iam-role-store.js';
 import { parseConfig } from '../../functions/core/config.js';
 import { canonicalPolicy, parsePolicyDocument } from '../../functions/core/policy-document.js';
@@ -12,15 +11,7 @@ import { reconcile } from '../../functions/core/reconcile.js';
 import { createHandler } from '../../functions/handler/create-handler.js';
 import { ACTORS, cloudTrailEvent, GUARD_ROLE_ARN } from '../../functions/local/cloudtrail.js';
 import { recordIamCalls } from '../../functions/local/wire-log.js';
-import {
-  CREDENTIALS,
-  emulatorEndpoint,
-  REGION,
-  testClients,
-  topicWithInbox,
-  uniqueName,
-  WireLog,
-} from '../support/aws.js';
+import { settings, testClients, topicWithInbox, uniqueName, WireLog } from '../support/aws.js';
 import { guardEnv, SUPPORT_ACCESS } from '../support/config.js';
 import { FIXTURE_NAMES, fixture } from '../support/events.js';
 import { lambdaContext } from '../support/lambda.js';
@@ -44,18 +35,13 @@ async function setUp() {
   const store = new IamRoleStore(aws.iam);
   await reconcile({ desired: config.desired, mode: 'enforce', store, partition: 'aws' });
   const wire = new WireLog();
-  const settings = {
-    ...CLIENT_SETTINGS,
-    region: REGION,
-    endpoint: emulatorEndpoint(),
-    credentials: CREDENTIALS,
-  };
+  const direct = settings();
   const handler = createHandler({
     config,
     clients: {
-      iam: recordIamCalls(new IAMClient(settings), wire),
-      sns: recordIamCalls(new SNSClient(settings), wire),
-      eventBridge: new EventBridgeClient(settings),
+      iam: recordIamCalls(new IAMClient(direct), wire),
+      sns: recordIamCalls(new SNSClient(direct), wire),
+      eventBridge: new EventBridgeClient(direct),
     },
     logger: new Logger({ serviceName: 'support-role-guard', logLevel: 'SILENT' }),
   });

@@ -30,6 +30,7 @@ import {
   emulatorEndpoint,
   isolatedAccount,
   REGION,
+  settings,
   testClients,
   topicWithInbox,
   uniqueName,
@@ -76,12 +77,7 @@ async function organization() {
       partition: 'aws',
     });
   }
-  const direct = {
-    ...CLIENT_SETTINGS,
-    region: REGION,
-    endpoint: emulatorEndpoint(),
-    credentials: CREDENTIALS,
-  };
+  const direct = settings();
   const handler = createHandler({
     config,
     clients: {

@@ -21,7 +21,8 @@ export function emulatorEndpoint(): string {
   return inject('emulatorEndpoint');
 }
 
-const settings = () => ({
+/** SDK client settings for the emulator (direct, no proxy). */
+export const settings = () => ({
   ...CLIENT_SETTINGS,
   region: REGION,
   endpoint: emulatorEndpoint(),
@@ -50,6 +51,14 @@ export function testClients() {
     eventBridge: new EventBridgeClient(settings()),
   };
 }
+
+/** The standard variables that point a child process (the CLI, a bundle) at the emulator's default account. */
+export const emulatorEnv = () => ({
+  AWS_REGION: REGION,
+  AWS_ENDPOINT_URL: emulatorEndpoint(),
+  AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+});
 
 /** A fresh emulated account (moto keeps state per account; STS AssumeRole returns its credentials). */
 export async function isolatedAccount() {
