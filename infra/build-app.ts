@@ -5,25 +5,18 @@ import {
   type OrganizationContext,
   organizationFromContext,
 } from './organization-settings.js';
-import { type GuardContext, settingsFromContext } from './settings.js';
+import { GUARD_CONTEXT_KEYS, type GuardContext, settingsFromContext } from './settings.js';
 import { CENTRAL_STACK_NAME, IAM_EVENTS_REGION, STACK_NAME, SupportRoleGuardStack } from './stack.js';
 
-const CONTEXT_KEYS = [
-  'supportRoleName',
-  'trustedPrincipalArns',
-  'requiredPolicyArns',
-  'mode',
-  'notifyEmails',
-  'notifyHttpsEndpoints',
-  'sweepSchedule',
-  'supportRolePath',
-  'supportRoleDescription',
-  'supportRoleTags',
-  'maxSessionDuration',
-  'permissionsBoundaryArn',
-  'requireMfa',
-  'eventBusName',
-] as const;
+/** The given keys' values from CDK context (`-c key=value`), as strings. */
+function readContext<K extends string>(app: App, keys: readonly K[]): Partial<Record<K, string>> {
+  const context: Partial<Record<K, string>> = {};
+  for (const key of keys) {
+    const value: unknown = app.node.tryGetContext(key);
+    if (value !== undefined && value !== null) context[key] = String(value);
+  }
+  return context;
+}
 
 /** Builds the app from CDK context (`-c key=value`); cdk-nag runs on every synth. */
 export function buildApp(app: App = new App()): {
@@ -31,11 +24,7 @@ export function buildApp(app: App = new App()): {
   stack: SupportRoleGuardStack;
   central?: SupportRoleGuardStack;
 } {
-  const context: GuardContext = {};
-  for (const key of CONTEXT_KEYS) {
-    const value: unknown = app.node.tryGetContext(key);
-    if (value !== undefined && value !== null) context[key] = String(value);
-  }
+  const context: GuardContext = readContext(app, GUARD_CONTEXT_KEYS);
   const region = String(
     app.node.tryGetContext('region') ?? process.env.CDK_DEFAULT_REGION ?? IAM_EVENTS_REGION,
   );
@@ -46,11 +35,7 @@ export function buildApp(app: App = new App()): {
     settings,
     description: 'support-role-guard: keeps the AWS Support role (CIS 1.17 / Security Hub IAM.18) in place',
   });
-  const orgContext: OrganizationContext = {};
-  for (const key of ORGANIZATION_CONTEXT_KEYS) {
-    const value: unknown = app.node.tryGetContext(key);
-    if (value !== undefined && value !== null) orgContext[key] = String(value);
-  }
+  const orgContext: OrganizationContext = readContext(app, ORGANIZATION_CONTEXT_KEYS);
   const organization = organizationFromContext(orgContext);
   const central = organization
     ? new SupportRoleGuardStack(app, CENTRAL_STACK_NAME, {

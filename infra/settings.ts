@@ -35,13 +35,15 @@ export const CONTEXT_TO_ENV = {
 export const DEFAULT_ROLE_NAME = 'AWSSupportRole';
 export const DEFAULT_SWEEP_SCHEDULE = 'rate(1 hour)';
 
-type ContextValue = string | undefined;
-export type GuardContext = Partial<
-  Record<
-    keyof typeof CONTEXT_TO_ENV | 'notifyEmails' | 'notifyHttpsEndpoints' | 'sweepSchedule',
-    ContextValue
-  >
->;
+/** Every context key of the single-account guard. */
+export const GUARD_CONTEXT_KEYS = [
+  ...(Object.keys(CONTEXT_TO_ENV) as (keyof typeof CONTEXT_TO_ENV)[]),
+  'notifyEmails',
+  'notifyHttpsEndpoints',
+  'sweepSchedule',
+] as const;
+
+export type GuardContext = Partial<Record<(typeof GUARD_CONTEXT_KEYS)[number], string | undefined>>;
 
 const ENV_TO_CONTEXT = Object.fromEntries(Object.entries(CONTEXT_TO_ENV).map(([k, v]) => [v, k]));
 

@@ -51,7 +51,7 @@ export function classifyEvent(event: unknown, options: ClassifyOptions): Classif
   const source = event.source;
   const eventId = str(event.id, 256);
 
-  if (detailType === SCHEDULED_DETAIL_TYPE && (SCHEDULE_SOURCES as readonly unknown[]).includes(source)) {
+  if (isScheduledSweep(event)) {
     return { kind: 'sweep', eventId, time: str(event.time, 64), account: str(event.account, 12) };
   }
   if (detailType !== CLOUDTRAIL_DETAIL_TYPE || source !== IAM_SOURCE) {
@@ -103,6 +103,15 @@ export function classifyEvent(event: unknown, options: ClassifyOptions): Classif
       requestParameters: isObject(params) ? params : {},
     },
   };
+}
+
+/** A scheduled sweep: a "Scheduled Event" from EventBridge rules or EventBridge Scheduler. */
+export function isScheduledSweep(event: unknown): boolean {
+  return (
+    isObject(event) &&
+    event['detail-type'] === SCHEDULED_DETAIL_TYPE &&
+    (SCHEDULE_SOURCES as readonly unknown[]).includes(event.source)
+  );
 }
 
 function ignore(reason: string, eventId: string | undefined): Classification {

@@ -10,9 +10,9 @@ import { type AwsClients, createClients } from '../adapters/aws-clients.js';
 import { IamRoleStore } from '../adapters/iam-role-store.js';
 import { idempotency } from '../adapters/idempotency.js';
 import { AwsNotifier } from '../adapters/notifier.js';
+import { isScheduledSweep } from '../core/classify-event.js';
 import { type GuardConfig, parseConfig } from '../core/config.js';
 import { describeError } from '../core/errors.js';
-import { SCHEDULED_DETAIL_TYPE } from '../core/event-pattern.js';
 import { GuardFailure, type GuardResult } from '../core/guard-result.js';
 import { handleEvent } from '../core/handle-event.js';
 import { handleOrganizationEvent } from '../core/handle-org-event.js';
@@ -94,7 +94,7 @@ export function createHandler(options: HandlerOptions = {}): GuardHandler {
         ? await handleOrganizationEvent(event, { ...common, ...organization })
         : await handleEvent(event, { ...common, store });
       metrics.addMetric(OUTCOME_METRICS[result.outcome], MetricUnit.Count, 1);
-      if (isSweep(event)) metrics.addMetric(SWEEP_METRIC, MetricUnit.Count, 1);
+      if (isScheduledSweep(event)) metrics.addMetric(SWEEP_METRIC, MetricUnit.Count, 1);
       logger.info('done', { outcome: result.outcome, reason: result.reason, notified: result.notified });
       return result;
     } catch (error) {
@@ -143,8 +143,4 @@ export function createHandler(options: HandlerOptions = {}): GuardHandler {
       throw error;
     }
   };
-}
-
-function isSweep(event: unknown): boolean {
-  return (event as { 'detail-type'?: unknown } | null)?.['detail-type'] === SCHEDULED_DETAIL_TYPE;
 }
