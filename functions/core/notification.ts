@@ -1,6 +1,9 @@
 import type { Trigger } from './classify-event.js';
 import type { DriftEntry, Outcome } from './guard-result.js';
 import type { ActionResult } from './reconcile.js';
+import { oneLine } from './safe-text.js';
+
+export { oneLine };
 
 export const NOTIFICATION_SCHEMA_VERSION = '1.0';
 export const EVENT_SOURCE = 'support-role-guard';
@@ -71,13 +74,6 @@ const HEADLINES: Record<Outcome, string> = {
   ignored: 'IGNORED',
 };
 
-/** Untrusted text (user agents, ARNs from events) on one line, bounded, without control characters. */
-export function oneLine(value: string | undefined, max = 300): string {
-  if (value === undefined || value === '') return '(unknown)';
-  const clean = value.replace(/[\p{Cc}\u2028\u2029]+/gu, ' ').trim();
-  return clean.length > max ? `${clean.slice(0, max - 3)}...` : clean;
-}
-
 /** An SNS subject: at most 99 printable ASCII characters, no line breaks. */
 export function subjectLine(value: string): string {
   const ascii = value
@@ -127,8 +123,11 @@ function summary(input: NotificationInput): string {
   }
 }
 
+/** Every value shown to a person that came from an event or from IAM goes through `oneLine`. */
 const accountLabel = (input: { account: string; accountAlias?: string }): string =>
-  input.accountAlias ? `${input.account} (${oneLine(input.accountAlias, 63)})` : input.account;
+  input.accountAlias
+    ? `${oneLine(input.account, 64)} (${oneLine(input.accountAlias, 63)})`
+    : oneLine(input.account, 64);
 
 const value = (v: string | null): string => (v === null ? '(absent)' : oneLine(v, 400));
 
@@ -179,7 +178,8 @@ export function renderNotification(input: NotificationInput): Notification {
   }
   lines.push('', 'Drift (before -> after)');
   if (input.drift.length === 0) lines.push('  none left');
-  for (const d of input.drift) lines.push(`  - ${d.property}: ${value(d.before)} -> ${value(d.after)}`);
+  for (const d of input.drift)
+    lines.push(`  - ${oneLine(d.property, 400)}: ${value(d.before)} -> ${value(d.after)}`);
   lines.push('', input.mode === 'detect' ? 'Actions (planned, not applied)' : 'Actions taken');
   if (input.actions.length === 0) lines.push('  none');
   for (const a of input.actions)
@@ -204,7 +204,7 @@ export function renderNotification(input: NotificationInput): Notification {
 
   return {
     subject: subjectLine(
-      `[support-role-guard] ${HEADLINES[input.outcome]}: ${input.roleName} in ${input.account}`,
+      `[support-role-guard] ${HEADLINES[input.outcome]}: ${input.roleName} in ${oneLine(input.account, 64)}`,
     ),
     text: lines.join('\n'),
     document,
@@ -277,9 +277,10 @@ export function renderSweepSummary(input: SweepSummaryInput): Notification {
   const lines = [`support-role-guard: ORGANIZATION SWEEP (${HEADLINES[outcome]})`, '', summary, ''];
   for (const a of attention) {
     lines.push(
-      `Account ${a.account}: ${HEADLINES[a.outcome]}${a.reason ? ` - ${oneLine(a.reason, 300)}` : ''}`,
+      `Account ${oneLine(a.account, 64)}: ${HEADLINES[a.outcome]}${a.reason ? ` - ${oneLine(a.reason, 300)}` : ''}`,
     );
-    for (const d of a.drift) lines.push(`  - ${d.property}: ${value(d.before)} -> ${value(d.after)}`);
+    for (const d of a.drift)
+      lines.push(`  - ${oneLine(d.property, 400)}: ${value(d.before)} -> ${value(d.after)}`);
     for (const x of a.actions)
       lines.push(`  * ${x.api}: ${x.status}${x.detail ? ` (${oneLine(x.detail, 300)})` : ''}`);
   }

@@ -29,7 +29,7 @@ describe('renderNotification', () => {
     // Assess
     expect(n.subject).toBe('[support-role-guard] REMEDIATED: AWSSupportRole in 123456789012');
     expect(n.text).toContain(
-      'DetachRolePolicy by arn:aws:sts::123456789012:assumed-role/AdminRole/alice@example.com',
+      'DetachRolePolicy by arn:aws:sts::123456789012:assumed-role/AdminRole/alice@example[.]com',
     );
     expect(n.text).toContain('from 203.0.113.24');
     expect(n.text).toContain(`managedPolicy:${SUPPORT_ACCESS}: (absent) -> attached`);
