@@ -130,7 +130,7 @@ export class SupportRoleGuardStack extends Stack {
         centralGuardRoleArn: this.guard.role.roleArn,
       });
     }
-    new GuardAlarms(this, 'Alarms', {
+    const alarms = new GuardAlarms(this, 'Alarms', {
       function: this.guard.function,
       queues: {
         UndeliveredEvents: this.rules.deadLetterQueue,
@@ -147,12 +147,15 @@ export class SupportRoleGuardStack extends Stack {
       'TopicChanges',
       'SubscriptionChanges',
     ];
-    new SelfProtection(this, 'SelfProtection', {
+    const selfProtection = new SelfProtection(this, 'SelfProtection', {
       topic,
       deadLetterQueue: this.rules.deadLetterQueue,
       function: this.guard.function,
       ruleNames: [...this.rules.ruleNames, ...watchNames.map((n) => `${this.stackName}-Watch${n}`)],
     });
+    // The topic policy replaces SNS's default one: name every service publisher, scoped to its sources.
+    this.notifications.allowAlarms(alarms.alarmArns);
+    this.notifications.allowRules(selfProtection.ruleArns);
     const initial = new InitialReconcile(this, 'InitialReconcile', {
       function: this.guard.function,
       configuration: settings.environment,

@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -14,20 +14,40 @@ export interface GuardAlarmsProps {
   readonly sweepPeriodSeconds: number;
 }
 
-/** Alarms routed to the topic: function errors, messages in a failed-event queue, missing sweeps. */
+/**
+ * Alarms routed to the topic: function errors, messages in a failed-event queue, missing sweeps.
+ * Each has a fixed name (`<stack>-<id>`), so that the topic policy can name exactly these alarms
+ * as the sources CloudWatch may publish for (aws:SourceArn) without a dependency cycle.
+ */
 export class GuardAlarms extends Construct {
   readonly alarms: Alarm[] = [];
+  /** The ARNs of the alarms, built from their fixed names. */
+  readonly alarmArns: string[] = [];
 
   constructor(scope: Construct, id: string, props: GuardAlarmsProps) {
     super(scope, id);
+    const stack = Stack.of(this);
     const action = new SnsAction(props.topic);
     const add = (alarm: Alarm) => {
       alarm.addAlarmAction(action);
       alarm.addOkAction(action);
       this.alarms.push(alarm);
     };
+    const named = (alarmId: string) => {
+      const alarmName = `${stack.stackName}-${alarmId}`;
+      this.alarmArns.push(
+        stack.formatArn({
+          service: 'cloudwatch',
+          resource: 'alarm',
+          resourceName: alarmName,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      );
+      return alarmName;
+    };
     add(
       new Alarm(this, 'FunctionErrors', {
+        alarmName: named('FunctionErrors'),
         alarmDescription:
           'support-role-guard: the guard function failed (remediation or notification); see its logs',
         metric: props.function.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
@@ -40,6 +60,7 @@ export class GuardAlarms extends Construct {
     for (const [name, queue] of Object.entries(props.queues)) {
       add(
         new Alarm(this, `${name}Visible`, {
+          alarmName: named(`${name}Visible`),
           alarmDescription: `support-role-guard: events in ${name} were not handled; inspect and redrive them (docs/deploy.md)`,
           metric: queue.metricApproximateNumberOfMessagesVisible({
             period: Duration.minutes(5),
@@ -54,6 +75,7 @@ export class GuardAlarms extends Construct {
     }
     add(
       new Alarm(this, 'SweepMissing', {
+        alarmName: named('SweepMissing'),
         alarmDescription:
           'support-role-guard: no successful sweep for two schedule periods; the guard may be broken or disabled',
         metric: new Metric({

@@ -13,9 +13,15 @@ export interface NotificationTopicProps {
 }
 
 /**
- * The on-call topic, encrypted with a customer-managed key (rotation on) whose policy lets
- * CloudWatch alarms and EventBridge publish; the same key encrypts the guard's queues. Messages a
- * subscription cannot take are kept in a dead-letter queue.
+ * The on-call topic, encrypted with a customer-managed key (rotation on); the same key encrypts the
+ * guard's queues. Messages a subscription cannot take are kept in a dead-letter queue.
+ *
+ * Who may publish, and why (docs/deploy.md, "Paths a message travels"):
+ * - the guard's role: its identity policy (same account), TLS only;
+ * - CloudWatch, for the guard's alarms only: `allowAlarms` (aws:SourceAccount + aws:SourceArn);
+ * - EventBridge, for the guard's self-protection rules only: `allowRules` (the same two keys).
+ * `enforceSSL` writes the topic policy, and a topic policy replaces SNS's default one, so every
+ * service publisher must be named here: nothing else is allowed.
  */
 export class NotificationTopic extends Construct {
   readonly key: Key;
@@ -30,18 +36,31 @@ export class NotificationTopic extends Construct {
       description: 'support-role-guard: notifications and failed-event queues',
       enableKeyRotation: true,
     });
-    // CloudWatch alarms and EventBridge publish to the topic; SNS writes undeliverable messages to the DLQ.
-    for (const service of ['cloudwatch.amazonaws.com', 'events.amazonaws.com', 'sns.amazonaws.com']) {
+    // CloudWatch alarms publish to the topic; SNS writes undeliverable messages to the DLQ. Both
+    // send aws:SourceAccount with their KMS requests. In a key policy, "*" means this key.
+    for (const service of ['cloudwatch.amazonaws.com', 'sns.amazonaws.com']) {
       this.key.addToResourcePolicy(
         new PolicyStatement({
           sid: `AllowPublishFrom${service.split('.')[0]}`,
           principals: [new ServicePrincipal(service)],
           actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
-          resources: ['*'], // in a key policy, "*" means this key
+          resources: ['*'],
           conditions: { StringEquals: { 'aws:SourceAccount': account } },
         }),
       );
     }
+    // EventBridge (self-protection rules → topic, rules → the encrypted dead-letter queue) sends no
+    // aws:SourceAccount/aws:SourceArn with its KMS requests: AWS documents these keys as unsupported
+    // in a key policy for EventBridge delivery, and a condition on them would drop every alert.
+    // The topic policy and the queue policies scope EventBridge to the guard's own rules instead.
+    this.key.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowPublishFromevents',
+        principals: [new ServicePrincipal('events.amazonaws.com')],
+        actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+        resources: ['*'],
+      }),
+    );
     this.topic = new Topic(this, 'Topic', {
       displayName: 'support-role-guard',
       masterKey: this.key,
@@ -53,5 +72,31 @@ export class NotificationTopic extends Construct {
       this.topic.addSubscription(new EmailSubscription(email, { deadLetterQueue }));
     for (const url of props.httpsEndpoints)
       this.topic.addSubscription(new UrlSubscription(url, { deadLetterQueue }));
+  }
+
+  /** CloudWatch may publish for these alarms (their ARNs), of this account, and for no other. */
+  allowAlarms(alarmArns: readonly string[]): void {
+    this.allowService('AlarmsPublish', 'cloudwatch.amazonaws.com', alarmArns);
+  }
+
+  /** EventBridge may publish for these rules (their ARNs), of this account, and for no other. */
+  allowRules(ruleArns: readonly string[]): void {
+    this.allowService('SelfProtectionRulesPublish', 'events.amazonaws.com', ruleArns);
+  }
+
+  private allowService(sid: string, service: string, sourceArns: readonly string[]): void {
+    if (sourceArns.length === 0) return;
+    this.topic.addToResourcePolicy(
+      new PolicyStatement({
+        sid,
+        principals: [new ServicePrincipal(service)],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
+          ArnEquals: { 'aws:SourceArn': [...sourceArns] },
+        },
+      }),
+    );
   }
 }

@@ -1,6 +1,6 @@
 import { Stack } from 'aws-cdk-lib';
-import { EventField, Rule, RuleTargetInput } from 'aws-cdk-lib/aws-events';
-import { SnsTopic } from 'aws-cdk-lib/aws-events-targets';
+import { EventField, type IRuleTarget, Rule, RuleTargetInput } from 'aws-cdk-lib/aws-events';
+import { addToDeadLetterQueueResourcePolicy, bindBaseTargetConfig } from 'aws-cdk-lib/aws-events-targets';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -31,6 +31,8 @@ interface Watch {
  */
 export class SelfProtection extends Construct {
   readonly rules: Rule[] = [];
+  /** The rules' ARNs, built from their fixed names: the only rules EventBridge may publish to the topic for. */
+  readonly ruleArns: string[] = [];
 
   constructor(scope: Construct, id: string, props: SelfProtectionProps) {
     super(scope, id);
@@ -85,9 +87,13 @@ export class SelfProtection extends Construct {
       },
     ];
     for (const watch of watches) {
+      const ruleName = `${stackName}-Watch${watch.id}`;
+      this.ruleArns.push(
+        Stack.of(this).formatArn({ service: 'events', resource: 'rule', resourceName: ruleName }),
+      );
       this.rules.push(
         new Rule(this, watch.id, {
-          ruleName: `${stackName}-Watch${watch.id}`,
+          ruleName,
           description: `support-role-guard self-protection: changes to ${watch.what}`,
           eventPattern: {
             source: [watch.source],
@@ -98,13 +104,30 @@ export class SelfProtection extends Construct {
               errorCode: [{ exists: false }],
             },
           },
-          targets: [
-            new SnsTopic(topic, { message: alertText(watch.what), deadLetterQueue: props.deadLetterQueue }),
-          ],
+          targets: [alertTarget(topic, alertText(watch.what), props.deadLetterQueue)],
         }),
       );
     }
   }
+}
+
+/**
+ * The topic as a rule target, without the CDK's SnsTopic grant (an unscoped topic-policy statement
+ * and key grant for every EventBridge rule of any account): the topic policy names the guard's
+ * rules instead (NotificationTopic.allowRules). Undeliverable alerts go to the dead-letter queue.
+ */
+function alertTarget(topic: ITopic, message: RuleTargetInput, deadLetterQueue: IQueue): IRuleTarget {
+  return {
+    bind: (rule) => {
+      addToDeadLetterQueueResourcePolicy(rule, deadLetterQueue);
+      return {
+        ...bindBaseTargetConfig({ deadLetterQueue }),
+        arn: topic.topicArn,
+        input: message,
+        targetResource: topic,
+      };
+    },
+  };
 }
 
 /** The readable alert, filled in by EventBridge's input transformer. */
