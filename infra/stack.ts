@@ -158,6 +158,8 @@ export class SupportRoleGuardStack extends Stack {
     this.notifications.allowRules(selfProtection.ruleArns);
     const initial = new InitialReconcile(this, 'InitialReconcile', {
       function: this.guard.function,
+      functionTimeout: this.guard.timeout,
+      mode: settings.guard.mode,
       configuration: settings.environment,
     });
     // The rules and alarms exist before the first reconcile runs, so its notification is not lost.

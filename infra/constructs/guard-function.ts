@@ -40,6 +40,8 @@ export class GuardFunction extends Construct {
   readonly function: NodejsFunction;
   readonly role: Role;
   readonly failureQueue: Queue;
+  /** How long one invocation may run. */
+  readonly timeout: Duration;
 
   constructor(scope: Construct, id: string, props: GuardFunctionProps) {
     super(scope, id);
@@ -68,6 +70,7 @@ export class GuardFunction extends Construct {
     });
     logGroup.grantWrite(this.role);
     this.failureQueue = failedEventQueue(this, 'FailedInvocations', key);
+    this.timeout = props.timeout ?? Duration.seconds(60);
 
     this.function = new NodejsFunction(this, 'Function', {
       entry: join(ROOT, 'functions', 'handler', props.entry ?? 'index.ts'),
@@ -75,7 +78,7 @@ export class GuardFunction extends Construct {
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       memorySize: 256,
-      timeout: props.timeout ?? Duration.seconds(60),
+      timeout: this.timeout,
       role: this.role,
       logGroup,
       tracing: Tracing.ACTIVE,

@@ -341,13 +341,12 @@ export function deliveryPaths(template: Template): DeliveryPath[] {
     }
   }
 
-  for (const [id, custom] of m.ofType('Custom::AWS')) {
-    const create = JSON.parse(m.str(custom.Properties.Create)) as { parameters?: { FunctionName?: string } };
-    const providerId = m.idOf(custom.Properties.ServiceToken) as string;
+  // A custom resource whose provider function invokes the guard (the deploy-time reconcile).
+  for (const [id, custom] of Object.entries(m.resources).filter(([, r]) => r.Type.startsWith('Custom::'))) {
+    const providerId = m.idOf(custom.Properties.ServiceToken);
+    const fnId = m.idOf(custom.Properties.FunctionName);
+    if (!providerId || !fnId || m.resources[fnId]?.Type !== 'AWS::Lambda::Function') continue;
     const roleId = m.idOf(m.resources[providerId]?.Properties.Role) as string;
-    const fnName = create.parameters?.FunctionName;
-    const [fnId] = m.ofType('AWS::Lambda::Function').find(([fid]) => m.str({ Ref: fid }) === fnName) ?? [];
-    if (!fnId) continue;
     paths.push({
       name: `deploy-time reconcile ${id} → function`,
       steps: [
