@@ -36,59 +36,76 @@ const isNoSuchEntity = (error: unknown): boolean =>
 const tagList = (tags: Readonly<Record<string, string>>) =>
   Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
 
-/** The support role over @aws-sdk/client-iam: reads it whole, applies one action per API call. */
+export interface IamRoleStoreOptions {
+  /** Items per page of the two lists (IAM's default, 100, when unset; tests use small pages). */
+  readonly pageSize?: number;
+}
+
+/**
+ * The support role over @aws-sdk/client-iam: reads it whole in one round trip (GetRole and the two
+ * lists side by side, each list following every page), applies one action per API call.
+ */
 export class IamRoleStore implements RoleStore {
   readonly #iam: IAMClient;
+  readonly #pageSize: number | undefined;
+  #alias: Promise<string | undefined> | undefined;
 
-  constructor(iam: IAMClient) {
+  constructor(iam: IAMClient, options: IamRoleStoreOptions = {}) {
     this.#iam = iam;
+    this.#pageSize = options.pageSize;
   }
 
   async read(roleName: string): Promise<RoleSnapshot> {
-    try {
-      const { Role: role } = await this.#iam.send(new GetRoleCommand({ RoleName: roleName }));
-      if (!role) return { exists: false };
-      const attached: string[] = [];
-      for await (const page of paginateListAttachedRolePolicies(
-        { client: this.#iam },
-        { RoleName: roleName },
-      )) {
-        for (const p of page.AttachedPolicies ?? []) if (p.PolicyArn) attached.push(p.PolicyArn);
-      }
-      const inline: string[] = [];
-      for await (const page of paginateListRolePolicies({ client: this.#iam }, { RoleName: roleName })) {
-        inline.push(...(page.PolicyNames ?? []));
-      }
-      const raw = role.AssumeRolePolicyDocument ?? '{}';
-      return {
-        exists: true,
-        roleName: role.RoleName ?? roleName,
-        arn: role.Arn ?? '',
-        path: role.Path ?? '/',
-        description: role.Description ?? '',
-        maxSessionDuration: role.MaxSessionDuration ?? 3600,
-        trustPolicy: raw.trimStart().startsWith('{') ? raw : safeDecode(raw),
-        ...(role.PermissionsBoundary?.PermissionsBoundaryArn
-          ? { permissionsBoundaryArn: role.PermissionsBoundary.PermissionsBoundaryArn }
-          : {}),
-        tags: Object.fromEntries((role.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
-        attachedPolicyArns: attached,
-        inlinePolicyNames: inline,
-      };
-    } catch (error) {
-      // Deleted before or while we read it: it is absent now.
-      if (isNoSuchEntity(error)) return { exists: false };
-      throw error;
-    }
+    const paging = { client: this.#iam, ...(this.#pageSize ? { pageSize: this.#pageSize } : {}) };
+    const [got, attached, inline] = await Promise.allSettled([
+      this.#iam.send(new GetRoleCommand({ RoleName: roleName })),
+      (async () => {
+        const arns: string[] = [];
+        for await (const page of paginateListAttachedRolePolicies(paging, { RoleName: roleName }))
+          for (const p of page.AttachedPolicies ?? []) if (p.PolicyArn) arns.push(p.PolicyArn);
+        return arns;
+      })(),
+      (async () => {
+        const names: string[] = [];
+        for await (const page of paginateListRolePolicies(paging, { RoleName: roleName }))
+          names.push(...(page.PolicyNames ?? []));
+        return names;
+      })(),
+    ]);
+    const failures = [got, attached, inline].flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
+    // Deleted before or while we read it: it is absent now.
+    if (failures.some(isNoSuchEntity)) return { exists: false };
+    if (failures.length > 0) throw failures[0];
+    const role = got.status === 'fulfilled' ? got.value.Role : undefined;
+    if (!role || attached.status !== 'fulfilled' || inline.status !== 'fulfilled') return { exists: false };
+    const raw = role.AssumeRolePolicyDocument ?? '{}';
+    return {
+      exists: true,
+      roleName: role.RoleName ?? roleName,
+      arn: role.Arn ?? '',
+      path: role.Path ?? '/',
+      description: role.Description ?? '',
+      maxSessionDuration: role.MaxSessionDuration ?? 3600,
+      trustPolicy: raw.trimStart().startsWith('{') ? raw : safeDecode(raw),
+      ...(role.PermissionsBoundary?.PermissionsBoundaryArn
+        ? { permissionsBoundaryArn: role.PermissionsBoundary.PermissionsBoundaryArn }
+        : {}),
+      tags: Object.fromEntries((role.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
+      attachedPolicyArns: attached.value,
+      inlinePolicyNames: inline.value,
+    };
   }
 
-  async accountAlias(): Promise<string | undefined> {
-    try {
-      const { AccountAliases } = await this.#iam.send(new ListAccountAliasesCommand({}));
-      return AccountAliases?.[0];
-    } catch {
-      return undefined; // a message without the alias is better than no message
-    }
+  /** Looked up once per store (one per container); a failed lookup is tried again next time. */
+  accountAlias(): Promise<string | undefined> {
+    this.#alias ??= this.#iam.send(new ListAccountAliasesCommand({})).then(
+      ({ AccountAliases }) => AccountAliases?.[0],
+      () => {
+        this.#alias = undefined;
+        return undefined; // a message without the alias is better than no message
+      },
+    );
+    return this.#alias;
   }
 
   async apply(action: IamAction): Promise<void> {

@@ -173,6 +173,7 @@ export function summary(report: DrillReport): string {
       r.timeToRestoreMs === null ? '-' : String(r.timeToRestoreMs),
       String(r.iamCalls.reads),
       String(r.iamCalls.writes),
+      String(r.iamCalls.roundTrips),
       r.passed ? 'PASS' : 'FAIL',
     ];
   });
@@ -186,6 +187,7 @@ export function summary(report: DrillReport): string {
       'Restore ms',
       'IAM reads',
       'IAM writes',
+      'Round trips',
       'Result',
     ],
     rows,

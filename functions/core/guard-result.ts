@@ -1,13 +1,8 @@
 import type { GuardMode } from './config.js';
-import type { ActionResult, ReconcileReport } from './reconcile.js';
+import type { ReconcileReport } from './reconcile.js';
+import type { ActionResult, DriftEntry, Outcome } from './results.js';
 
-export type Outcome = 'remediated' | 'compliant' | 'drift-detected' | 'ignored' | 'failed';
-
-export interface DriftEntry {
-  readonly property: string;
-  readonly before: string | null;
-  readonly after: string | null;
-}
+export type { DriftEntry, Outcome } from './results.js';
 
 /** What the handler returns (and the CLI prints) for one event. */
 export interface GuardResult {

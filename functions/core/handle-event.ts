@@ -33,6 +33,10 @@ export async function handleEvent(event: unknown, deps: GuardDeps): Promise<Guar
   const trigger = classification.kind === 'role-change' ? classification.trigger : undefined;
   const eventId = trigger?.eventId ?? (classification.kind === 'sweep' ? classification.eventId : undefined);
   log('reconciling', { trigger: classification.kind, eventName: trigger?.eventName, eventId });
+  const tampering = trigger !== undefined && isTamperingAct(trigger, config.desired, config.partition);
+  // The alias is for the message: looked up alongside the work as soon as a message is likely.
+  const alias = lazyAlias(deps.store);
+  if (tampering) alias.start();
 
   let report: ReconcileReport;
   try {
@@ -41,6 +45,7 @@ export async function handleEvent(event: unknown, deps: GuardDeps): Promise<Guar
       mode: config.mode,
       store: deps.store,
       partition: config.partition,
+      onDrift: alias.start,
     });
   } catch (error) {
     // The role could not even be read (after the SDK's retries): that is a failure to report.
@@ -53,7 +58,6 @@ export async function handleEvent(event: unknown, deps: GuardDeps): Promise<Guar
     };
   }
   const outcome = outcomeOf(report, config.mode);
-  const tampering = trigger !== undefined && isTamperingAct(trigger, config.desired, config.partition);
   const shouldNotify = outcome !== 'compliant' || tampering;
   const result: GuardResult = {
     outcome,
@@ -71,7 +75,11 @@ export async function handleEvent(event: unknown, deps: GuardDeps): Promise<Guar
     eventId,
   });
 
-  if (shouldNotify) await notify(result, trigger, classification, report, deps);
+  if (shouldNotify) {
+    // On the failure path nothing optional is waited for: the alias only if already known.
+    const accountAlias = outcome === 'failed' ? alias.known() : await alias.value();
+    await notify(result, trigger, classification, report, deps, accountAlias);
+  }
   if (outcome === 'failed') throw new GuardFailure(result, { cause: report.error });
   return result;
 }
@@ -91,6 +99,7 @@ async function notify(
   classification: Classification,
   report: ReconcileReport,
   deps: GuardDeps,
+  accountAlias: string | undefined,
 ): Promise<void> {
   const { config } = deps;
   const account =
@@ -99,7 +108,6 @@ async function notify(
     (classification.kind === 'sweep' ? classification.account : undefined) ??
     accountOfArn(config.notifyTopicArn) ??
     'unknown';
-  const accountAlias = await deps.store.accountAlias?.();
   const notification = renderNotification({
     outcome: result.outcome,
     account,
@@ -125,6 +133,27 @@ async function notify(
       },
     );
   }
+}
+
+/** The account alias, looked up at most once per event and only when asked for. */
+function lazyAlias(store: RoleStore) {
+  let lookup: Promise<string | undefined> | undefined;
+  let known: string | undefined;
+  const start = () => {
+    lookup ??= (store.accountAlias?.() ?? Promise.resolve(undefined)).then(
+      (alias) => (known = alias),
+      () => undefined,
+    );
+  };
+  return {
+    start,
+    /** The alias if the lookup already answered; never waits. */
+    known: () => known,
+    value: (): Promise<string | undefined> => {
+      start();
+      return lookup ?? Promise.resolve(undefined);
+    },
+  };
 }
 
 /** The result for an event the guard does not act on, with the reason logged. */

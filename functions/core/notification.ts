@@ -1,45 +1,23 @@
 import type { Trigger } from './classify-event.js';
-import type { DriftEntry, Outcome } from './guard-result.js';
-import type { ActionResult } from './reconcile.js';
+import type {
+  Notification,
+  NotificationDocument,
+  SweepSummaryDocument,
+  SweepSummaryInput,
+} from './messages.js';
+import type { ActionResult, DriftEntry, Outcome } from './results.js';
 import { oneLine } from './safe-text.js';
 
+export type {
+  Notification,
+  NotificationDocument,
+  SweepSummaryDocument,
+  SweepSummaryInput,
+} from './messages.js';
 export { oneLine };
 
 export const NOTIFICATION_SCHEMA_VERSION = '1.0';
 export const EVENT_SOURCE = 'support-role-guard';
-
-/** The JSON document machine subscribers receive (sqs, lambda, http, https) and the event detail. */
-export interface NotificationDocument {
-  readonly schemaVersion: string;
-  readonly outcome: Outcome;
-  readonly summary: string;
-  readonly account: string;
-  readonly accountAlias?: string;
-  readonly region: string;
-  readonly roleName: string;
-  readonly mode: string;
-  readonly time: string;
-  readonly trigger?: {
-    readonly eventName: string;
-    readonly eventId: string;
-    readonly actorArn?: string;
-    readonly sourceIp?: string;
-    readonly userAgent?: string;
-    readonly eventTime?: string;
-  };
-  readonly drift: readonly DriftEntry[];
-  readonly actions: readonly ActionResult[];
-  readonly error?: string;
-  readonly links: { readonly role?: string; readonly cloudTrailEvent?: string };
-}
-
-export interface Notification {
-  readonly subject: string;
-  readonly text: string;
-  readonly document: NotificationDocument | SweepSummaryDocument;
-  /** EventBridge detail-type of the integration event. */
-  readonly detailType: string;
-}
 
 export interface NotificationInput {
   readonly outcome: Outcome;
@@ -210,34 +188,6 @@ export function renderNotification(input: NotificationInput): Notification {
     document,
     detailType: DETAIL_TYPES[input.outcome],
   };
-}
-
-export interface SweepSummaryInput {
-  readonly accounts: readonly {
-    readonly account: string;
-    readonly outcome: Outcome;
-    readonly drift: readonly DriftEntry[];
-    readonly actions: readonly ActionResult[];
-    readonly reason?: string;
-  }[];
-  readonly region: string;
-  readonly roleName: string;
-  readonly mode: string;
-  readonly time: Date;
-}
-
-/** The document of an organization sweep summary (schema 1.0, `kind: organization-sweep`). */
-export interface SweepSummaryDocument {
-  readonly schemaVersion: string;
-  readonly kind: 'organization-sweep';
-  readonly outcome: Outcome;
-  readonly summary: string;
-  readonly region: string;
-  readonly roleName: string;
-  readonly mode: string;
-  readonly time: string;
-  readonly counts: Readonly<Record<Outcome, number>>;
-  readonly accounts: SweepSummaryInput['accounts'];
 }
 
 /** One message for a whole organization sweep: every account that drifted or failed, by name. */

@@ -131,3 +131,29 @@ export function describeAction(action: IamAction): string {
       return `remove tags ${action.tagKeys.join(', ')}`;
   }
 }
+
+/**
+ * When each write may go out. Writes of one phase do not depend on each other and go out together
+ * (one round trip); a phase starts only when the one before it succeeded, so access is taken away
+ * before anything is restored. UntagRole and TagRole are in different phases because IAM documents
+ * ConcurrentModification for two tag writes on one role at once; CreateRole goes before everything.
+ */
+const PHASE: Record<IamApi, 0 | 1 | 2> = {
+  CreateRole: 0,
+  UpdateAssumeRolePolicy: 1,
+  DeleteRolePolicy: 1,
+  DetachRolePolicy: 1,
+  PutRolePermissionsBoundary: 1,
+  UntagRole: 1,
+  DeleteRolePermissionsBoundary: 2,
+  AttachRolePolicy: 2,
+  UpdateRole: 2,
+  TagRole: 2,
+};
+
+/** The plan as waves of writes that can be sent together, in order (plan order inside a wave). */
+export function phases(actions: readonly IamAction[]): IamAction[][] {
+  return ([0, 1, 2] as const)
+    .map((phase) => actions.filter((a) => PHASE[a.api] === phase))
+    .filter((wave) => wave.length > 0);
+}

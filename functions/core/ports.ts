@@ -1,3 +1,4 @@
+import type { Notification } from './messages.js';
 import type { IamAction } from './plan.js';
 import type { RoleSnapshot } from './role-snapshot.js';
 
@@ -15,7 +16,7 @@ export interface RoleStore {
 
 /** Where notifications go (SNS topic, optional event bus). */
 export interface Notifier {
-  publish(notification: import('./notification.js').Notification): Promise<void>;
+  publish(notification: Notification): Promise<void>;
 }
 
 /** The time, injectable for tests. */

@@ -2,18 +2,12 @@ import type { GuardMode } from './config.js';
 import type { DesiredRole } from './desired-state.js';
 import { type Drift, detectDrift } from './drift.js';
 import { describeError, RoleChangedConcurrentlyError } from './errors.js';
-import { describeAction, type IamApi, planActions } from './plan.js';
+import { describeAction, type IamAction, phases, planActions } from './plan.js';
 import type { RoleStore } from './ports.js';
+import type { ActionResult } from './results.js';
 import type { RoleSnapshot } from './role-snapshot.js';
 
-export type ActionStatus = 'succeeded' | 'failed' | 'planned' | 'superseded' | 'skipped';
-
-/** What was done (or, in detect mode, would be done). */
-export interface ActionResult {
-  readonly api: IamApi;
-  readonly status: ActionStatus;
-  readonly detail?: string;
-}
+export type { ActionResult, ActionStatus } from './results.js';
 
 export interface ReconcileReport {
   /** Drift found on the first read. */
@@ -35,6 +29,8 @@ export interface ReconcileInput {
   readonly partition: string;
   /** Read → plan → apply rounds before giving up on a role that keeps changing. */
   readonly maxRounds?: number;
+  /** Told when the first read finds drift (the handler starts what a message needs, alongside). */
+  readonly onDrift?: (drift: readonly Drift[]) => void;
 }
 
 const arnOf = (role: RoleSnapshot): string | undefined => (role.exists ? role.arn : undefined);
@@ -49,6 +45,7 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
   let role = await store.read(desired.roleName);
   const initial = detectDrift(desired, role, partition);
   const fixable = (drift: readonly Drift[]) => drift.filter((d) => d.remediable);
+  if (initial.length > 0) input.onDrift?.(initial);
 
   if (fixable(initial).length === 0 || mode === 'detect') {
     const planned = mode === 'detect' ? planActions(desired, initial) : [];
@@ -66,26 +63,24 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
 
   const actions: ActionResult[] = [];
   let remaining = initial;
+  // After IAM answered ConcurrentModification to writes sent together, send one at a time.
+  let oneAtATime = false;
   for (let round = 1; round <= maxRounds && fixable(remaining).length > 0; round++) {
-    for (const action of planActions(desired, remaining)) {
-      try {
-        await store.apply(action);
-        actions.push({ api: action.api, status: 'succeeded', detail: describeAction(action) });
-      } catch (error) {
-        if (!(error instanceof RoleChangedConcurrentlyError)) {
-          actions.push({
-            api: action.api,
-            status: 'failed',
-            detail: `${describeAction(action)}: ${describeError(error)}`,
-          });
-          const err = error instanceof Error ? error : new Error(String(error));
-          return { drift: initial, actions, remaining, verified: false, error: err, roleArn: arnOf(role) };
-        }
-        actions.push({
-          api: action.api,
-          status: 'superseded',
-          detail: `${describeAction(action)}: the role changed meanwhile (${error.code}); re-reading`,
-        });
+    const plan = planActions(desired, remaining);
+    const waves: IamAction[][] = oneAtATime
+      ? phases(plan)
+          .flat()
+          .map((a) => [a])
+      : phases(plan);
+    for (const wave of waves) {
+      const outcome = await applyWave(store, wave);
+      actions.push(...outcome.results);
+      if ('failure' in outcome) {
+        const err = outcome.failure instanceof Error ? outcome.failure : new Error(String(outcome.failure));
+        return { drift: initial, actions, remaining, verified: false, error: err, roleArn: arnOf(role) };
+      }
+      if (outcome.raced) {
+        oneAtATime ||= wave.length > 1 && outcome.concurrentModification;
         break;
       }
     }
@@ -113,6 +108,46 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
         }
       : {}),
   };
+}
+
+interface WaveOutcome {
+  readonly results: ActionResult[];
+  /** A write failed for a reason other than a race: stop and report it. */
+  readonly failure?: unknown;
+  /** The role changed under a write: re-read before anything else is written. */
+  readonly raced: boolean;
+  readonly concurrentModification: boolean;
+}
+
+/** Sends the writes of one wave together and waits for all of them; results in plan order. */
+async function applyWave(store: RoleStore, wave: readonly IamAction[]): Promise<WaveOutcome> {
+  const settled = await Promise.allSettled(wave.map((action) => store.apply(action)));
+  const results: ActionResult[] = [];
+  let failure: unknown;
+  let raced = false;
+  let concurrentModification = false;
+  settled.forEach((s, i) => {
+    const action = wave[i] as IamAction;
+    if (s.status === 'fulfilled') {
+      results.push({ api: action.api, status: 'succeeded', detail: describeAction(action) });
+    } else if (s.reason instanceof RoleChangedConcurrentlyError) {
+      raced = true;
+      concurrentModification ||= /ConcurrentModification/.test(s.reason.code);
+      results.push({
+        api: action.api,
+        status: 'superseded',
+        detail: `${describeAction(action)}: the role changed meanwhile (${s.reason.code}); re-reading`,
+      });
+    } else {
+      failure ??= s.reason;
+      results.push({
+        api: action.api,
+        status: 'failed',
+        detail: `${describeAction(action)}: ${describeError(s.reason)}`,
+      });
+    }
+  });
+  return { results, ...(failure !== undefined ? { failure } : {}), raced, concurrentModification };
 }
 
 /** Drift IAM cannot fix in place, reported as a skipped action so nobody thinks it was fixed. */

@@ -63,7 +63,13 @@ export interface ScenarioResult {
   readonly notifications: readonly { readonly outcome: string; readonly subject: string }[];
   /** From the last tampering call to the role read back in desired state, when the guard acted. */
   readonly timeToRestoreMs: number | null;
-  readonly iamCalls: { readonly reads: number; readonly writes: number; readonly calls: readonly string[] };
+  readonly iamCalls: {
+    readonly reads: number;
+    readonly writes: number;
+    /** The longest chain of IAM calls each waiting for the one before (see WireLog.roundTrips). */
+    readonly roundTrips: number;
+    readonly calls: readonly string[];
+  };
 }
 
 export interface DrillReport {
@@ -354,6 +360,7 @@ async function runScenario(scenario: DrillScenario, deps: ScenarioDeps): Promise
   }));
   await deps.target.drain();
   const calls = [...wire.calls];
+  const roundTrips = wire.roundTrips;
   const writes = calls.filter((c) => !/^(Get|List)/.test(c));
   const acted = outcomes.some((o) => o.delivered) && scenario.expect.writes.length > 0;
 
@@ -393,7 +400,7 @@ async function runScenario(scenario: DrillScenario, deps: ScenarioDeps): Promise
       restored,
       notifications,
       timeToRestoreMs: acted && restored ? Math.round(restoredAt - tamperedAt) : null,
-      iamCalls: { reads: calls.length - writes.length, writes: writes.length, calls },
+      iamCalls: { reads: calls.length - writes.length, writes: writes.length, roundTrips, calls },
     };
   }
 }

@@ -210,7 +210,7 @@ describe('support-role-guard drill', () => {
     );
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(
-      /Scenario +Drift seen +Restored +Notified +Restore ms +IAM reads +IAM writes +Result/,
+      /Scenario +Drift seen +Restored +Notified +Restore ms +IAM reads +IAM writes +Round trips +Result/,
     );
     expect(run.stdout).toMatch(/change to another role -> ignored +- \(filtered\) +unchanged +none/);
     expect(run.stdout).toContain('All 1 scenarios passed.');

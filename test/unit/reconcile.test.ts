@@ -142,3 +142,86 @@ describe('reconcile when the read-back fails', () => {
     ]);
   });
 });
+
+/** A store whose writes wait until released, to observe which writes are in flight together. */
+class GatedStore implements RoleStore {
+  readonly waves: string[][] = [];
+  #inFlight: string[] = [];
+  reads = 0;
+  constructor(
+    private readonly snapshots: RoleSnapshot[],
+    private readonly fail: (action: IamAction, wave: number) => Error | undefined = () => undefined,
+  ) {}
+  async read(): Promise<RoleSnapshot> {
+    const snapshot = this.snapshots[Math.min(this.reads++, this.snapshots.length - 1)];
+    if (!snapshot) throw new Error('no snapshot');
+    return snapshot;
+  }
+  async apply(action: IamAction): Promise<void> {
+    if (this.#inFlight.length === 0) this.waves.push([]);
+    this.waves.at(-1)?.push(action.api);
+    this.#inFlight.push(action.api);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    this.#inFlight.splice(this.#inFlight.indexOf(action.api), 1);
+    const error = this.fail(action, this.waves.length);
+    if (error) throw error;
+  }
+}
+
+describe('reconcile sends independent writes together', () => {
+  const tampered = compliantRole(desired, {
+    trustPolicy: '{"Version":"2012-10-17","Statement":[]}',
+    attachedPolicyArns: ['arn:aws:iam::aws:policy/AdministratorAccess'],
+    inlinePolicyNames: ['x'],
+    description: 'changed',
+    tags: { intruder: 'yes' },
+  });
+
+  it('takes access away in one round trip, then restores in the next (the tag writes apart)', async () => {
+    const store = new GatedStore([tampered, compliantRole(desired)]);
+    const report = await run(store);
+    expect(store.waves).toEqual([
+      ['UpdateAssumeRolePolicy', 'DeleteRolePolicy', 'DetachRolePolicy', 'UntagRole'],
+      ['AttachRolePolicy', 'UpdateRole', 'TagRole'],
+    ]);
+    expect(report.error).toBeUndefined();
+    expect(report.actions.every((a) => a.status === 'succeeded')).toBe(true);
+  });
+
+  it('restores nothing when a removal raced, and writes one at a time after a ConcurrentModification', async () => {
+    const store = new GatedStore([tampered, tampered, compliantRole(desired)], (action, wave) =>
+      wave === 1 && action.api === 'DetachRolePolicy'
+        ? new RoleChangedConcurrentlyError('ConcurrentModificationException', 'DetachRolePolicy: busy')
+        : undefined,
+    );
+    const report = await run(store);
+    expect(store.waves[0]).toEqual([
+      'UpdateAssumeRolePolicy',
+      'DeleteRolePolicy',
+      'DetachRolePolicy',
+      'UntagRole',
+    ]);
+    expect(store.waves.slice(1).every((w) => w.length === 1)).toBe(true);
+    expect(report.actions.filter((a) => a.status === 'superseded').map((a) => a.api)).toEqual([
+      'DetachRolePolicy',
+    ]);
+    expect(report.error).toBeUndefined();
+  });
+
+  it('records every write of a wave when one of them fails', async () => {
+    const store = new GatedStore([tampered], (action) =>
+      action.api === 'DeleteRolePolicy'
+        ? Object.assign(new Error('denied'), { name: 'AccessDenied' })
+        : undefined,
+    );
+    const report = await run(store);
+    expect(store.waves).toHaveLength(1);
+    expect(report.actions.map((a) => [a.api, a.status])).toEqual([
+      ['UpdateAssumeRolePolicy', 'succeeded'],
+      ['DeleteRolePolicy', 'failed'],
+      ['DetachRolePolicy', 'succeeded'],
+      ['UntagRole', 'succeeded'],
+    ]);
+    expect(report.error?.message).toBe('denied');
+  });
+});

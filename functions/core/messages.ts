@@ -1,0 +1,67 @@
+import type { ActionResult, DriftEntry, Outcome } from './results.js';
+
+/**
+ * The messages the guard sends, as plain data: the Notifier port carries them, notification.ts
+ * renders them. No logic here, so ports depend on data and not on the module that renders.
+ */
+
+/** The JSON document machine subscribers receive (sqs, lambda, http, https) and the event detail. */
+export interface NotificationDocument {
+  readonly schemaVersion: string;
+  readonly outcome: Outcome;
+  readonly summary: string;
+  readonly account: string;
+  readonly accountAlias?: string;
+  readonly region: string;
+  readonly roleName: string;
+  readonly mode: string;
+  readonly time: string;
+  readonly trigger?: {
+    readonly eventName: string;
+    readonly eventId: string;
+    readonly actorArn?: string;
+    readonly sourceIp?: string;
+    readonly userAgent?: string;
+    readonly eventTime?: string;
+  };
+  readonly drift: readonly DriftEntry[];
+  readonly actions: readonly ActionResult[];
+  readonly error?: string;
+  readonly links: { readonly role?: string; readonly cloudTrailEvent?: string };
+}
+
+export interface Notification {
+  readonly subject: string;
+  readonly text: string;
+  readonly document: NotificationDocument | SweepSummaryDocument;
+  /** EventBridge detail-type of the integration event. */
+  readonly detailType: string;
+}
+
+export interface SweepSummaryInput {
+  readonly accounts: readonly {
+    readonly account: string;
+    readonly outcome: Outcome;
+    readonly drift: readonly DriftEntry[];
+    readonly actions: readonly ActionResult[];
+    readonly reason?: string;
+  }[];
+  readonly region: string;
+  readonly roleName: string;
+  readonly mode: string;
+  readonly time: Date;
+}
+
+/** The document of an organization sweep summary (schema 1.0, `kind: organization-sweep`). */
+export interface SweepSummaryDocument {
+  readonly schemaVersion: string;
+  readonly kind: 'organization-sweep';
+  readonly outcome: Outcome;
+  readonly summary: string;
+  readonly region: string;
+  readonly roleName: string;
+  readonly mode: string;
+  readonly time: string;
+  readonly counts: Readonly<Record<Outcome, number>>;
+  readonly accounts: SweepSummaryInput['accounts'];
+}

@@ -1,0 +1,117 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { AttachRolePolicyCommand, DetachRolePolicyCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { IamRoleStore } from '../../functions/adapters/iam-role-store.js';
+import { parseConfig } from '../../functions/core/config.js';
+import { reconcile } from '../../functions/core/reconcile.js';
+import { createHandler } from '../../functions/handler/create-handler.js';
+import {
+  guardClients,
+  recordingIam,
+  testClients,
+  topicWithInbox,
+  uniqueName,
+  WireLog,
+} from '../support/aws.js';
+import { guardEnv, SUPPORT_ACCESS } from '../support/config.js';
+import { fixture } from '../support/events.js';
+import { lambdaContext } from '../support/lambda.js';
+
+const ADMIN = 'arn:aws:iam::aws:policy/AdministratorAccess';
+const EXTRA = [ADMIN, 'arn:aws:iam::aws:policy/AWSDenyAll', 'arn:aws:iam::aws:policy/ReadOnlyAccess'];
+const S3_ALL = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}';
+
+let aws: ReturnType<typeof testClients>;
+beforeAll(() => {
+  aws = testClients();
+});
+
+/** A guarded role in desired state and the handler (one container) wired to it, its IAM calls on the wire log. */
+async function setUp() {
+  const roleName = uniqueName('AWSSupportRole');
+  const topic = await topicWithInbox(aws, uniqueName('rt-topic'));
+  const config = parseConfig(guardEnv({ SUPPORT_ROLE_NAME: roleName, NOTIFY_TOPIC_ARN: topic.topicArn }), {
+    requireTopic: true,
+  });
+  const wire = new WireLog();
+  const logger = new Logger({ serviceName: 'support-role-guard', logLevel: 'SILENT' });
+  const handler = createHandler({ config, clients: guardClients(wire), logger });
+  const store = new IamRoleStore(aws.iam);
+  await reconcile({ desired: config.desired, mode: 'enforce', store, partition: 'aws' });
+  return { roleName, topic, config, wire, invoke: (event: unknown) => handler(event, lambdaContext()) };
+}
+
+describe('round trips on the wire', () => {
+  it('a compliant role costs 3 reads, 0 writes and 1 round trip', async () => {
+    const guard = await setUp();
+
+    const result = await guard.invoke(fixture('scheduled-sweep'));
+
+    expect(result.outcome).toBe('compliant');
+    expect([...guard.wire.calls].sort()).toEqual(['GetRole', 'ListAttachedRolePolicies', 'ListRolePolicies']);
+    expect(guard.wire.roundTrips).toBe(1);
+  });
+
+  it('reads, removes access, restores and reads back in 4 round trips, the alias alongside', async () => {
+    // Prepare: an extra managed policy, an inline policy, and the required policy detached.
+    const guard = await setUp();
+    const RoleName = guard.roleName;
+    await aws.iam.send(new AttachRolePolicyCommand({ RoleName, PolicyArn: ADMIN }));
+    await aws.iam.send(new PutRolePolicyCommand({ RoleName, PolicyName: 'x', PolicyDocument: S3_ALL }));
+    await aws.iam.send(new DetachRolePolicyCommand({ RoleName, PolicyArn: SUPPORT_ACCESS }));
+
+    // Act
+    const result = await guard.invoke(fixture('detach-role-policy', { roleName: RoleName }));
+
+    // Assess: read (with the alias) | detach + delete | attach | read back.
+    expect(result.outcome).toBe('remediated');
+    expect([...guard.wire.writes].sort()).toEqual([
+      'AttachRolePolicy',
+      'DeleteRolePolicy',
+      'DetachRolePolicy',
+    ]);
+    expect(guard.wire.reads.filter((c) => c === 'GetRole')).toHaveLength(2);
+    expect(guard.wire.calls.filter((c) => c === 'ListAccountAliases')).toHaveLength(1);
+    expect(guard.wire.roundTrips).toBe(4);
+    // Access is taken away before anything is restored.
+    const { calls } = guard.wire;
+    expect(calls.indexOf('AttachRolePolicy')).toBeGreaterThan(calls.indexOf('DetachRolePolicy'));
+    expect(calls.indexOf('AttachRolePolicy')).toBeGreaterThan(calls.indexOf('DeleteRolePolicy'));
+  });
+
+  it('follows every page of both lists, the lists side by side', async () => {
+    // Prepare: 4 attached and 5 inline policies, read 2 per page.
+    const guard = await setUp();
+    const RoleName = guard.roleName;
+    for (const PolicyArn of EXTRA) await aws.iam.send(new AttachRolePolicyCommand({ RoleName, PolicyArn }));
+    for (let i = 0; i < 5; i++)
+      await aws.iam.send(new PutRolePolicyCommand({ RoleName, PolicyName: `p${i}`, PolicyDocument: S3_ALL }));
+    const wire = new WireLog();
+    const store = new IamRoleStore(recordingIam(wire), { pageSize: 2 });
+
+    // Act
+    const role = await store.read(RoleName);
+
+    // Assess
+    expect(role.exists && [...role.attachedPolicyArns].sort()).toEqual([...EXTRA, SUPPORT_ACCESS].sort());
+    expect(role.exists && role.inlinePolicyNames).toEqual(['p0', 'p1', 'p2', 'p3', 'p4']);
+    const attachedPages = wire.calls.filter((c) => c === 'ListAttachedRolePolicies').length;
+    expect(attachedPages).toBeGreaterThanOrEqual(2);
+    // moto answers ListRolePolicies in one page whatever MaxItems says (IAM would page it too).
+    expect(wire.calls.filter((c) => c === 'ListRolePolicies')).toHaveLength(1);
+    // GetRole and both lists go out together; the attached list's next pages follow one by one.
+    expect(wire.roundTrips).toBe(attachedPages);
+  });
+
+  it('looks the account alias up once per container', async () => {
+    const guard = await setUp();
+    const RoleName = guard.roleName;
+    for (let i = 0; i < 2; i++) {
+      await aws.iam.send(new DetachRolePolicyCommand({ RoleName, PolicyArn: SUPPORT_ACCESS }));
+      const result = await guard.invoke(fixture('detach-role-policy', { roleName: RoleName }));
+      expect(result.outcome).toBe('remediated');
+    }
+    expect(guard.wire.calls.filter((c) => c === 'ListAccountAliases')).toHaveLength(1);
+    expect((await guard.topic.notifications()).length).toBe(2);
+  });
+});
