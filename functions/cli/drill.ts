@@ -12,11 +12,12 @@ import {
 import { SCENARIOS } from '../local/drill-scenarios.js';
 import { EmulatorUnavailableError, startEmulator } from '../local/emulator.js';
 import { LiveDrillRefused, liveDrill } from '../local/live-drill.js';
+import { renderShownMessages } from '../local/published-messages.js';
 import { type CommandIo, EXIT, UsageError } from './io.js';
 import { CONFIG_FLAGS_HELP, parseCommandArgs } from './options.js';
 import { renderTable } from './table.js';
 
-export const DRILL_HELP = `Usage: support-role-guard drill [--scenario NAME]... [--json] [--verbose] [--endpoint URL]
+export const DRILL_HELP = `Usage: support-role-guard drill [--scenario NAME]... [--show-messages] [--json] [--verbose] [--endpoint URL]
        support-role-guard drill --live --account ID [--timeout SECONDS] [--json]
 
 Local drill (the default, and what "npm start" runs): starts the embedded AWS emulator (moto
@@ -38,6 +39,8 @@ Options:
   --accounts N        organization mode: run the scenarios in each of N emulated member
                       accounts (1-20), through one central guard and each account's
                       forwarding rule
+  --show-messages     print, for each scenario, the messages on-call would receive: the e-mail
+                      text and the chat rendering (with --json: in each scenario's "messages")
   --endpoint URL      use an emulator that is already running instead of starting one
   --verbose           show the handler's logs (stderr)
   --live              drill a real account (see above)
@@ -61,6 +64,7 @@ const OPTIONS = {
   account: { type: 'string' as const },
   timeout: { type: 'string' as const },
   accounts: { type: 'string' as const },
+  'show-messages': { type: 'boolean' as const },
 };
 
 export async function drillCommand(args: readonly string[], io: CommandIo): Promise<number> {
@@ -109,7 +113,8 @@ export async function drillCommand(args: readonly string[], io: CommandIo): Prom
       scenarios,
       ...(accounts ? { accounts } : {}),
       verbose: values.verbose === true,
-      reporter: reporter(progress, !json && process.stdout.isTTY === true),
+      showMessages: values['show-messages'] === true,
+      reporter: reporter(progress, !json && process.stdout.isTTY === true, !json),
     });
     if (json) io.out(JSON.stringify(report, null, 2));
     else io.out(`\n${summary(report)}`);
@@ -121,7 +126,7 @@ export async function drillCommand(args: readonly string[], io: CommandIo): Prom
 }
 
 /** A live task list on a terminal; one plain line per event otherwise. */
-function reporter(print: (text: string) => void, tty: boolean): DrillReporter {
+function reporter(print: (text: string) => void, tty: boolean, showMessages = true): DrillReporter {
   const mark = (r: ScenarioResult) => (r.passed ? 'PASS' : 'FAIL');
   return {
     setup: (message) => print(`  ${message}`),
@@ -135,6 +140,7 @@ function reporter(print: (text: string) => void, tty: boolean): DrillReporter {
         process.stdout.write(`\r\x1b[2K  [${result.passed ? 'ok' : '!!'}] ${result.title}  ${detail}\n`);
       else print(`  [${index + 1}/${total}] ${mark(result)} ${result.title}  ${detail}`);
       for (const f of result.failures) print(`         ${f}`);
+      if (showMessages && result.messages) print(`\n${renderShownMessages(result.messages)}\n`);
     },
   };
 }

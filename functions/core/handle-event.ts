@@ -122,6 +122,7 @@ async function notify(
     actions: result.actions,
     ...(report.error ? { error: describeError(report.error) } : {}),
     alreadyRestored: result.outcome === 'compliant',
+    ...(config.organization?.accountIds ? { organizationAccounts: config.organization.accountIds } : {}),
   });
   try {
     await deps.notifier.publish(notification);

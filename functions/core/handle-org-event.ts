@@ -102,6 +102,8 @@ export async function handleOrganizationEvent(
       roleName: config.desired.roleName,
       mode: config.mode,
       time: (deps.clock ?? (() => new Date()))(),
+      // Without a configured list the sweep walked the organization's accounts (ListAccounts).
+      organizationAccounts: config.organization?.accountIds ?? results.map((r) => r.account),
     });
     try {
       await deps.notifier.publish(notification);

@@ -50,6 +50,8 @@ export interface SweepSummaryInput {
   readonly roleName: string;
   readonly mode: string;
   readonly time: Date;
+  /** The organization's accounts: names a trusted principal's account as inside or outside. */
+  readonly organizationAccounts?: readonly string[];
 }
 
 /** The document of an organization sweep summary (schema 1.0, `kind: organization-sweep`). */

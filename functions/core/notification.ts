@@ -7,6 +7,7 @@ import type {
 } from './messages.js';
 import type { ActionResult, DriftEntry, Outcome } from './results.js';
 import { oneLine } from './safe-text.js';
+import { type TrustContext, trustPolicyChanges } from './trust-changes.js';
 
 export type {
   Notification,
@@ -34,6 +35,8 @@ export interface NotificationInput {
   readonly error?: string;
   /** The event was tampering but the role was already back when the guard looked. */
   readonly alreadyRestored?: boolean;
+  /** The organization's accounts, when known: names a trusted principal's account as inside or outside. */
+  readonly organizationAccounts?: readonly string[];
 }
 
 const DETAIL_TYPES: Record<Outcome, string> = {
@@ -109,6 +112,16 @@ const accountLabel = (input: { account: string; accountAlias?: string }): string
 
 const value = (v: string | null): string => (v === null ? '(absent)' : oneLine(v, 400));
 
+/** One drift in words: a trust policy as principals added and removed, anything else before -> after. */
+export function driftLines(d: DriftEntry, context: TrustContext, indent = '  '): string[] {
+  if (d.property !== 'trustPolicy')
+    return [`${indent}- ${d.property}: ${value(d.before)} -> ${value(d.after)}`];
+  return [
+    `${indent}- trust policy:`,
+    ...trustPolicyChanges(d.before, d.after, context).map((line) => `${indent}    ${oneLine(line, 400)}`),
+  ];
+}
+
 /** Renders the email text, the subject and the JSON document for one outcome. */
 export function renderNotification(input: NotificationInput): Notification {
   const t = input.trigger;
@@ -154,10 +167,13 @@ export function renderNotification(input: NotificationInput): Notification {
       '  Found by the scheduled sweep (no single call to blame; check CloudTrail for IAM calls on the role).',
     );
   }
-  lines.push('', 'Drift (before -> after)');
+  lines.push('', 'Drift (found -> desired)');
   if (input.drift.length === 0) lines.push('  none left');
-  for (const d of input.drift)
-    lines.push(`  - ${oneLine(d.property, 400)}: ${value(d.before)} -> ${value(d.after)}`);
+  const context = {
+    account: input.account,
+    ...(input.organizationAccounts ? { organizationAccounts: input.organizationAccounts } : {}),
+  };
+  for (const d of input.drift) lines.push(...driftLines(d, context));
   lines.push('', input.mode === 'detect' ? 'Actions (planned, not applied)' : 'Actions taken');
   if (input.actions.length === 0) lines.push('  none');
   for (const a of input.actions)
@@ -230,7 +246,12 @@ export function renderSweepSummary(input: SweepSummaryInput): Notification {
       `Account ${oneLine(a.account, 64)}: ${HEADLINES[a.outcome]}${a.reason ? ` - ${oneLine(a.reason, 300)}` : ''}`,
     );
     for (const d of a.drift)
-      lines.push(`  - ${oneLine(d.property, 400)}: ${value(d.before)} -> ${value(d.after)}`);
+      lines.push(
+        ...driftLines(d, {
+          account: a.account,
+          ...(input.organizationAccounts ? { organizationAccounts: input.organizationAccounts } : {}),
+        }),
+      );
     for (const x of a.actions)
       lines.push(`  * ${x.api}: ${x.status}${x.detail ? ` (${oneLine(x.detail, 300)})` : ''}`);
   }

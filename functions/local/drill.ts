@@ -34,6 +34,7 @@ import {
 } from './drill-scenarios.js';
 import { emulatedAccountCredentials, emulatorSettings } from './emulated-accounts.js';
 import { Inbox, topicWithInbox } from './inbox.js';
+import { publishedMessages, type ShownMessage } from './published-messages.js';
 import { recordIamCalls, WireLog } from './wire-log.js';
 
 export interface DrillEvent {
@@ -61,6 +62,8 @@ export interface ScenarioResult {
   /** The role is in desired state at the end (null: not applicable, e.g. detect mode). */
   readonly restored: boolean;
   readonly notifications: readonly { readonly outcome: string; readonly subject: string }[];
+  /** With `showMessages`: each message as its subscribers read it (e-mail text, chat rendering). */
+  readonly messages?: readonly ShownMessage[];
   /** From the last tampering call to the role read back in desired state, when the guard acted. */
   readonly timeToRestoreMs: number | null;
   readonly iamCalls: {
@@ -113,6 +116,8 @@ export interface DrillOptions {
    * central guard that reaches them through their remediation role.
    */
   readonly accounts?: number;
+  /** Keep each message the guard published, as e-mail and chat subscribers receive it. */
+  readonly showMessages?: boolean;
 }
 
 /** Unknown scenario names: an error that lists the known ones. */
@@ -169,7 +174,10 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
       : {}),
   };
   const guardIam = recordIamCalls(new IAMClient(guardSettings), wire);
-  const guardSns = new SNSClient(guardSettings);
+  const published = new WireLog();
+  const guardSns = options.showMessages
+    ? recordIamCalls(new SNSClient(guardSettings), published)
+    : new SNSClient(guardSettings);
   const sns = new SNSClient(settings);
   const sqs = new SQSClient(settings);
   const eventBridge = new EventBridgeClient(settings);
@@ -256,6 +264,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
       target,
       eventBridge,
       options,
+      published,
     });
     results.push(result);
     report.end?.(result, index, scenarios.length);
@@ -279,6 +288,8 @@ interface ScenarioDeps {
   readonly options: DrillOptions;
   /** Organization drill: the member account the scenario runs in. */
   readonly account?: string;
+  /** The guard's SNS requests (with `showMessages`). */
+  readonly published?: WireLog;
 }
 
 async function runScenario(scenario: DrillScenario, deps: ScenarioDeps): Promise<ScenarioResult> {
@@ -291,6 +302,7 @@ async function runScenario(scenario: DrillScenario, deps: ScenarioDeps): Promise
   await deps.topic.notifications();
   await deps.target.drain();
   wire.clear();
+  deps.published?.clear();
 
   // The tampering calls, for real, each with the event CloudTrail would deliver.
   const events: { step: DrillStep; event: Record<string, unknown> }[] = [];
@@ -399,6 +411,7 @@ async function runScenario(scenario: DrillScenario, deps: ScenarioDeps): Promise
       driftSeen: [...driftSeen],
       restored,
       notifications,
+      ...(deps.options.showMessages && deps.published ? { messages: publishedMessages(deps.published) } : {}),
       timeToRestoreMs: acted && restored ? Math.round(restoredAt - tamperedAt) : null,
       iamCalls: { reads: calls.length - writes.length, writes: writes.length, roundTrips, calls },
     };

@@ -216,6 +216,31 @@ describe('support-role-guard drill', () => {
     expect(run.stdout).toContain('All 1 scenarios passed.');
   });
 
+  it('--show-messages prints the e-mail on-call would receive, with the trust change in words', async () => {
+    // Act
+    const run = await cli(
+      [
+        'drill',
+        '--endpoint',
+        emulatorEndpoint(),
+        '--scenario',
+        'trust-foreign-account',
+        '--show-messages',
+        '--support-role-name',
+        uniqueName('R'),
+      ],
+      {},
+    );
+
+    // Assess
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('--- e-mail: [support-role-guard] REMEDIATED:');
+    expect(run.stdout).toContain(
+      'now also trusts arn:aws:iam::999999999999:root — another account (not 123456789012), not in the desired set',
+    );
+    expect(run.stdout).not.toContain('"Statement"');
+  });
+
   it.each([
     [['drill', '--scenario', 'nope'], /unknown scenario "nope"; known: detach-support-access/],
     [['drill', '--account', '123456789012'], /--account and --timeout only go with --live/],
