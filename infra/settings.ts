@@ -30,6 +30,7 @@ export const CONTEXT_TO_ENV = {
   permissionsBoundaryArn: 'PERMISSIONS_BOUNDARY_ARN',
   requireMfa: 'REQUIRE_MFA',
   eventBusName: 'EVENT_BUS_NAME',
+  stormWindowSeconds: 'STORM_WINDOW_SECONDS',
 } as const;
 
 export const DEFAULT_ROLE_NAME = 'AWSSupportRole';

@@ -32,11 +32,16 @@ export interface GuardConfig {
   readonly guardRoleArn?: string;
   /** DynamoDB table of idempotency records (one per CloudTrail event id / sweep). */
   readonly idempotencyTableName?: string;
+  /** Repeats by one actor on the role within this many seconds are folded into one follow-up; 0: off. */
+  readonly stormWindowSeconds: number;
   /** Set in organization mode (MEMBER_ROLE_NAME given). */
   readonly organization?: OrganizationConfig;
 }
 
 /** The environment variables the guard reads (documented in the README). */
+/** The default storm window: repeats within 5 minutes of an actor's first act are folded. */
+export const DEFAULT_STORM_WINDOW_SECONDS = 300;
+
 export const ENV = {
   roleName: 'SUPPORT_ROLE_NAME',
   trustedPrincipals: 'TRUSTED_PRINCIPAL_ARNS',
@@ -56,6 +61,7 @@ export const ENV = {
   memberAccounts: 'MEMBER_ACCOUNT_IDS',
   organizationId: 'ORGANIZATION_ID',
   sweepConcurrency: 'SWEEP_CONCURRENCY',
+  stormWindow: 'STORM_WINDOW_SECONDS',
 } as const;
 
 /** Organization mode: one central guard repairs the support role in every member account. */
@@ -141,6 +147,11 @@ export function parseConfig(env: Env, options: ParseOptions = {}): GuardConfig {
   if (idempotencyTable !== undefined && !/^[\w.-]{3,255}$/.test(idempotencyTable))
     problem(ENV.idempotencyTable, `${show(idempotencyTable)} is not a DynamoDB table name`);
 
+  const stormWindow = present(env, ENV.stormWindow);
+  const stormWindowSeconds = stormWindow === undefined ? DEFAULT_STORM_WINDOW_SECONDS : Number(stormWindow);
+  if (stormWindow !== undefined && !(/^\d+$/.test(stormWindow) && stormWindowSeconds <= 86_400))
+    problem(ENV.stormWindow, `${show(stormWindow)} is not a number of seconds from 0 (off) to 86400`);
+
   const organization = parseOrganization(env, problem);
 
   if (problems.length > 0 || roleName === undefined) throw new ConfigError(problems);
@@ -166,6 +177,7 @@ export function parseConfig(env: Env, options: ParseOptions = {}): GuardConfig {
     ...(eventBus === undefined ? {} : { eventBusName: eventBus }),
     ...(guardRole === undefined ? {} : { guardRoleArn: guardRole }),
     ...(idempotencyTable === undefined ? {} : { idempotencyTableName: idempotencyTable }),
+    stormWindowSeconds,
     ...(organization === undefined ? {} : { organization: Object.freeze(organization) }),
   });
 }

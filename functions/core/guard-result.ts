@@ -13,6 +13,11 @@ export interface GuardResult {
   readonly actions: readonly ActionResult[];
   /** Whether a notification was published for this event (by this invocation). */
   readonly notified: boolean;
+  /**
+   * A repeat by the same actor within the storm window: handled and logged, its message folded
+   * into the follow-up sent when the window closes (docs/runbook.md, "REPEATED TAMPERING").
+   */
+  readonly folded?: boolean;
   /** A repeated delivery of an event already handled: the first result, nothing done again. */
   readonly duplicate?: boolean;
 }

@@ -6,6 +6,7 @@ import { GuardFailure, type GuardResult, type Outcome, outcomeOf } from './guard
 import { renderNotification } from './notification.js';
 import type { Clock, Notifier, RoleStore } from './ports.js';
 import { type ReconcileReport, reconcile } from './reconcile.js';
+import { actOf, type FoldedActs, renderFollowUp, type StormLedger } from './storm.js';
 import { isTamperingAct } from './tampering.js';
 
 /** What the use case needs; the Lambda handler and the CLI wire the real adapters in. */
@@ -16,6 +17,8 @@ export interface GuardDeps {
   readonly clock?: Clock;
   /** Structured log of decisions (the handler passes Powertools Logger's `info`). */
   readonly log?: (message: string, fields: Record<string, unknown>) => void;
+  /** Folds repeats by one actor (config.stormWindowSeconds); absent: every act is notified. */
+  readonly storm?: StormLedger;
 }
 
 /**
@@ -58,7 +61,11 @@ export async function handleEvent(event: unknown, deps: GuardDeps): Promise<Guar
     };
   }
   const outcome = outcomeOf(report, config.mode);
-  const shouldNotify = outcome !== 'compliant' || tampering;
+  const notifiable = outcome !== 'compliant' || tampering;
+  const account = accountOf(trigger, classification, report, config.notifyTopicArn);
+  const admission = notifiable ? await admit(trigger, outcome, account, deps) : undefined;
+  const folded = admission?.kind === 'folded';
+  const shouldNotify = notifiable && !folded;
   const result: GuardResult = {
     outcome,
     ...(reasonOf(outcome, report, tampering) ? { reason: reasonOf(outcome, report, tampering) } : {}),
@@ -66,10 +73,12 @@ export async function handleEvent(event: unknown, deps: GuardDeps): Promise<Guar
     drift: report.drift.map(({ property, before, after }) => ({ property, before, after })),
     actions: report.actions,
     notified: shouldNotify,
+    ...(folded ? { folded: true } : {}),
   };
   log('reconciled', {
     outcome,
     tampering,
+    ...(folded ? { folded: admission.count } : {}),
     drift: result.drift.length,
     actions: result.actions.length,
     eventId,
@@ -78,8 +87,11 @@ export async function handleEvent(event: unknown, deps: GuardDeps): Promise<Guar
   if (shouldNotify) {
     // On the failure path nothing optional is waited for: the alias only if already known.
     const accountAlias = outcome === 'failed' ? alias.known() : await alias.value();
-    await notify(result, trigger, classification, report, deps, accountAlias);
+    await notify(result, trigger, account, report, deps, accountAlias);
   }
+  const followUps = admission?.kind === 'first' ? admission.followUps : [];
+  if (classification.kind === 'sweep' && deps.storm) followUps.push(...(await deps.storm.due(now(deps))));
+  await sendFollowUps(followUps, deps);
   if (outcome === 'failed') throw new GuardFailure(result, { cause: report.error });
   return result;
 }
@@ -93,21 +105,77 @@ function reasonOf(outcome: Outcome, report: ReconcileReport, tampering: boolean)
   return undefined;
 }
 
+const now = (deps: Pick<GuardDeps, 'clock'>): Date => (deps.clock ?? (() => new Date()))();
+
+function accountOf(
+  trigger: Trigger | undefined,
+  classification: Classification,
+  report: ReconcileReport,
+  topicArn: string | undefined,
+): string {
+  return (
+    accountOfArn(report.roleArn) ??
+    trigger?.account ??
+    (classification.kind === 'sweep' ? classification.account : undefined) ??
+    accountOfArn(topicArn) ??
+    'unknown'
+  );
+}
+
+/**
+ * Asks the storm ledger whether this act is an actor's first (notify it) or a repeat (fold it).
+ * A failure is never folded; neither is an act with no actor. When the ledger cannot be reached
+ * the act is notified: a message too many beats a message lost.
+ */
+async function admit(
+  trigger: Trigger | undefined,
+  outcome: Outcome,
+  account: string,
+  deps: GuardDeps,
+): Promise<{ kind: 'first'; followUps: FoldedActs[] } | { kind: 'folded'; count: number } | undefined> {
+  const window = deps.config.stormWindowSeconds;
+  if (!deps.storm || !trigger || outcome === 'failed' || window <= 0) return undefined;
+  const act = actOf(trigger, account, deps.config.desired.roleName, now(deps));
+  if (!act) return undefined;
+  try {
+    const admission = await deps.storm.admit(act, now(deps), window);
+    return admission.kind === 'first' ? { kind: 'first', followUps: [...admission.followUps] } : admission;
+  } catch (error) {
+    deps.log?.('storm ledger unavailable; notifying the act on its own', { error: describeError(error) });
+    return undefined;
+  }
+}
+
+/** Sends each follow-up, then settles exactly the acts it named; throws (so Lambda retries) when one cannot be sent. */
+export async function sendFollowUps(
+  followUps: readonly FoldedActs[],
+  deps: Pick<GuardDeps, 'notifier' | 'storm' | 'clock' | 'log'>,
+): Promise<void> {
+  for (const folded of followUps) {
+    try {
+      await deps.notifier.publish(renderFollowUp(folded, now(deps)));
+    } catch (error) {
+      throw new NotificationError(
+        `publishing a repeated-tampering follow-up failed: ${describeError(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    await deps.storm?.settle(folded);
+    deps.log?.('repeated tampering follow-up sent', { actor: folded.actorArn, count: folded.entries.length });
+  }
+}
+
 async function notify(
   result: GuardResult,
   trigger: Trigger | undefined,
-  classification: Classification,
+  account: string,
   report: ReconcileReport,
   deps: GuardDeps,
   accountAlias: string | undefined,
 ): Promise<void> {
   const { config } = deps;
-  const account =
-    accountOfArn(report.roleArn) ??
-    trigger?.account ??
-    (classification.kind === 'sweep' ? classification.account : undefined) ??
-    accountOfArn(config.notifyTopicArn) ??
-    'unknown';
   const notification = renderNotification({
     outcome: result.outcome,
     account,
@@ -116,7 +184,7 @@ async function notify(
     partition: config.partition,
     roleName: config.desired.roleName,
     mode: config.mode,
-    time: (deps.clock ?? (() => new Date()))(),
+    time: now(deps),
     ...(trigger ? { trigger } : {}),
     drift: result.drift,
     actions: result.actions,

@@ -1,7 +1,7 @@
 import { classifyEvent } from './classify-event.js';
 import { describeError, NotificationError } from './errors.js';
 import { type DriftEntry, type GuardResult, type Outcome, outcomeOf } from './guard-result.js';
-import { type GuardDeps, handleEvent, ignoredResult } from './handle-event.js';
+import { type GuardDeps, handleEvent, ignoredResult, sendFollowUps } from './handle-event.js';
 import { renderSweepSummary } from './notification.js';
 import type { AccountAccess, AccountDirectory } from './ports.js';
 import type { ActionResult } from './reconcile.js';
@@ -113,6 +113,8 @@ export async function handleOrganizationEvent(
       });
     }
   }
+  // The sweep sends the follow-ups of closed storm windows (every member account's).
+  if (deps.storm) await sendFollowUps(await deps.storm.due((deps.clock ?? (() => new Date()))()), deps);
   log('organization sweep done', { outcome, accounts: results.length, attention: attention.length });
   return result;
 }

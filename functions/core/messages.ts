@@ -33,7 +33,7 @@ export interface NotificationDocument {
 export interface Notification {
   readonly subject: string;
   readonly text: string;
-  readonly document: NotificationDocument | SweepSummaryDocument;
+  readonly document: NotificationDocument | SweepSummaryDocument | FollowUpDocument;
   /** EventBridge detail-type of the integration event. */
   readonly detailType: string;
 }
@@ -66,4 +66,21 @@ export interface SweepSummaryDocument {
   readonly time: string;
   readonly counts: Readonly<Record<Outcome, number>>;
   readonly accounts: SweepSummaryInput['accounts'];
+}
+
+/** The follow-up's JSON document (schema 1.0, `kind: repeated-tampering`). */
+export interface FollowUpDocument {
+  readonly schemaVersion: string;
+  readonly kind: 'repeated-tampering';
+  readonly summary: string;
+  readonly account: string;
+  readonly roleName: string;
+  readonly actorArn: string;
+  readonly count: number;
+  readonly firstTime: string;
+  readonly lastTime: string;
+  readonly eventNames: Readonly<Record<string, number>>;
+  /** The CloudTrail event ids (at most 50; `count` is the exact number). */
+  readonly eventIds: readonly string[];
+  readonly time: string;
 }

@@ -10,6 +10,7 @@ import { type AwsClients, createClients } from '../adapters/aws-clients.js';
 import { IamRoleStore } from '../adapters/iam-role-store.js';
 import { idempotency } from '../adapters/idempotency.js';
 import { AwsNotifier } from '../adapters/notifier.js';
+import { DynamoDbStormLedger } from '../adapters/storm-ledger.js';
 import { isScheduledSweep } from '../core/classify-event.js';
 import { type GuardConfig, parseConfig } from '../core/config.js';
 import { describeError } from '../core/errors.js';
@@ -74,9 +75,14 @@ export function createHandler(options: HandlerOptions = {}): GuardHandler {
     ...(config.eventBusName ? { eventBusName: config.eventBusName } : {}),
   });
 
+  const storm =
+    config.idempotencyTableName && clients.dynamodb && config.stormWindowSeconds > 0
+      ? new DynamoDbStormLedger(clients.dynamodb, config.idempotencyTableName)
+      : undefined;
   const common = {
     config,
     notifier,
+    ...(storm ? { storm } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     log: (message: string, fields: Record<string, unknown>) => logger.info(message, fields),
   };

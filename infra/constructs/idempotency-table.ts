@@ -6,7 +6,8 @@ import { Construct } from 'constructs';
 
 /**
  * One record per handled event (CloudTrail event id, or sweep time), expiring after 48 h through
- * DynamoDB TTL: how a repeated delivery is recognised and not notified twice. The records are
+ * DynamoDB TTL: how a repeated delivery is recognised and not notified twice. It also holds the
+ * storm ledger (`storm#account#role#actor` items: the acts folded into a follow-up). The records are
  * short-lived, so the table is removed with the stack.
  */
 export class IdempotencyTable extends Construct {
@@ -24,7 +25,14 @@ export class IdempotencyTable extends Construct {
     props.role.addToPrincipalPolicy(
       new PolicyStatement({
         sid: 'IdempotencyRecords',
-        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+        // Scan: the sweep looks for closed storm windows whose follow-up is due (functions/core/storm.ts).
+        actions: [
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:DeleteItem',
+          'dynamodb:Scan',
+        ],
         resources: [this.table.tableArn],
       }),
     );
