@@ -115,7 +115,7 @@ const value = (v: string | null): string => (v === null ? '(absent)' : oneLine(v
 /** One drift in words: a trust policy as principals added and removed, anything else before -> after. */
 export function driftLines(d: DriftEntry, context: TrustContext, indent = '  '): string[] {
   if (d.property !== 'trustPolicy')
-    return [`${indent}- ${d.property}: ${value(d.before)} -> ${value(d.after)}`];
+    return [`${indent}- ${oneLine(d.property, 400)}: ${value(d.before)} -> ${value(d.after)}`];
   return [
     `${indent}- trust policy:`,
     ...trustPolicyChanges(d.before, d.after, context).map((line) => `${indent}    ${oneLine(line, 400)}`),

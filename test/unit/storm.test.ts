@@ -33,7 +33,7 @@ describe('renderFollowUp', () => {
     expect(n.document).toEqual({
       schemaVersion: '1.0',
       kind: 'repeated-tampering',
-      summary: expect.stringContaining(`${ALICE} made 3 more changes`),
+      summary: expect.stringContaining('made 3 more changes to the AWS Support role AWSSupportRole'),
       account: '123456789012',
       roleName: 'AWSSupportRole',
       actorArn: ALICE,
