@@ -1,5 +1,6 @@
 import { type GuardConfig, parseConfig } from '../functions/core/config.js';
 import { ConfigError, type ConfigProblem } from '../functions/core/errors.js';
+import { CHAT_CONTEXT_KEYS, type ChatSettings, chatFromContext } from './chat-settings.js';
 
 /**
  * The stack's settings: the guard's configuration (validated by the same parser as the handler,
@@ -15,6 +16,8 @@ export interface GuardSettings {
   readonly sweepSchedule: string;
   /** The sweep period in seconds (for the missing-sweep alarm). */
   readonly sweepPeriodSeconds: number;
+  /** Slack / Microsoft Teams channels (Amazon Q Developer in chat applications), when configured. */
+  readonly chat?: ChatSettings;
 }
 
 /** Context keys (`cdk synth -c key=value`) and the environment variable each one feeds. */
@@ -42,6 +45,7 @@ export const GUARD_CONTEXT_KEYS = [
   'notifyEmails',
   'notifyHttpsEndpoints',
   'sweepSchedule',
+  ...CHAT_CONTEXT_KEYS,
 ] as const;
 
 export type GuardContext = Partial<Record<(typeof GUARD_CONTEXT_KEYS)[number], string | undefined>>;
@@ -103,6 +107,8 @@ export function settingsFromContext(context: GuardContext, region: string): Guar
     });
   }
 
+  const chat = chatFromContext(context, problems);
+
   if (problems.length > 0 || !guard || sweepPeriodSeconds === undefined) throw new ConfigError(problems);
   const environment = Object.fromEntries(Object.entries(env).filter(([k]) => k !== 'AWS_REGION'));
   return Object.freeze({
@@ -112,6 +118,7 @@ export function settingsFromContext(context: GuardContext, region: string): Guar
     notifyHttpsEndpoints,
     sweepSchedule,
     sweepPeriodSeconds,
+    ...(chat ? { chat } : {}),
   });
 }
 

@@ -10,6 +10,7 @@ import {
   Validations,
 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { ChatChannel } from './constructs/chat-channel.js';
 import { GuardAlarms } from './constructs/guard-alarms.js';
 import { GuardFunction } from './constructs/guard-function.js';
 import { GuardRules } from './constructs/guard-rules.js';
@@ -112,6 +113,10 @@ export class SupportRoleGuardStack extends Stack {
     const centralBus = organization
       ? new CentralBus(this, 'CentralBus', { organizationId: organization.organizationId })
       : undefined;
+    if (settings.chat) {
+      const chat = new ChatChannel(this, 'Chat', { chat: settings.chat, key, publisher: this.guard.role });
+      this.guard.function.addEnvironment('CHAT_TOPIC_ARN', chat.topic.topicArn);
+    }
     const idempotency = new IdempotencyTable(this, 'Idempotency', { role: this.guard.role });
     this.guard.function.addEnvironment('IDEMPOTENCY_TABLE_NAME', idempotency.table.tableName);
     this.rules = new GuardRules(this, 'Triggers', {

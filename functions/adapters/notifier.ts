@@ -6,14 +6,17 @@ import type { Notifier } from '../core/ports.js';
 export interface AwsNotifierOptions {
   readonly sns: SNSClient;
   readonly topicArn: string;
+  /** Receives only the chat rendering (Amazon Q Developer in chat applications drops anything else). */
+  readonly chatTopicArn?: string;
   readonly eventBridge?: EventBridgeClient;
   readonly eventBusName?: string;
 }
 
 /**
  * SNS publish with MessageStructure=json: readable text for email (and the required `default`),
- * the versioned JSON document for machine protocols; then, when a bus is configured, the same
- * document as an EventBridge event for integrations.
+ * the versioned JSON document for machine protocols; when a chat topic is configured, the chat
+ * rendering alone to it; then, when a bus is configured, the same document as an EventBridge
+ * event for integrations.
  */
 export class AwsNotifier implements Notifier {
   readonly #options: AwsNotifierOptions;
@@ -23,7 +26,7 @@ export class AwsNotifier implements Notifier {
   }
 
   async publish(notification: Notification): Promise<void> {
-    const { sns, topicArn, eventBridge, eventBusName } = this.#options;
+    const { sns, topicArn, chatTopicArn, eventBridge, eventBusName } = this.#options;
     const json = JSON.stringify(notification.document);
     await sns.send(
       new PublishCommand({
@@ -42,6 +45,11 @@ export class AwsNotifier implements Notifier {
         }),
       }),
     );
+    if (chatTopicArn && notification.chat) {
+      await sns.send(
+        new PublishCommand({ TopicArn: chatTopicArn, Message: JSON.stringify(notification.chat) }),
+      );
+    }
     if (eventBridge && eventBusName) {
       const out = await eventBridge.send(
         new PutEventsCommand({

@@ -34,6 +34,7 @@ function folded(item: Item, entries: readonly string[]): FoldedActs {
     account: item.account?.S ?? '',
     roleName: item.roleName?.S ?? '',
     actorArn: item.actorArn?.S ?? '',
+    ...(item.opener?.S ? { opener: item.opener.S } : {}),
     entries,
   };
 }
@@ -102,7 +103,7 @@ export class DynamoDbStormLedger implements StormLedger {
               : { ConditionExpression: 'attribute_not_exists(id)' }),
           }),
         );
-        return { kind: 'first', followUps: pending.length > 0 ? [folded(next, pending)] : [] };
+        return { kind: 'first', followUps: pending.length > 0 ? [folded(item ?? next, pending)] : [] };
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
       }

@@ -28,6 +28,8 @@ export interface GuardConfig {
   readonly partition: string;
   readonly region: string;
   readonly notifyTopicArn?: string;
+  /** A topic that receives only the chat rendering (Amazon Q Developer in chat applications). */
+  readonly chatTopicArn?: string;
   readonly eventBusName?: string;
   readonly guardRoleArn?: string;
   /** DynamoDB table of idempotency records (one per CloudTrail event id / sweep). */
@@ -62,6 +64,7 @@ export const ENV = {
   organizationId: 'ORGANIZATION_ID',
   sweepConcurrency: 'SWEEP_CONCURRENCY',
   stormWindow: 'STORM_WINDOW_SECONDS',
+  chatTopic: 'CHAT_TOPIC_ARN',
 } as const;
 
 /** Organization mode: one central guard repairs the support role in every member account. */
@@ -117,6 +120,10 @@ export function parseConfig(env: Env, options: ParseOptions = {}): GuardConfig {
     problem(ENV.topic, 'is required: the SNS topic ARN that receives notifications');
   else if (topic !== undefined && !TOPIC_ARN_RE.test(topic))
     problem(ENV.topic, `${show(topic)} is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)`);
+
+  const chatTopic = present(env, ENV.chatTopic);
+  if (chatTopic !== undefined && !TOPIC_ARN_RE.test(chatTopic))
+    problem(ENV.chatTopic, `${show(chatTopic)} is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)`);
 
   const eventBus = present(env, ENV.eventBus);
   if (eventBus !== undefined && !EVENT_BUS_RE.test(eventBus))
@@ -174,6 +181,7 @@ export function parseConfig(env: Env, options: ParseOptions = {}): GuardConfig {
     partition,
     region,
     ...(topic === undefined ? {} : { notifyTopicArn: topic }),
+    ...(chatTopic === undefined ? {} : { chatTopicArn: chatTopic }),
     ...(eventBus === undefined ? {} : { eventBusName: eventBus }),
     ...(guardRole === undefined ? {} : { guardRoleArn: guardRole }),
     ...(idempotencyTable === undefined ? {} : { idempotencyTableName: idempotencyTable }),

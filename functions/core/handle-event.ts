@@ -1,9 +1,10 @@
 import { accountOfArn } from './arn.js';
+import { chatThreadId, renderChat } from './chat-message.js';
 import { type Classification, classifyEvent, type Trigger } from './classify-event.js';
 import type { GuardConfig } from './config.js';
 import { describeError, NotificationError } from './errors.js';
 import { GuardFailure, type GuardResult, type Outcome, outcomeOf } from './guard-result.js';
-import { renderNotification } from './notification.js';
+import { type Notification, renderNotification } from './notification.js';
 import type { Clock, Notifier, RoleStore } from './ports.js';
 import { type ReconcileReport, reconcile } from './reconcile.js';
 import { actOf, type FoldedActs, renderFollowUp, type StormLedger } from './storm.js';
@@ -149,11 +150,18 @@ async function admit(
 /** Sends each follow-up, then settles exactly the acts it named; throws (so Lambda retries) when one cannot be sent. */
 export async function sendFollowUps(
   followUps: readonly FoldedActs[],
-  deps: Pick<GuardDeps, 'notifier' | 'storm' | 'clock' | 'log'>,
+  deps: Pick<GuardDeps, 'notifier' | 'storm' | 'clock' | 'log' | 'config'>,
 ): Promise<void> {
   for (const folded of followUps) {
     try {
-      await deps.notifier.publish(renderFollowUp(folded, now(deps)));
+      const incident = folded.opener ?? folded.entries[0] ?? '';
+      await deps.notifier.publish(
+        withChat(
+          renderFollowUp(folded, now(deps)),
+          chatThreadId(folded.account, folded.actorArn, incident),
+          deps,
+        ),
+      );
     } catch (error) {
       throw new NotificationError(
         `publishing a repeated-tampering follow-up failed: ${describeError(error)}`,
@@ -165,6 +173,18 @@ export async function sendFollowUps(
     await deps.storm?.settle(folded);
     deps.log?.('repeated tampering follow-up sent', { actor: folded.actorArn, count: folded.entries.length });
   }
+}
+
+/** The notification with its chat rendering, in the thread of the actor's incident. */
+export function withChat(
+  notification: Notification,
+  threadId: string,
+  deps: { readonly config?: { readonly partition: string } },
+): Notification {
+  return {
+    ...notification,
+    chat: renderChat(notification, { threadId, partition: deps.config?.partition ?? 'aws' }),
+  };
 }
 
 async function notify(
@@ -192,8 +212,11 @@ async function notify(
     alreadyRestored: result.outcome === 'compliant',
     ...(config.organization?.accountIds ? { organizationAccounts: config.organization.accountIds } : {}),
   });
+  const incident = trigger?.eventId ?? notification.document.time;
   try {
-    await deps.notifier.publish(notification);
+    await deps.notifier.publish(
+      withChat(notification, chatThreadId(account, trigger?.actorArn, incident), deps),
+    );
   } catch (error) {
     throw new NotificationError(
       `publishing the ${result.outcome} notification failed: ${describeError(error)}`,

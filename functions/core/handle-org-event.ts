@@ -1,7 +1,8 @@
+import { chatThreadId } from './chat-message.js';
 import { classifyEvent } from './classify-event.js';
 import { describeError, NotificationError } from './errors.js';
 import { type DriftEntry, type GuardResult, type Outcome, outcomeOf } from './guard-result.js';
-import { type GuardDeps, handleEvent, ignoredResult, sendFollowUps } from './handle-event.js';
+import { type GuardDeps, handleEvent, ignoredResult, sendFollowUps, withChat } from './handle-event.js';
 import { renderSweepSummary } from './notification.js';
 import type { AccountAccess, AccountDirectory } from './ports.js';
 import type { ActionResult } from './reconcile.js';
@@ -106,7 +107,9 @@ export async function handleOrganizationEvent(
       organizationAccounts: config.organization?.accountIds ?? results.map((r) => r.account),
     });
     try {
-      await deps.notifier.publish(notification);
+      await deps.notifier.publish(
+        withChat(notification, chatThreadId('organization', undefined, notification.document.time), deps),
+      );
     } catch (error) {
       throw new NotificationError(`publishing the sweep summary failed: ${describeError(error)}`, {
         cause: error,

@@ -36,6 +36,8 @@ export interface Notification {
   readonly document: NotificationDocument | SweepSummaryDocument | FollowUpDocument;
   /** EventBridge detail-type of the integration event. */
   readonly detailType: string;
+  /** The chat rendering, for the chat topic (functions/core/chat-message.ts). */
+  readonly chat?: ChatNotification;
 }
 
 export interface SweepSummaryInput {
@@ -83,4 +85,26 @@ export interface FollowUpDocument {
   /** The CloudTrail event ids (at most 50; `count` is the exact number). */
   readonly eventIds: readonly string[];
   readonly time: string;
+}
+
+/** A custom notification of Amazon Q Developer in chat applications (functions/core/chat-message.ts). */
+export interface ChatNotification {
+  readonly version: '1.0';
+  readonly source: 'custom';
+  readonly id?: string;
+  readonly content: {
+    readonly textType: 'client-markdown';
+    readonly title: string;
+    readonly description: string;
+    readonly nextSteps: readonly string[];
+    readonly keywords: readonly string[];
+  };
+  readonly metadata: {
+    readonly threadId: string;
+    readonly summary: string;
+    /** `[a-zA-Z0-9-]+`, at most 100 characters (what custom action buttons match on). */
+    readonly eventType: string;
+    readonly relatedResources: readonly string[];
+    readonly additionalContext: Readonly<Record<string, string>>;
+  };
 }

@@ -30,6 +30,8 @@ export interface FoldedActs {
   readonly account: string;
   readonly roleName: string;
   readonly actorArn: string;
+  /** The CloudTrail event id of the act that opened the window (the chat thread of the incident). */
+  readonly opener?: string;
   /** The ledger's entries, exactly as stored (`time|eventName|eventId`); settled by these. */
   readonly entries: readonly string[];
 }

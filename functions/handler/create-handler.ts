@@ -71,6 +71,7 @@ export function createHandler(options: HandlerOptions = {}): GuardHandler {
   const notifier = new AwsNotifier({
     sns: clients.sns,
     topicArn: config.notifyTopicArn,
+    ...(config.chatTopicArn ? { chatTopicArn: config.chatTopicArn } : {}),
     eventBridge: clients.eventBridge,
     ...(config.eventBusName ? { eventBusName: config.eventBusName } : {}),
   });

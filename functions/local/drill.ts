@@ -8,7 +8,7 @@ import {
   PutTargetsCommand,
 } from '@aws-sdk/client-eventbridge';
 import { AttachRolePolicyCommand, CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
-import { SNSClient } from '@aws-sdk/client-sns';
+import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { Context } from 'aws-lambda';
@@ -186,6 +186,10 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
 
   report.setup?.('creating the on-call topic and its SQS inbox');
   const topic = await topicWithInbox({ sns, sqs, eventBridge }, `support-role-guard-drill-${suffix}`);
+  // The chat topic (Amazon Q Developer in chat applications subscribes to it in a real account).
+  const { TopicArn: chatTopicArn } = await sns.send(
+    new CreateTopicCommand({ Name: `support-role-guard-drill-chat-${suffix}` }),
+  );
   report.setup?.("creating the rule with the stack's event pattern, and a queue standing in for the Lambda");
   const target = await Inbox.create(sqs, `support-role-guard-target-${suffix}`);
   const ruleName = `SupportRoleGuard-RoleMutations-${suffix}`;
@@ -206,6 +210,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
     SUPPORT_ROLE_NAME: roleName,
     TRUSTED_PRINCIPAL_ARNS: `arn:aws:iam::${DRILL_ACCOUNT}:role/OpsSupport`,
     NOTIFY_TOPIC_ARN: topic.topicArn,
+    ...(chatTopicArn ? { CHAT_TOPIC_ARN: chatTopicArn } : {}),
     GUARD_ROLE_ARN,
   };
   const configs: Record<'enforce' | 'detect', GuardConfig> = {

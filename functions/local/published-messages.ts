@@ -1,3 +1,4 @@
+import type { ChatNotification } from '../core/chat-message.js';
 import type { WireLog } from './wire-log.js';
 
 /** One message the guard published, as its subscribers would see it. */
@@ -6,7 +7,7 @@ export interface ShownMessage {
   /** The text e-mail subscribers receive. */
   readonly email?: string;
   /** The chat rendering (Amazon Q Developer in chat applications' custom notification), when one was published. */
-  readonly chat?: string;
+  readonly chat?: ChatNotification;
 }
 
 /**
@@ -21,7 +22,7 @@ export function publishedMessages(log: WireLog): ShownMessage[] {
     if (params.MessageStructure === 'json') {
       shown.push({ subject: params.Subject ?? '', email: String(message.email ?? message.default ?? '') });
     } else if (message.source === 'custom') {
-      shown.push({ subject: params.Subject ?? '', chat: JSON.stringify(message, null, 2) });
+      shown.push({ subject: params.Subject ?? '', chat: message as unknown as ChatNotification });
     }
   }
   return shown;
@@ -34,7 +35,17 @@ export function renderShownMessages(messages: readonly ShownMessage[]): string {
     .map((m) =>
       m.email !== undefined
         ? `--- e-mail: ${m.subject}\n${m.email}`
-        : `--- chat (Amazon Q Developer in chat applications):\n${m.chat ?? ''}`,
+        : m.chat
+          ? [
+              `--- chat (Amazon Q Developer in chat applications, thread ${m.chat.metadata.threadId}):`,
+              m.chat.content.title,
+              '',
+              m.chat.content.description,
+              '',
+              'Next steps:',
+              ...m.chat.content.nextSteps.map((step) => `  - ${step}`),
+            ].join('\n')
+          : '',
     )
     .join('\n\n');
 }

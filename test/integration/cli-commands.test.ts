@@ -239,6 +239,10 @@ describe('support-role-guard drill', () => {
       'now also trusts arn:aws:iam::999999999999:root — another account (not 123456789012), not in the desired set',
     );
     expect(run.stdout).not.toContain('"Statement"');
+    expect(run.stdout).toMatch(
+      /--- chat \(Amazon Q Developer in chat applications, thread support-role-guard-123456789012-[0-9a-f]{8}\):/,
+    );
+    expect(run.stdout).toContain(':white_check_mark: REMEDIATED: ');
   });
 
   it.each([

@@ -1,0 +1,65 @@
+import type { ConfigProblem } from '../functions/core/errors.js';
+
+/** Chat channels for on-call: Amazon Q Developer in chat applications (formerly AWS Chatbot). */
+export interface ChatSettings {
+  readonly slack?: { readonly workspaceId: string; readonly channelId: string };
+  readonly teams?: { readonly tenantId: string; readonly teamId: string; readonly channelId: string };
+}
+
+export const CHAT_CONTEXT_KEYS = [
+  'chatSlackWorkspaceId',
+  'chatSlackChannelId',
+  'chatTeamsTenantId',
+  'chatTeamsTeamId',
+  'chatTeamsChannelId',
+] as const;
+
+export type ChatContext = Partial<Record<(typeof CHAT_CONTEXT_KEYS)[number], string | undefined>>;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** The patterns of the AWS::Chatbot resources' properties. */
+const CHECKS: Record<(typeof CHAT_CONTEXT_KEYS)[number], { re: RegExp; what: string }> = {
+  chatSlackWorkspaceId: { re: /^[0-9A-Z]{1,255}$/, what: 'a Slack workspace id (e.g. T0123ABCD)' },
+  chatSlackChannelId: { re: /^[A-Za-z0-9]{1,255}$/, what: 'a Slack channel id (e.g. C0123ABCD)' },
+  chatTeamsTenantId: { re: UUID, what: 'a Microsoft Entra tenant id (a UUID)' },
+  chatTeamsTeamId: { re: UUID, what: 'a Microsoft Teams team id (a UUID)' },
+  chatTeamsChannelId: {
+    re: /^[A-Za-z0-9:@._%-]{1,256}$/,
+    what: 'a Microsoft Teams channel id (e.g. 19:abc...@thread.tacv2)',
+  },
+};
+
+/** The chat channels the context asks for, each complete and well-formed, or the problems by key. */
+export function chatFromContext(context: ChatContext, problems: ConfigProblem[]): ChatSettings | undefined {
+  const value = (key: keyof ChatContext): string | undefined => {
+    const v = context[key]?.trim();
+    if (v === undefined || v === '') return undefined;
+    if (!CHECKS[key].re.test(v))
+      problems.push({ name: key, message: `${JSON.stringify(v)} is not ${CHECKS[key].what}` });
+    return v;
+  };
+  const needAll = (keys: (keyof ChatContext)[], values: (string | undefined)[]): boolean => {
+    if (values.every((v) => v === undefined)) return false;
+    keys.forEach((k, i) => {
+      if (values[i] === undefined)
+        problems.push({
+          name: k,
+          message: `is required with ${keys.filter((_, j) => values[j] !== undefined).join(', ')}`,
+        });
+    });
+    return values.every((v) => v !== undefined);
+  };
+  const slackKeys: (keyof ChatContext)[] = ['chatSlackWorkspaceId', 'chatSlackChannelId'];
+  const teamsKeys: (keyof ChatContext)[] = ['chatTeamsTenantId', 'chatTeamsTeamId', 'chatTeamsChannelId'];
+  const slack = slackKeys.map(value);
+  const teams = teamsKeys.map(value);
+  const chat: ChatSettings = {
+    ...(needAll(slackKeys, slack)
+      ? { slack: { workspaceId: slack[0] ?? '', channelId: slack[1] ?? '' } }
+      : {}),
+    ...(needAll(teamsKeys, teams)
+      ? { teams: { tenantId: teams[0] ?? '', teamId: teams[1] ?? '', channelId: teams[2] ?? '' } }
+      : {}),
+  };
+  return chat.slack || chat.teams ? chat : undefined;
+}
