@@ -7,6 +7,7 @@ import { type AuditReport, auditVerdict, supportConsoleWarning } from '../core/a
 import { parseConfig } from '../core/config.js';
 import { detectDrift } from '../core/drift.js';
 import { describeError } from '../core/errors.js';
+import { iacOwner, iacOwnerWarning } from '../core/iac-owner.js';
 import { type CommandIo, EXIT } from './io.js';
 import { CONFIG_FLAGS_HELP, parseCommandArgs } from './options.js';
 
@@ -67,18 +68,17 @@ export async function auditCommand(args: readonly string[], io: CommandIo): Prom
       )
     ).flat();
     const warning = supportConsoleWarning(actions);
+    const drift = detectDrift(config.desired, role, config.partition);
+    const owner = role.exists ? iacOwner(role.tags) : undefined;
     report = auditVerdict({
       cis: { compliant: holders.roles.length > 0, policyArn, ...holders },
       role: {
         name: config.desired.roleName,
         exists: role.exists,
-        drift: detectDrift(config.desired, role, config.partition).map(({ property, before, after }) => ({
-          property,
-          before,
-          after,
-        })),
+        drift: drift.map(({ property, before, after }) => ({ property, before, after })),
+        ...(owner ? { managedBy: owner } : {}),
       },
-      warnings: warning ? [warning] : [],
+      warnings: [...(owner ? [iacOwnerWarning(owner, drift.length)] : []), ...(warning ? [warning] : [])],
     });
   } catch (error) {
     if (!(error instanceof CheckError)) throw error;
@@ -104,6 +104,7 @@ function render(r: AuditReport): string {
     '',
     `Guarded role ${r.role.name}: ${!r.role.exists ? 'MISSING' : r.role.drift.length === 0 ? 'in its desired state' : `${r.role.drift.length} drift(s)`}`,
     ...r.role.drift.map((d) => `  - ${d.property}: ${d.before ?? '(absent)'} -> ${d.after ?? '(absent)'}`),
+    ...(r.role.managedBy ? [`  managed by: ${r.role.managedBy.tool} (${r.role.managedBy.evidence})`] : []),
   ];
   if (r.warnings.length > 0) lines.push('', 'Warnings:', ...r.warnings.map((w) => `  - ${w}`));
   lines.push('', r.compliant ? 'COMPLIANT' : 'NOT COMPLIANT');

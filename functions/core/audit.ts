@@ -1,4 +1,5 @@
 import type { DriftEntry } from './guard-result.js';
+import type { IacOwner } from './iac-owner.js';
 
 /** The CIS 1.17 / Security Hub IAM.18 check, and the guarded role against its desired state. */
 export interface AuditReport {
@@ -11,7 +12,13 @@ export interface AuditReport {
     readonly users: readonly string[];
     readonly groups: readonly string[];
   };
-  readonly role: { readonly name: string; readonly exists: boolean; readonly drift: readonly DriftEntry[] };
+  readonly role: {
+    readonly name: string;
+    readonly exists: boolean;
+    readonly drift: readonly DriftEntry[];
+    /** Another tool that manages the role, by its tags (functions/core/iac-owner.ts). */
+    readonly managedBy?: IacOwner;
+  };
   readonly warnings: readonly string[];
 }
 

@@ -1,0 +1,43 @@
+/**
+ * Who else manages the support role, read from its tags: CloudFormation (its `aws:cloudformation:*`
+ * system tags), Control Tower, Landing Zone Accelerator, Terraform (its common tags), or any tool a
+ * `managed-by` tag names. When one does and the guard's desired state disagrees with the role,
+ * the two will fight: each reverts the other. `audit` says so (docs/deploy.md, "Rollout").
+ */
+export interface IacOwner {
+  readonly tool: string;
+  /** The tag that says so, as `key=value`. */
+  readonly evidence: string;
+}
+
+const GUARD = 'support-role-guard';
+const MANAGED_BY = /^(managed[-_ ]?by|managedby)$/i;
+
+/** The tool that manages the role by its tags, or undefined (untagged, or managed by the guard). */
+export function iacOwner(tags: Readonly<Record<string, string>>): IacOwner | undefined {
+  const entries = Object.entries(tags);
+  const tag = (k: string, v: string): string => `${k}=${v}`;
+  const find = (test: (k: string, v: string) => boolean) => entries.find(([k, v]) => test(k, v));
+
+  const controlTower = find((k, v) => k.toLowerCase() === 'aws-control-tower' || /^AWSControlTower/i.test(v));
+  if (controlTower) return { tool: 'AWS Control Tower', evidence: tag(...controlTower) };
+  const lza = find((k, v) => (k === 'Accelerator' && /AWSAccelerator/i.test(v)) || /^AWSAccelerator/.test(v));
+  if (lza) return { tool: 'Landing Zone Accelerator', evidence: tag(...lza) };
+  const cfn =
+    find((k) => k === 'aws:cloudformation:stack-name') ?? find((k) => k.startsWith('aws:cloudformation:'));
+  if (cfn) return { tool: 'CloudFormation', evidence: tag(...cfn) };
+  const terraform = find(
+    (k, v) => /^terraform([:_-].*)?$/i.test(k) || (MANAGED_BY.test(k) && /terraform|opentofu/i.test(v)),
+  );
+  if (terraform) return { tool: 'Terraform', evidence: tag(...terraform) };
+  const other = find((k, v) => MANAGED_BY.test(k) && v.trim() !== '' && v.trim().toLowerCase() !== GUARD);
+  if (other) return { tool: other[1].trim(), evidence: tag(...other) };
+  return undefined;
+}
+
+/** The audit's sentence about it: who manages the role, and whether the guard would fight it. */
+export function iacOwnerWarning(owner: IacOwner, driftCount: number): string {
+  return driftCount === 0
+    ? `the role is also managed by ${owner.tool} (${owner.evidence}); it agrees with the guard's desired state today — keep the two in step (docs/deploy.md, "Rollout")`
+    : `the role is also managed by ${owner.tool} (${owner.evidence}) and the guard's desired state disagrees with it (${driftCount} drift(s)): each would revert the other. Make them agree before enforcing (docs/deploy.md, "Rollout")`;
+}
