@@ -208,3 +208,26 @@ describe('guard role permission matrix (boundary and bus configured)', () => {
     ).toBe('ImplicitlyDenied');
   });
 });
+
+describe('guard role permission matrix (with a chat channel)', () => {
+  it('may publish to the chat topic and the on-call topic, and change neither', async () => {
+    // Prepare
+    const { template } = synthGuard({ chatSlackWorkspaceId: 'T0123ABCD', chatSlackChannelId: 'C0123ABCD' });
+    const json = template.toJSON();
+    const chatId = Object.keys(
+      template.findResources('AWS::SNS::Topic', { Properties: { DisplayName: 'support-role-guard chat' } }),
+    )[0];
+    const chatTopic = resolve({ Ref: chatId }, json) as string;
+    const g = guardPolicy({ chatSlackWorkspaceId: 'T0123ABCD', chatSlackChannelId: 'C0123ABCD' });
+
+    // Act and assess
+    expect(chatTopic).toMatch(/^arn:aws:sns:us-east-1:\d{12}:/);
+    expect(chatTopic).not.toBe(g.topic);
+    expect(await decide(g.policy, 'sns:Publish', chatTopic)).toBe('Allowed');
+    for (const action of ['sns:Subscribe', 'sns:SetTopicAttributes', 'sns:DeleteTopic'])
+      expect(await decide(g.policy, action, chatTopic)).toBe('ImplicitlyDenied');
+    expect(
+      await decide(g.policy, 'sns:Publish', `arn:aws:sns:us-east-1:${ACCOUNT}:someone-elses-topic`),
+    ).toBe('ImplicitlyDenied');
+  });
+});
