@@ -1,31 +1,14 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  App,
-  Aws,
-  CfnCondition,
-  CfnParameter,
-  type CfnResource,
-  DefaultStackSynthesizer,
-  Fn,
-  RemovalPolicy,
-  Stack,
-} from 'aws-cdk-lib';
+import { App, Aws, CfnParameter, DefaultStackSynthesizer, Stack } from 'aws-cdk-lib';
 import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { EventBus as EventBusTarget } from 'aws-cdk-lib/aws-events-targets';
-import {
-  ArnPrincipal,
-  CompositePrincipal,
-  ManagedPolicy,
-  Policy,
-  PolicyStatement,
-  Role,
-  ServicePrincipal,
-} from 'aws-cdk-lib/aws-iam';
+import { ArnPrincipal, Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import type { DesiredRole } from '../functions/core/desired-state.js';
 import { roleMutationPattern } from '../functions/core/event-pattern.js';
+import { GUARD_ROLE_PATH } from '../functions/core/guard-roles.js';
 import { toCdkPattern } from './constructs/guard-rules.js';
 import { repairPolicyStatements } from './guard-policy.js';
 import type { OrganizationSettings } from './organization-settings.js';
@@ -39,17 +22,19 @@ export interface MemberStackProps {
 
 /**
  * What every member account gets (through a service-managed StackSet): a us-east-1 rule that
- * forwards the support role's IAM events to the central bus, the remediation role the central
+ * forwards the support role's IAM events to the central bus, and the remediation role the central
  * guard assumes (trusted only by the central guard's role, inside the organization, with the same
- * least-privilege permissions as the single-account guard), and the support role itself.
- * No Lambda code, so no asset buckets are needed in member accounts.
+ * least-privilege permissions as the single-account guard). Never the support role itself:
+ * CloudFormation cannot adopt an existing named role, so a template that creates it rolls back
+ * wherever the role already exists. The guard creates it (first sweep, or first event) where it is
+ * missing and repairs it where it exists. No Lambda code, so no asset buckets in member accounts.
  */
 export class MemberStack extends Stack {
   constructor(scope: Construct, id: string, props: MemberStackProps) {
     super(scope, id, {
       synthesizer: new DefaultStackSynthesizer({ generateBootstrapVersionRule: false }),
       description:
-        'support-role-guard member: forwards IAM events to the central guard; the remediation role; the support role',
+        'support-role-guard member: forwards IAM events to the central guard; the remediation role',
     });
     const { desired, organization } = props;
     const centralBusArn = new CfnParameter(this, 'CentralBusArn', {
@@ -61,17 +46,10 @@ export class MemberStack extends Stack {
       description:
         'ARN of the central guard function role (the only principal that may assume the remediation role)',
     }).valueAsString;
-    const manageSupportRole = new CfnParameter(this, 'ManageSupportRole', {
-      type: 'String',
-      allowedValues: ['true', 'false'],
-      default: 'true',
-      description:
-        'Create the support role here (false where one already exists: the guard adopts and repairs it)',
-    });
-
     const supportRoleArn = `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role${desired.path}${desired.roleName}`;
     const remediationRole = new Role(this, 'RemediationRole', {
       roleName: organization.memberRoleName,
+      path: GUARD_ROLE_PATH,
       description: 'support-role-guard: the central guard repairs the AWS Support role through this role',
       assumedBy: new ArnPrincipal(centralGuardRoleArn).withConditions({
         StringEquals: { 'aws:PrincipalOrgID': organization.organizationId },
@@ -103,36 +81,6 @@ export class MemberStack extends Stack {
           role: forwardRole,
         }),
       ],
-    });
-
-    const supportRole = new Role(this, 'SupportRole', {
-      roleName: desired.roleName,
-      path: desired.path,
-      description: desired.description,
-      assumedBy: new CompositePrincipal(...desired.trustedPrincipalArns.map((arn) => new ArnPrincipal(arn))),
-      managedPolicies: desired.requiredPolicyArns.map((arn) =>
-        ManagedPolicy.fromManagedPolicyArn(this, arn, arn),
-      ),
-      ...(desired.permissionsBoundaryArn
-        ? {
-            permissionsBoundary: ManagedPolicy.fromManagedPolicyArn(
-              this,
-              'Boundary',
-              desired.permissionsBoundaryArn,
-            ),
-          }
-        : {}),
-    });
-    const cfnSupportRole = supportRole.node.defaultChild as CfnResource;
-    cfnSupportRole.addPropertyOverride('AssumeRolePolicyDocument', desired.trustPolicy);
-    cfnSupportRole.addPropertyOverride('MaxSessionDuration', desired.maxSessionDuration);
-    cfnSupportRole.addPropertyOverride(
-      'Tags',
-      Object.entries(desired.tags).map(([Key, Value]) => ({ Key, Value })),
-    );
-    cfnSupportRole.applyRemovalPolicy(RemovalPolicy.RETAIN);
-    cfnSupportRole.cfnOptions.condition = new CfnCondition(this, 'CreateSupportRole', {
-      expression: Fn.conditionEquals(manageSupportRole.valueAsString, 'true'),
     });
   }
 }

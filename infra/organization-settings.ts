@@ -1,4 +1,5 @@
 import { ConfigError, type ConfigProblem } from '../functions/core/errors.js';
+import { DEFAULT_MEMBER_ROLE_NAME } from '../functions/core/guard-roles.js';
 
 /** Organization mode of the stack: a central guard, and a StackSet for the member accounts. */
 export interface OrganizationSettings {
@@ -36,7 +37,7 @@ export const ORGANIZATION_CONTEXT_KEYS = [
   'sweepConcurrency',
 ] as const;
 
-export const DEFAULT_MEMBER_ROLE_NAME = 'SupportRoleGuardRemediation';
+export { DEFAULT_MEMBER_ROLE_NAME };
 
 const percent = (raw: string | undefined, fallback: number, min: number) => {
   if (raw === undefined) return fallback;

@@ -1,6 +1,8 @@
 import { type GuardConfig, parseConfig } from '../functions/core/config.js';
 import { ConfigError, type ConfigProblem } from '../functions/core/errors.js';
+import { DEFAULT_MEMBER_ROLE_NAME } from '../functions/core/guard-roles.js';
 import { CHAT_CONTEXT_KEYS, type ChatSettings, chatFromContext } from './chat-settings.js';
+import { scpOptionsProblems } from './scp.js';
 
 /**
  * The stack's settings: the guard's configuration (validated by the same parser as the handler,
@@ -18,6 +20,8 @@ export interface GuardSettings {
   readonly sweepPeriodSeconds: number;
   /** Slack / Microsoft Teams channels (Amazon Q Developer in chat applications), when configured. */
   readonly chat?: ChatSettings;
+  /** The optional SCP's break-glass role (an ARN, or /path/Name in every account). */
+  readonly breakGlassRole?: string;
 }
 
 /** Context keys (`cdk synth -c key=value`) and the environment variable each one feeds. */
@@ -46,6 +50,7 @@ export const GUARD_CONTEXT_KEYS = [
   'notifyHttpsEndpoints',
   'sweepSchedule',
   ...CHAT_CONTEXT_KEYS,
+  'breakGlassRole',
 ] as const;
 
 export type GuardContext = Partial<Record<(typeof GUARD_CONTEXT_KEYS)[number], string | undefined>>;
@@ -108,6 +113,15 @@ export function settingsFromContext(context: GuardContext, region: string): Guar
   }
 
   const chat = chatFromContext(context, problems);
+  const breakGlassRole = context.breakGlassRole?.trim() || undefined;
+  if (breakGlassRole !== undefined)
+    problems.push(
+      ...scpOptionsProblems({
+        supportRoleName: DEFAULT_ROLE_NAME,
+        memberRoleName: DEFAULT_MEMBER_ROLE_NAME,
+        breakGlassRole,
+      }),
+    );
 
   if (problems.length > 0 || !guard || sweepPeriodSeconds === undefined) throw new ConfigError(problems);
   const environment = Object.fromEntries(Object.entries(env).filter(([k]) => k !== 'AWS_REGION'));
@@ -119,6 +133,7 @@ export function settingsFromContext(context: GuardContext, region: string): Guar
     sweepSchedule,
     sweepPeriodSeconds,
     ...(chat ? { chat } : {}),
+    ...(breakGlassRole ? { breakGlassRole } : {}),
   });
 }
 

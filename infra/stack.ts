@@ -10,6 +10,12 @@ import {
   Validations,
 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import {
+  CENTRAL_GUARD_ROLE_NAME,
+  DEFAULT_MEMBER_ROLE_NAME,
+  GUARD_ROLE_NAME,
+  GUARD_ROLE_PATH,
+} from '../functions/core/guard-roles.js';
 import { ChatChannel } from './constructs/chat-channel.js';
 import { GuardAlarms } from './constructs/guard-alarms.js';
 import { GuardFunction } from './constructs/guard-function.js';
@@ -21,6 +27,7 @@ import { CentralBus, centralGuardStatements, MemberStackSet } from './constructs
 import { SelfProtection } from './constructs/self-protection.js';
 import { repairPolicyStatements } from './guard-policy.js';
 import type { OrganizationSettings } from './organization-settings.js';
+import { supportRoleScp } from './scp.js';
 import type { GuardSettings } from './settings.js';
 
 export const STACK_NAME = 'SupportRoleGuard';
@@ -85,6 +92,7 @@ export class SupportRoleGuardStack extends Stack {
     const organization = props.organization;
     this.guard = new GuardFunction(this, 'Guard', {
       settings,
+      roleName: organization ? CENTRAL_GUARD_ROLE_NAME : GUARD_ROLE_NAME,
       topic,
       key,
       permissions: organization
@@ -127,8 +135,9 @@ export class SupportRoleGuardStack extends Stack {
       key,
       ...(centralBus ? { eventBus: centralBus.bus } : {}),
     });
+    let members: MemberStackSet | undefined;
     if (organization && centralBus) {
-      new MemberStackSet(this, 'Members', {
+      members = new MemberStackSet(this, 'Members', {
         desired,
         organization,
         centralBusArn: centralBus.bus.eventBusArn,
@@ -169,6 +178,8 @@ export class SupportRoleGuardStack extends Stack {
     });
     // The rules and alarms exist before the first reconcile runs, so its notification is not lost.
     initial.node.addDependency(this.rules, topic);
+    // In organization mode, after the first enrolment: that sweep creates the support role in each member.
+    if (members) initial.node.addDependency(members);
 
     new CfnOutput(this, 'TopicArn', {
       value: topic.topicArn,
@@ -177,6 +188,16 @@ export class SupportRoleGuardStack extends Stack {
     new CfnOutput(this, 'FunctionName', { value: this.guard.function.functionName });
     if (!organization) new CfnOutput(this, 'SupportRoleArn', { value: supportRoleArn });
     if (centralBus) new CfnOutput(this, 'CentralBusArn', { value: centralBus.bus.eventBusArn });
+    new CfnOutput(this, 'SupportRoleScp', {
+      value: JSON.stringify(
+        supportRoleScp({
+          supportRoleName: desired.roleName,
+          memberRoleName: organization?.memberRoleName ?? DEFAULT_MEMBER_ROLE_NAME,
+          ...(settings.breakGlassRole ? { breakGlassRole: settings.breakGlassRole } : {}),
+        }),
+      ),
+      description: 'The optional SCP that keeps everyone but the guard off the support role (docs/scp.md)',
+    });
     new CfnOutput(this, 'UndeliveredEventsQueueUrl', { value: this.rules.deadLetterQueue.queueUrl });
     new CfnOutput(this, 'FailedInvocationsQueueUrl', { value: this.guard.failureQueue.queueUrl });
     acknowledgeFindings(this);
@@ -187,7 +208,7 @@ export class SupportRoleGuardStack extends Stack {
           'organizations:ListAccounts has no resource-level permissions; neither have X-Ray and iam:ListAccountAliases',
       });
       Validations.of(this.guard.role).acknowledge({
-        id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role/${organization.memberRoleName}]`,
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role${GUARD_ROLE_PATH}${organization.memberRoleName}]`,
         reason:
           'the member remediation role in any account, and only inside the organization (aws:ResourceOrgID condition)',
       });

@@ -2,6 +2,7 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { OrganizationsClient, paginateListAccounts } from '@aws-sdk/client-organizations';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { GuardConfig } from '../core/config.js';
+import { memberRoleArn } from '../core/guard-roles.js';
 import type { IamAction } from '../core/plan.js';
 import type { AccountAccess, AccountDirectory, RoleStore } from '../core/ports.js';
 import type { RoleSnapshot } from '../core/role-snapshot.js';
@@ -39,7 +40,7 @@ export class MemberAccess implements AccountAccess {
       store ??= sts
         .send(
           new AssumeRoleCommand({
-            RoleArn: `arn:${partition}:iam::${account}:role/${memberRoleName}`,
+            RoleArn: memberRoleArn(partition, account, memberRoleName),
             RoleSessionName: sessionName(session),
             DurationSeconds: 900,
           }),

@@ -8,6 +8,7 @@ import {
   SCHEDULE_SOURCES,
   SCHEDULED_DETAIL_TYPE,
 } from './event-pattern.js';
+import { memberRoleArn } from './guard-roles.js';
 
 /** Who did what, as CloudTrail recorded it. Information for on-call, never desired state. */
 export interface Trigger {
@@ -37,8 +38,13 @@ const str = (value: unknown, max = 2048): string | undefined =>
 export interface ClassifyOptions {
   readonly desired: DesiredRole;
   readonly guardRoleArn?: string;
-  /** Organization mode: sessions of the member remediation role (in any account) are the guard's own. */
+  /**
+   * Organization mode: sessions of the remediation role of the event's own account (under the
+   * guard's path) are the guard's own. A role of that name elsewhere is anyone else.
+   */
   readonly memberRoleName?: string;
+  /** The partition of the remediation role's ARN (default aws). */
+  readonly partition?: string;
 }
 
 /**
@@ -84,10 +90,13 @@ export function classifyEvent(event: unknown, options: ClassifyOptions): Classif
   const issuerArn = isObject(session.sessionIssuer) ? str(session.sessionIssuer.arn) : undefined;
   if (options.guardRoleArn && issuerArn === options.guardRoleArn)
     return ignore('the guard made this call itself', trailId);
-  if (options.memberRoleName && issuerArn !== undefined && /^arn:[\w-]+:iam::\d{12}:role\//.test(issuerArn)) {
-    if (sameIamName(issuerArn.slice(issuerArn.lastIndexOf('/') + 1), options.memberRoleName))
-      return ignore('the guard made this call itself (member remediation role)', trailId);
-  }
+  const account = str(detail.recipientAccountId, 12) ?? str(event.account, 12);
+  if (
+    options.memberRoleName &&
+    account !== undefined &&
+    issuerArn === memberRoleArn(options.partition ?? 'aws', account, options.memberRoleName)
+  )
+    return ignore('the guard made this call itself (member remediation role)', trailId);
 
   return {
     kind: 'role-change',
@@ -98,7 +107,7 @@ export function classifyEvent(event: unknown, options: ClassifyOptions): Classif
       actorArn: str(identity.arn) ?? issuerArn,
       sourceIp: str(detail.sourceIPAddress, 256),
       userAgent: str(detail.userAgent, 1024),
-      account: str(detail.recipientAccountId, 12) ?? str(event.account, 12),
+      account,
       region: str(event.region, 64),
       requestParameters: isObject(params) ? params : {},
     },

@@ -32,6 +32,7 @@ export async function handleEvent(event: unknown, deps: GuardDeps): Promise<Guar
     desired: config.desired,
     guardRoleArn: config.guardRoleArn,
     memberRoleName: config.organization?.memberRoleName,
+    partition: config.partition,
   });
   if (classification.kind === 'ignored') return ignoredResult(classification, log);
   const trigger = classification.kind === 'role-change' ? classification.trigger : undefined;

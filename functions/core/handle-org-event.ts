@@ -51,6 +51,7 @@ export async function handleOrganizationEvent(
     desired: config.desired,
     guardRoleArn: config.guardRoleArn,
     memberRoleName: config.organization?.memberRoleName,
+    partition: config.partition,
   });
   const log = deps.log ?? (() => {});
 

@@ -21,6 +21,7 @@ import { describeError } from '../core/errors.js';
 import { roleMutationPattern } from '../core/event-pattern.js';
 import { matchesPattern } from '../core/event-pattern-matcher.js';
 import { GuardFailure, type GuardResult } from '../core/guard-result.js';
+import { DEFAULT_MEMBER_ROLE_NAME, GUARD_ROLE_PATH, memberRoleArn } from '../core/guard-roles.js';
 import { reconcile } from '../core/reconcile.js';
 import { createHandler } from '../handler/create-handler.js';
 import { cloudTrailEvent, DRILL_ACCOUNT, GUARD_ROLE_ARN } from './cloudtrail.js';
@@ -504,7 +505,7 @@ async function ensureOtherRole(iam: IAMClient): Promise<void> {
   }
 }
 
-export const MEMBER_ROLE_NAME = 'SupportRoleGuardRemediation';
+export const MEMBER_ROLE_NAME = DEFAULT_MEMBER_ROLE_NAME;
 
 /**
  * The drill's events are written for the default account; in a member account, the same event
@@ -515,6 +516,8 @@ function toAccount(account: string | undefined, event: Record<string, unknown>):
   return JSON.parse(
     JSON.stringify(event)
       .replaceAll(DRILL_ACCOUNT, account)
+      // the session issuer is the role with its path; the assumed-role ARN names the role only
+      .replaceAll(':role/SupportRoleGuard-GuardRole-drill', `:role${GUARD_ROLE_PATH}${MEMBER_ROLE_NAME}`)
       .replaceAll('SupportRoleGuard-GuardRole-drill', MEMBER_ROLE_NAME),
   ) as Record<string, unknown>;
 }
@@ -565,7 +568,7 @@ async function runOrganizationDrill(input: OrganizationDrillInput): Promise<Dril
       new PutRuleCommand({
         Name: ruleName,
         EventPattern: JSON.stringify(
-          roleMutationPattern({ roleName, guardRoleArn: `arn:aws:iam::${id}:role/${MEMBER_ROLE_NAME}` }),
+          roleMutationPattern({ roleName, guardRoleArn: memberRoleArn('aws', id, MEMBER_ROLE_NAME) }),
         ),
       }),
     );

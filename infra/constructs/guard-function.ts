@@ -9,6 +9,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { GUARD_ROLE_PATH } from '../../functions/core/guard-roles.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/core/telemetry.js';
 import { notifyPolicyStatements } from '../guard-policy.js';
 import type { GuardSettings } from '../settings.js';
@@ -29,6 +30,8 @@ export interface GuardFunctionProps {
   readonly entry?: 'index.ts' | 'central.ts';
   /** 60 s for one account; the central guard's sweep over many accounts needs longer. */
   readonly timeout?: Duration;
+  /** The role's exact name (under GUARD_ROLE_PATH), which the optional SCP exempts. */
+  readonly roleName: string;
 }
 
 /**
@@ -49,6 +52,8 @@ export class GuardFunction extends Construct {
     const stack = Stack.of(this);
     this.role = new Role(this, 'Role', {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      roleName: props.roleName,
+      path: GUARD_ROLE_PATH,
       description: props.description ?? 'support-role-guard: may repair only the AWS Support role',
     });
     const eventBus = settings.guard.eventBusName;

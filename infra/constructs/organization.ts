@@ -3,6 +3,7 @@ import { EventBus } from 'aws-cdk-lib/aws-events';
 import { OrganizationPrincipal, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { DesiredRole } from '../../functions/core/desired-state.js';
+import { GUARD_ROLE_PATH } from '../../functions/core/guard-roles.js';
 import { memberTemplate } from '../member-stack.js';
 import type { OrganizationSettings } from '../organization-settings.js';
 
@@ -30,7 +31,7 @@ export function centralGuardStatements(organization: OrganizationSettings): Poli
     new PolicyStatement({
       sid: 'AssumeMemberRemediationRoleInsideTheOrganization',
       actions: ['sts:AssumeRole'],
-      resources: [`arn:${Aws.PARTITION}:iam::*:role/${organization.memberRoleName}`],
+      resources: [`arn:${Aws.PARTITION}:iam::*:role${GUARD_ROLE_PATH}${organization.memberRoleName}`],
       conditions: { StringEquals: { 'aws:ResourceOrgID': organization.organizationId } },
     }),
     new PolicyStatement({

@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../functions/core/errors.js';
 import { ROLE_MUTATION_EVENT_NAMES } from '../../functions/core/event-pattern.js';
+import { matchesPattern } from '../../functions/core/event-pattern-matcher.js';
 import { organizationFromContext } from '../../infra/organization-settings.js';
 import { ACCOUNT, resolve } from '../support/cfn-resolve.js';
 import { synthGuard } from '../support/stack.js';
@@ -177,13 +178,55 @@ describe('the member template', () => {
     });
   });
 
-  it('creates the support role (kept when the stack goes), unless told not to', () => {
-    const [, role] =
-      memberOf('AWS::IAM::Role').find(([, r]) => r.Properties.RoleName === 'AWSSupportRole') ?? [];
-    expect(role?.DeletionPolicy).toBe('Retain');
-    expect(role?.Condition).toBe('CreateSupportRole');
-    expect(role?.Properties.ManagedPolicyArns).toEqual([SUPPORT_ACCESS]);
-    expect(role?.Properties.MaxSessionDuration).toBe(3600);
+  it('enrols an account whether or not the support role exists: it never creates the role (the guard does)', () => {
+    // CloudFormation cannot adopt an existing named role: a template that creates it rolls back
+    // wherever the role already exists, with no forwarding rule and no remediation role.
+    const named = JSON.stringify(member.Resources).toLowerCase();
+    for (const [, r] of memberOf('AWS::IAM::Role'))
+      expect(String(r.Properties.RoleName ?? '').toLowerCase()).not.toBe('awssupportrole');
+    expect(Object.keys(member.Parameters)).not.toContain('ManageSupportRole');
+    expect(Object.keys(member.Resources).every((id) => !member.Resources[id]?.Condition)).toBe(true);
+    // It names the support role only as what the remediation role may repair and the rule watches.
+    expect(named.match(/awssupportrole/g)?.length).toBe(
+      (JSON.stringify(memberOf('AWS::IAM::Policy').map(([, r]) => r.Properties))
+        .toLowerCase()
+        .match(/awssupportrole/g)?.length ?? 0) + 2, // the rule's pattern and description
+    );
+    expect(stackSet.Properties.Parameters).toEqual([
+      { ParameterKey: 'CentralBusArn', ParameterValue: expect.anything() },
+      { ParameterKey: 'CentralGuardRoleArn', ParameterValue: expect.anything() },
+    ]);
+  });
+
+  it('the forwarding rule leaves out exactly the remediation role of its own account (with its path)', () => {
+    const [, rule] = memberOf('AWS::Events::Rule')[0] ?? [];
+    const pattern = resolve(rule?.Properties.EventPattern, { Resources: member.Resources }) as Record<
+      string,
+      unknown
+    >;
+    const byIssuer = (arn: string) => ({
+      source: 'aws.iam',
+      'detail-type': 'AWS API Call via CloudTrail',
+      detail: {
+        eventSource: 'iam.amazonaws.com',
+        eventName: 'DetachRolePolicy',
+        requestParameters: { roleName: 'AWSSupportRole' },
+        userIdentity: { type: 'AssumedRole', sessionContext: { sessionIssuer: { arn } } },
+      },
+    });
+    expect(
+      matchesPattern(
+        pattern,
+        byIssuer(`arn:aws:iam::${ACCOUNT}:role/support-role-guard/SupportRoleGuardRemediation`),
+      ),
+    ).toBe(false);
+    for (const other of [
+      `arn:aws:iam::${ACCOUNT}:role/SupportRoleGuardRemediation`,
+      `arn:aws:iam::${ACCOUNT}:role/other/SupportRoleGuardRemediation`,
+      `arn:aws:iam::${MEMBER}:role/support-role-guard/SupportRoleGuardRemediation`,
+      `arn:aws:iam::${ACCOUNT}:role/AdminRole`,
+    ])
+      expect([other, matchesPattern(pattern, byIssuer(other))]).toEqual([other, true]);
   });
 
   it('has no Lambda code (no asset buckets needed in member accounts)', () => {
@@ -234,13 +277,18 @@ describe('permission matrices (real policy evaluator)', () => {
       ).Properties.PolicyDocument,
       json,
     );
-    const memberRole = `arn:aws:iam::${MEMBER}:role/SupportRoleGuardRemediation`;
+    const memberRole = `arn:aws:iam::${MEMBER}:role/support-role-guard/SupportRoleGuardRemediation`;
     expect(await decide(policy, 'sts:AssumeRole', memberRole, { 'aws:ResourceOrgID': ORG })).toBe('Allowed');
     expect(await decide(policy, 'sts:AssumeRole', memberRole, { 'aws:ResourceOrgID': 'o-otherorg123' })).toBe(
       'ImplicitlyDenied',
     );
     expect(
       await decide(policy, 'sts:AssumeRole', `arn:aws:iam::${MEMBER}:role/OrganizationAccountAccessRole`, {
+        'aws:ResourceOrgID': ORG,
+      }),
+    ).toBe('ImplicitlyDenied');
+    expect(
+      await decide(policy, 'sts:AssumeRole', `arn:aws:iam::${MEMBER}:role/SupportRoleGuardRemediation`, {
         'aws:ResourceOrgID': ORG,
       }),
     ).toBe('ImplicitlyDenied');

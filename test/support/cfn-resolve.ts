@@ -35,7 +35,7 @@ function arnOf(
     case 'AWS::Logs::LogGroup':
       return `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${id}:*`;
     case 'AWS::IAM::Role':
-      return `arn:aws:iam::${ACCOUNT}:role/${nameOf(properties, 'RoleName', id, template)}`;
+      return `arn:aws:iam::${ACCOUNT}:role${typeof properties.Path === 'string' ? properties.Path : '/'}${nameOf(properties, 'RoleName', id, template)}`;
     case 'AWS::Lambda::Function':
       return `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${nameOf(properties, 'FunctionName', id, template)}`;
     case 'AWS::DynamoDB::GlobalTable':

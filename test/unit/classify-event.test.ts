@@ -125,18 +125,33 @@ describe('classifyEvent', () => {
 });
 
 describe('classifyEvent in organization mode', () => {
-  it("ignores sessions of the member remediation role, in any account, as the guard's own calls", () => {
+  const MEMBER = '222233334444';
+  const byIssuer = (issuerArn: string, account = MEMBER) => {
     const event = fixture('guard-own-attach');
     const identity = event.detail.userIdentity as { sessionContext: { sessionIssuer: { arn: string } } };
-    identity.sessionContext.sessionIssuer.arn = 'arn:aws:iam::222233334444:role/SupportRoleGuardRemediation';
-    const result = classifyEvent(event, {
+    identity.sessionContext.sessionIssuer.arn = issuerArn;
+    event.account = account;
+    event.detail.recipientAccountId = account;
+    return classifyEvent(event, {
       desired: config.desired,
       memberRoleName: 'SupportRoleGuardRemediation',
+      partition: 'aws',
     });
-    expect(result).toMatchObject({
-      kind: 'ignored',
-      reason: expect.stringMatching(/member remediation role/),
-    });
-    expect(classifyEvent(event, { desired: config.desired }).kind).toBe('role-change');
+  };
+
+  it("ignores sessions of the event's own account's remediation role (with its path) as the guard's own calls", () => {
+    expect(
+      byIssuer(`arn:aws:iam::${MEMBER}:role/support-role-guard/SupportRoleGuardRemediation`),
+    ).toMatchObject({ kind: 'ignored', reason: expect.stringMatching(/member remediation role/) });
+  });
+
+  it.each([
+    ['in another account', 'arn:aws:iam::555566667777:role/support-role-guard/SupportRoleGuardRemediation'],
+    ['without the guard path', `arn:aws:iam::${MEMBER}:role/SupportRoleGuardRemediation`],
+    ['under another path', `arn:aws:iam::${MEMBER}:role/other/SupportRoleGuardRemediation`],
+    ['with a longer name', `arn:aws:iam::${MEMBER}:role/support-role-guard/SupportRoleGuardRemediationX`],
+    ['in another partition', `arn:aws-cn:iam::${MEMBER}:role/support-role-guard/SupportRoleGuardRemediation`],
+  ])('takes a role of that name %s as anyone else (a change to react to)', (_name, issuer) => {
+    expect(byIssuer(issuer).kind).toBe('role-change');
   });
 });

@@ -1,0 +1,20 @@
+/**
+ * The names the stacks give the guard's own roles, shared by functions/ and infra/. Exact names
+ * under their own path: the SCP exempts exactly these ARNs (no prefix an attacker could satisfy
+ * by creating a role), and the classifier and the member forwarding rule recognise exactly these
+ * sessions as the guard's own.
+ */
+
+/** The path of every role the stacks create for the guard. */
+export const GUARD_ROLE_PATH = '/support-role-guard/';
+/** The single-account guard function's role. */
+export const GUARD_ROLE_NAME = 'SupportRoleGuardFunction';
+/** The central guard function's role (organization mode): it only assumes member remediation roles. */
+export const CENTRAL_GUARD_ROLE_NAME = 'SupportRoleGuardCentral';
+/** The remediation role in every member account, assumed by the central guard. */
+export const DEFAULT_MEMBER_ROLE_NAME = 'SupportRoleGuardRemediation';
+
+/** The member remediation role of one account (under GUARD_ROLE_PATH). */
+export function memberRoleArn(partition: string, account: string, memberRoleName: string): string {
+  return `arn:${partition}:iam::${account}:role${GUARD_ROLE_PATH}${memberRoleName}`;
+}
