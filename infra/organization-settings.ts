@@ -12,6 +12,8 @@ export interface OrganizationSettings {
   readonly maxConcurrentPercentage: number;
   readonly retainStacksOnAccountRemoval: boolean;
   readonly sweepConcurrency: number;
+  /** Hours an account may stay not enrolled before the sweep summary names it. */
+  readonly notEnrolledGraceHours: number;
 }
 
 export type OrganizationContext = Partial<
@@ -22,7 +24,8 @@ export type OrganizationContext = Partial<
     | 'stackSetFailureTolerance'
     | 'stackSetMaxConcurrent'
     | 'retainStacksOnAccountRemoval'
-    | 'sweepConcurrency',
+    | 'sweepConcurrency'
+    | 'notEnrolledGraceHours',
     string
   >
 >;
@@ -35,6 +38,7 @@ export const ORGANIZATION_CONTEXT_KEYS = [
   'stackSetMaxConcurrent',
   'retainStacksOnAccountRemoval',
   'sweepConcurrency',
+  'notEnrolledGraceHours',
 ] as const;
 
 export { DEFAULT_MEMBER_ROLE_NAME };
@@ -112,6 +116,15 @@ export function organizationFromContext(context: OrganizationContext): Organizat
       name: 'sweepConcurrency',
       message: `${JSON.stringify(context.sweepConcurrency)} is not a whole number from 1 to 50`,
     });
+  const notEnrolledGraceHours =
+    context.notEnrolledGraceHours === undefined ? 24 : Number(context.notEnrolledGraceHours);
+  if (
+    !(Number.isInteger(notEnrolledGraceHours) && notEnrolledGraceHours >= 1 && notEnrolledGraceHours <= 720)
+  )
+    problems.push({
+      name: 'notEnrolledGraceHours',
+      message: `${JSON.stringify(context.notEnrolledGraceHours)} is not a whole number of hours from 1 to 720`,
+    });
   if (problems.length > 0 || organizationId === undefined) throw new ConfigError(problems);
   return Object.freeze({
     organizationId,
@@ -122,5 +135,6 @@ export function organizationFromContext(context: OrganizationContext): Organizat
     maxConcurrentPercentage,
     retainStacksOnAccountRemoval: retain === 'true',
     sweepConcurrency,
+    notEnrolledGraceHours,
   });
 }

@@ -15,6 +15,7 @@ import {
   DEFAULT_MEMBER_ROLE_NAME,
   GUARD_ROLE_NAME,
   GUARD_ROLE_PATH,
+  MEMBER_STACK_SET_NAME,
 } from '../functions/core/guard-roles.js';
 import { ChatChannel } from './constructs/chat-channel.js';
 import { GuardAlarms } from './constructs/guard-alarms.js';
@@ -110,6 +111,8 @@ export class SupportRoleGuardStack extends Stack {
               MEMBER_ROLE_NAME: organization.memberRoleName,
               ORGANIZATION_ID: organization.organizationId,
               SWEEP_CONCURRENCY: String(organization.sweepConcurrency),
+              TARGET_OU_IDS: organization.targetOuIds.join(','),
+              NOT_ENROLLED_GRACE_HOURS: String(organization.notEnrolledGraceHours),
             },
             description:
               'support-role-guard (central): repairs the AWS Support role of member accounts through their remediation role',
@@ -205,7 +208,12 @@ export class SupportRoleGuardStack extends Stack {
       Validations.of(this.guard.role).acknowledge({
         id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
         reason:
-          'organizations:ListAccounts has no resource-level permissions; neither have X-Ray and iam:ListAccountAliases',
+          'organizations:DescribeOrganization/ListAccounts have no resource-level permissions, nested OUs are not known at synth; neither have X-Ray and iam:ListAccountAliases',
+      });
+      Validations.of(this.guard.role).acknowledge({
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudformation:<AWS::Region>:*:stackset/${MEMBER_STACK_SET_NAME}:*]`,
+        reason:
+          'ListStackInstances of the member StackSet only; it lives in the management account (read as delegated administrator), whose id is not known at synth',
       });
       Validations.of(this.guard.role).acknowledge({
         id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role${GUARD_ROLE_PATH}${organization.memberRoleName}]`,

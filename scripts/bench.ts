@@ -36,6 +36,7 @@ import { startEmulator } from '../functions/local/emulator.js';
 import { topicWithInbox } from '../functions/local/inbox.js';
 import { recordIamCalls, WireLog } from '../functions/local/wire-log.js';
 import { buildApp } from '../infra/build-app.js';
+import { benchOrganizationSweep, writeOrganizationSection } from './bench-org.js';
 
 // EMF metrics would go to stdout for every invocation; the benchmark counts on the wire instead.
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
@@ -387,6 +388,8 @@ async function main() {
       '',
     ].join('\n');
     writeFileSync(join(process.cwd(), 'docs', 'benchmarks.md'), report);
+    // The organization sweep at fleet scale (its own module): appended as its own section.
+    writeOrganizationSection(await benchOrganizationSweep(emulator.endpoint));
     console.log(`${text}\n\n${targets.join('\n')}\n\nwritten: docs/benchmarks.md`);
   } finally {
     await emulator.stop();

@@ -1,3 +1,4 @@
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
@@ -28,6 +29,8 @@ export interface AwsClients {
   /** Organization mode: assuming the member roles, and listing the accounts. */
   readonly sts?: STSClient;
   readonly organizations?: OrganizationsClient;
+  /** Organization mode: the member StackSet's instances (which accounts are enrolled). */
+  readonly cloudformation?: CloudFormationClient;
 }
 
 /** IAM is global: its endpoint lives in us-east-1 of the partition unless AWS_ENDPOINT_URL says otherwise. */

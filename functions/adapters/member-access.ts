@@ -1,13 +1,24 @@
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { IAMClient } from '@aws-sdk/client-iam';
-import { OrganizationsClient, paginateListAccounts } from '@aws-sdk/client-organizations';
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { GuardConfig } from '../core/config.js';
-import { memberRoleArn } from '../core/guard-roles.js';
+import { AccountUnreachableError, describeError } from '../core/errors.js';
+import { MEMBER_STACK_SET_NAME, memberRoleArn } from '../core/guard-roles.js';
 import type { IamAction } from '../core/plan.js';
-import type { AccountAccess, AccountDirectory, RoleStore } from '../core/ports.js';
+import type { AccountAccess, AccountDirectory, EnrolmentDirectory, RoleStore } from '../core/ports.js';
 import type { RoleSnapshot } from '../core/role-snapshot.js';
 import { type AwsClients, CLIENT_SETTINGS } from './aws-clients.js';
 import { IamRoleStore } from './iam-role-store.js';
+import {
+  ConfiguredAccounts,
+  type DirectoryOptions,
+  OrganizationAccounts,
+  OrganizationUnitAccounts,
+} from './organization-directory.js';
+import { StackSetEnrolment } from './stackset-enrolment.js';
+
+export { ConfiguredAccounts, OrganizationAccounts, OrganizationUnitAccounts };
 
 /** A session name STS accepts ([\w+=,.@-], at most 64), naming the event that caused it. */
 export function sessionName(reason: string): string {
@@ -35,16 +46,22 @@ export class MemberAccess implements AccountAccess {
 
   storeFor(account: string, session: string): RoleStore {
     const { sts, partition, region, memberRoleName, clientSettings } = this.#options;
+    const roleArn = memberRoleArn(partition, account, memberRoleName);
     let store: Promise<IamRoleStore> | undefined;
     const open = () => {
       store ??= sts
         .send(
           new AssumeRoleCommand({
-            RoleArn: memberRoleArn(partition, account, memberRoleName),
+            RoleArn: roleArn,
             RoleSessionName: sessionName(session),
             DurationSeconds: 900,
           }),
         )
+        .catch((error: unknown) => {
+          throw new AccountUnreachableError(account, `assuming ${roleArn} failed: ${describeError(error)}`, {
+            cause: error,
+          });
+        })
         .then(({ Credentials: c }) => {
           if (!c?.AccessKeyId || !c.SecretAccessKey)
             throw new Error(`AssumeRole into ${account} returned no credentials`);
@@ -70,33 +87,9 @@ export class MemberAccess implements AccountAccess {
   }
 }
 
-/** The organization's active accounts, paginated. */
-export class OrganizationAccounts implements AccountDirectory {
-  constructor(private readonly organizations: OrganizationsClient) {}
-
-  async listAccounts(): Promise<readonly string[]> {
-    const ids: string[] = [];
-    for await (const page of paginateListAccounts({ client: this.organizations }, {})) {
-      for (const account of page.Accounts ?? []) {
-        if (account.Id && (account.State ?? account.Status) === 'ACTIVE') ids.push(account.Id);
-      }
-    }
-    return ids;
-  }
-}
-
-/** A configured list of accounts (MEMBER_ACCOUNT_IDS). */
-export class ConfiguredAccounts implements AccountDirectory {
-  constructor(private readonly ids: readonly string[]) {}
-
-  async listAccounts(): Promise<readonly string[]> {
-    return this.ids;
-  }
-}
-
 /**
- * Organization mode's ports: each member account through its remediation role, and the account
- * list (configured, or the organization's). Only the central guard's entry point imports this, so
+ * Organization mode's ports: each member account through its remediation role, the account list
+ * (configured, the target OUs', or the organization's) and the member StackSet's enrolment. Only the central guard's entry point imports this, so
  * the single-account bundle carries no STS or Organizations client.
  */
 export function organizationPorts(
@@ -104,7 +97,8 @@ export function organizationPorts(
   clients: AwsClients,
   memberClientSettings?: Record<string, unknown>,
   instrument?: (iam: IAMClient) => IAMClient,
-): { access: AccountAccess; directory: AccountDirectory } {
+  directoryOptions: DirectoryOptions = {},
+): { access: AccountAccess; directory: AccountDirectory; enrolment: EnrolmentDirectory } {
   const organization = config.organization;
   if (!organization) throw new Error('organization mode needs MEMBER_ROLE_NAME');
   const access = new MemberAccess({
@@ -115,10 +109,16 @@ export function organizationPorts(
     ...(memberClientSettings ? { clientSettings: memberClientSettings } : {}),
     ...(instrument ? { instrument } : {}),
   });
+  const organizations = () =>
+    clients.organizations ?? new OrganizationsClient({ ...CLIENT_SETTINGS, region: config.region });
   const directory = organization.accountIds
     ? new ConfiguredAccounts(organization.accountIds)
-    : new OrganizationAccounts(
-        clients.organizations ?? new OrganizationsClient({ ...CLIENT_SETTINGS, region: config.region }),
-      );
-  return { access, directory };
+    : organization.targetOuIds
+      ? new OrganizationUnitAccounts(organizations(), organization.targetOuIds, directoryOptions)
+      : new OrganizationAccounts(organizations(), directoryOptions);
+  const enrolment = new StackSetEnrolment(
+    clients.cloudformation ?? new CloudFormationClient({ ...CLIENT_SETTINGS, region: config.region }),
+    MEMBER_STACK_SET_NAME,
+  );
+  return { access, directory, enrolment };
 }

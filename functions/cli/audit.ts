@@ -8,6 +8,7 @@ import { parseConfig } from '../core/config.js';
 import { detectDrift } from '../core/drift.js';
 import { describeError } from '../core/errors.js';
 import { iacOwner, iacOwnerWarning } from '../core/iac-owner.js';
+import { desiredForCaller } from './desired.js';
 import { type CommandIo, EXIT } from './io.js';
 import { CONFIG_FLAGS_HELP, parseCommandArgs } from './options.js';
 
@@ -56,6 +57,7 @@ export async function auditCommand(args: readonly string[], io: CommandIo): Prom
   const policyArn = supportAccessPolicyArn(config.partition);
   let report: AuditReport;
   try {
+    const desired = await step('GetCallerIdentity', () => desiredForCaller(config));
     const holders = await step('ListEntitiesForPolicy', () => listPolicyHolders(iam, policyArn));
     const role = await step('GetRole/ListAttachedRolePolicies/ListRolePolicies', () =>
       new IamRoleStore(iam).read(config.desired.roleName),
@@ -68,7 +70,7 @@ export async function auditCommand(args: readonly string[], io: CommandIo): Prom
       )
     ).flat();
     const warning = supportConsoleWarning(actions);
-    const drift = detectDrift(config.desired, role, config.partition);
+    const drift = detectDrift(desired, role, config.partition);
     const owner = role.exists ? iacOwner(role.tags) : undefined;
     report = auditVerdict({
       cis: { compliant: holders.roles.length > 0, policyArn, ...holders },
@@ -77,6 +79,7 @@ export async function auditCommand(args: readonly string[], io: CommandIo): Prom
         exists: role.exists,
         drift: drift.map(({ property, before, after }) => ({ property, before, after })),
         ...(owner ? { managedBy: owner } : {}),
+        trustedPrincipals: desired.trustedPrincipalArns,
       },
       warnings: [...(owner ? [iacOwnerWarning(owner, drift.length)] : []), ...(warning ? [warning] : [])],
     });
@@ -105,6 +108,7 @@ function render(r: AuditReport): string {
     `Guarded role ${r.role.name}: ${!r.role.exists ? 'MISSING' : r.role.drift.length === 0 ? 'in its desired state' : `${r.role.drift.length} drift(s)`}`,
     ...r.role.drift.map((d) => `  - ${d.property}: ${d.before ?? '(absent)'} -> ${d.after ?? '(absent)'}`),
     ...(r.role.managedBy ? [`  managed by: ${r.role.managedBy.tool} (${r.role.managedBy.evidence})`] : []),
+    `  trusted (resolved for this account): ${names(r.role.trustedPrincipals ?? [])}`,
   ];
   if (r.warnings.length > 0) lines.push('', 'Warnings:', ...r.warnings.map((w) => `  - ${w}`));
   lines.push('', r.compliant ? 'COMPLIANT' : 'NOT COMPLIANT');

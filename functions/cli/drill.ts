@@ -203,7 +203,23 @@ export function summary(report: DrillReport): string {
     failed === 0
       ? `All ${report.scenarios.length} scenarios passed.`
       : `${failed} of ${report.scenarios.length} scenarios FAILED.`;
-  return `${table}\n\n${verdict} IAM calls are the guard's, counted on the wire; times are this machine's.`;
+  const sweep = report.sweep
+    ? [
+        '',
+        'Organization sweep (the member StackSet reached the accounts above, not the newcomer):',
+        renderTable(
+          ['Account', 'Enrolled', 'Outcome', 'Trusted principals (resolved for the account)'],
+          report.sweep.accounts.map((a) => [
+            a.account,
+            a.enrolled ? 'yes' : 'no',
+            a.outcome,
+            a.trustedPrincipals.join(', '),
+          ]),
+        ),
+        ...report.sweep.accounts.filter((a) => a.reason).map((a) => `  ${a.account}: ${a.reason}`),
+      ].join('\n')
+    : '';
+  return `${table}${sweep}\n\n${verdict} IAM calls are the guard's, counted on the wire; times are this machine's.`;
 }
 
 async function liveCommand(

@@ -5,6 +5,7 @@ import { parseConfig } from '../core/config.js';
 import { describeError } from '../core/errors.js';
 import { outcomeOf } from '../core/guard-result.js';
 import { reconcile } from '../core/reconcile.js';
+import { desiredForCaller } from './desired.js';
 import { type CommandIo, EXIT } from './io.js';
 import { CONFIG_FLAGS_HELP, parseCommandArgs } from './options.js';
 
@@ -39,7 +40,12 @@ export async function reconcileCommand(args: readonly string[], io: CommandIo): 
   const store = new IamRoleStore(new IAMClient({ ...CLIENT_SETTINGS, region: config.region }));
   let report: Awaited<ReturnType<typeof reconcile>>;
   try {
-    report = await reconcile({ desired: config.desired, mode, store, partition: config.partition });
+    report = await reconcile({
+      desired: await desiredForCaller(config),
+      mode,
+      store,
+      partition: config.partition,
+    });
   } catch (error) {
     io.err(`support-role-guard: could not read role ${config.desired.roleName}: ${describeError(error)}`);
     return EXIT.usage;

@@ -18,6 +18,8 @@ export interface AuditReport {
     readonly drift: readonly DriftEntry[];
     /** Another tool that manages the role, by its tags (functions/core/iac-owner.ts). */
     readonly managedBy?: IacOwner;
+    /** The trusted principals for this account (placeholders resolved). */
+    readonly trustedPrincipals?: readonly string[];
   };
   readonly warnings: readonly string[];
 }

@@ -18,6 +18,7 @@ import {
   type DesiredRole,
 } from './desired-state.js';
 import { ConfigError, type ConfigProblem } from './errors.js';
+import { PLACEHOLDERS, substitute, unknownPlaceholders } from './placeholders.js';
 
 export type GuardMode = 'enforce' | 'detect';
 
@@ -65,14 +66,26 @@ export const ENV = {
   sweepConcurrency: 'SWEEP_CONCURRENCY',
   stormWindow: 'STORM_WINDOW_SECONDS',
   chatTopic: 'CHAT_TOPIC_ARN',
+  targetOus: 'TARGET_OU_IDS',
+  notEnrolledGrace: 'NOT_ENROLLED_GRACE_HOURS',
 } as const;
+
+/** How long an account may stay not enrolled before a sweep names it to on-call (hours). */
+export const DEFAULT_NOT_ENROLLED_GRACE_HOURS = 24;
 
 /** Organization mode: one central guard repairs the support role in every member account. */
 export interface OrganizationConfig {
   /** The remediation role in each member account, assumed by the central guard. */
   readonly memberRoleName: string;
-  /** Accounts the sweep walks; when absent, the organization's active accounts (ListAccounts). */
+  /**
+   * Accounts the sweep walks. When absent: the active accounts of TARGET_OU_IDS and their nested
+   * OUs, else of the whole organization; never the management account (StackSets never deploy there).
+   */
   readonly accountIds?: readonly string[];
+  /** The OUs (or root) the member StackSet targets: the sweep covers their accounts. */
+  readonly targetOuIds?: readonly string[];
+  /** Hours an account may stay `not-enrolled` before the sweep summary names it. */
+  readonly notEnrolledGraceHours: number;
   readonly organizationId?: string;
   /** How many accounts a sweep reconciles at once. */
   readonly sweepConcurrency: number;
@@ -197,11 +210,15 @@ function parseOrganization(env: Env, problem: Problem): OrganizationConfig | und
   const accounts = present(env, ENV.memberAccounts);
   const organizationId = present(env, ENV.organizationId);
   const concurrency = present(env, ENV.sweepConcurrency);
+  const ous = present(env, ENV.targetOus);
+  const grace = present(env, ENV.notEnrolledGrace);
   if (memberRole === undefined) {
     for (const [name, value] of [
       [ENV.memberAccounts, accounts],
       [ENV.organizationId, organizationId],
       [ENV.sweepConcurrency, concurrency],
+      [ENV.targetOus, ous],
+      [ENV.notEnrolledGrace, grace],
     ] as const) {
       if (value !== undefined) problem(name, `only applies in organization mode; set ${ENV.memberRole} too`);
     }
@@ -217,9 +234,19 @@ function parseOrganization(env: Env, problem: Problem): OrganizationConfig | und
   const sweepConcurrency = concurrency === undefined ? 8 : Number(concurrency);
   if (!(Number.isInteger(sweepConcurrency) && sweepConcurrency >= 1 && sweepConcurrency <= 50))
     problem(ENV.sweepConcurrency, `${show(concurrency ?? '')} is not a whole number from 1 to 50`);
+  const targetOuIds = ous === undefined ? undefined : [...new Set(list(ous))];
+  for (const ou of targetOuIds ?? []) {
+    if (!/^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$/.test(ou))
+      problem(ENV.targetOus, `${show(ou)} is not an OU id (ou-xxxx-xxxxxxxx) or a root id (r-xxxx)`);
+  }
+  const graceHours = grace === undefined ? DEFAULT_NOT_ENROLLED_GRACE_HOURS : Number(grace);
+  if (!(Number.isInteger(graceHours) && graceHours >= 1 && graceHours <= 720))
+    problem(ENV.notEnrolledGrace, `${show(grace ?? '')} is not a whole number of hours from 1 to 720`);
   return {
     memberRoleName: memberRole,
     ...(accountIds ? { accountIds: Object.freeze(accountIds) } : {}),
+    ...(targetOuIds ? { targetOuIds: Object.freeze(targetOuIds) } : {}),
+    notEnrolledGraceHours: graceHours,
     ...(organizationId ? { organizationId } : {}),
     sweepConcurrency,
   };
@@ -236,14 +263,22 @@ function parseTrustedPrincipals(raw: string | undefined, partition: string, prob
   const arns = [...new Set(list(raw))];
   if (arns.length === 0) problem(ENV.trustedPrincipals, 'lists no principal; give at least one ARN');
   for (const arn of arns) {
+    const unknown = unknownPlaceholders(arn);
+    // Validated with sample values in place of the placeholders: the shape must hold for every account.
+    const sample = substitute(arn, { AccountId: '123456789012', Partition: partition });
     if (arn.includes('*'))
       problem(ENV.trustedPrincipals, `${show(arn)} is a wildcard; name each principal by ARN`);
-    else if (!TRUST_PRINCIPAL_ARN_RE.test(arn))
+    else if (unknown.length > 0)
+      problem(
+        ENV.trustedPrincipals,
+        `${show(arn)} has unknown placeholder ${unknown.map((n) => `\${${n}}`).join(', ')}; known: ${PLACEHOLDERS.map((n) => `\${${n}}`).join(', ')}`,
+      );
+    else if (!TRUST_PRINCIPAL_ARN_RE.test(sample))
       problem(
         ENV.trustedPrincipals,
         `${show(arn)} is not an IAM principal ARN (arn:aws:iam::ACCOUNT:root, :user/NAME or :role/NAME)`,
       );
-    else if (partitionOfArn(arn) !== partition)
+    else if (partitionOfArn(sample) !== partition)
       problem(ENV.trustedPrincipals, `${show(arn)} is not in partition ${partition} (from AWS_REGION)`);
   }
   return arns;

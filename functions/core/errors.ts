@@ -41,6 +41,17 @@ export class RemediationError extends Error {
   }
 }
 
+/** The member remediation role of an account could not be assumed (the cause says why). */
+export class AccountUnreachableError extends Error {
+  readonly account: string;
+
+  constructor(account: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'AccountUnreachableError';
+    this.account = account;
+  }
+}
+
 /** Publishing the notification failed. The reconcile is idempotent, so a retry is safe. */
 export class NotificationError extends Error {
   constructor(message: string, options?: ErrorOptions) {

@@ -14,6 +14,9 @@ export const CENTRAL_GUARD_ROLE_NAME = 'SupportRoleGuardCentral';
 /** The remediation role in every member account, assumed by the central guard. */
 export const DEFAULT_MEMBER_ROLE_NAME = 'SupportRoleGuardRemediation';
 
+/** The StackSet that enrols member accounts (its instances say which accounts are enrolled). */
+export const MEMBER_STACK_SET_NAME = 'SupportRoleGuardMembers';
+
 /** The member remediation role of one account (under GUARD_ROLE_PATH). */
 export function memberRoleArn(partition: string, account: string, memberRoleName: string): string {
   return `arn:${partition}:iam::${account}:role${GUARD_ROLE_PATH}${memberRoleName}`;

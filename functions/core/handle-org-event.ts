@@ -1,10 +1,18 @@
 import { chatThreadId } from './chat-message.js';
 import { classifyEvent } from './classify-event.js';
-import { describeError, NotificationError } from './errors.js';
+import { AccountUnreachableError, describeError, NotificationError } from './errors.js';
 import { type DriftEntry, type GuardResult, type Outcome, outcomeOf } from './guard-result.js';
+import { MEMBER_STACK_SET_NAME } from './guard-roles.js';
 import { type GuardDeps, handleEvent, ignoredResult, sendFollowUps, withChat } from './handle-event.js';
 import { renderSweepSummary } from './notification.js';
-import type { AccountAccess, AccountDirectory } from './ports.js';
+import { resolveDesired } from './placeholders.js';
+import type {
+  AccountAccess,
+  AccountDirectory,
+  Enrolment,
+  EnrolmentDirectory,
+  MemberAccount,
+} from './ports.js';
 import type { ActionResult } from './reconcile.js';
 import { reconcile } from './reconcile.js';
 
@@ -15,6 +23,8 @@ export interface AccountResult {
   readonly drift: readonly DriftEntry[];
   readonly actions: readonly ActionResult[];
   readonly reason?: string;
+  /** False for a not-enrolled account within its grace period: counted, not named to on-call. */
+  readonly attention?: boolean;
 }
 
 export interface OrganizationResult extends GuardResult {
@@ -24,14 +34,17 @@ export interface OrganizationResult extends GuardResult {
 export interface OrganizationDeps extends Omit<GuardDeps, 'store'> {
   readonly access: AccountAccess;
   readonly directory: AccountDirectory;
+  /** Which accounts the member StackSet reached; without it, an unreachable account is `failed`. */
+  readonly enrolment?: EnrolmentDirectory;
 }
 
 const SEVERITY: Record<Outcome, number> = {
   ignored: 0,
   compliant: 1,
-  'drift-detected': 2,
-  remediated: 3,
-  failed: 4,
+  'not-enrolled': 2,
+  'drift-detected': 3,
+  remediated: 4,
+  failed: 5,
 };
 
 /**
@@ -64,28 +77,30 @@ export async function handleOrganizationEvent(
       );
     }
     const store = deps.access.storeFor(account, classification.trigger.eventId);
-    return handleEvent(event, { ...deps, store });
+    const desired = resolveDesired(config.desired, { account, partition: config.partition });
+    return handleEvent(event, { ...deps, config: { ...config, desired }, store });
   }
   if (classification.kind === 'ignored') return ignoredResult(classification, log);
 
   const accounts = await deps.directory.listAccounts();
   log('organization sweep', { accounts: accounts.length, concurrency: organization.sweepConcurrency });
-  const results: AccountResult[] = [];
+  const swept: SweptAccount[] = [];
   const queue = [...accounts];
   const session = classification.eventId ?? 'sweep';
   await Promise.all(
     Array.from({ length: Math.min(organization.sweepConcurrency, queue.length) }, async () => {
       for (let account = queue.shift(); account !== undefined; account = queue.shift()) {
-        results.push(await sweepAccount(account, session, deps));
+        swept.push(await sweepAccount(account.id, session, deps));
       }
     }),
   );
+  const results = await classifyUnreachable(swept, accounts, deps, log);
   results.sort((a, b) => a.account.localeCompare(b.account));
-  const outcome = results.reduce<Outcome>(
+  const attention = results.filter((r) => r.outcome !== 'compliant' && r.attention !== false);
+  const outcome = attention.reduce<Outcome>(
     (worst, r) => (SEVERITY[r.outcome] > SEVERITY[worst] ? r.outcome : worst),
     'compliant',
   );
-  const attention = results.filter((r) => r.outcome !== 'compliant');
   const result: OrganizationResult = {
     outcome,
     ...(classification.eventId ? { eventId: classification.eventId } : {}),
@@ -123,15 +138,61 @@ export async function handleOrganizationEvent(
   return result;
 }
 
-async function sweepAccount(
-  account: string,
-  session: string,
+/**
+ * An account whose remediation role could not be assumed: `not-enrolled` when the member StackSet
+ * has not reached it (no instance, or one still deploying or failed), else `failed` (an enrolled
+ * account whose role is broken is exactly what on-call must hear about). A not-enrolled account
+ * needs attention once it has been in the organization longer than the grace period (or when
+ * the join time is unknown), unless the StackSet is deploying to it right now.
+ */
+type SweptAccount = AccountResult & { readonly unreachable?: boolean };
+
+async function classifyUnreachable(
+  results: readonly SweptAccount[],
+  accounts: readonly MemberAccount[],
   deps: OrganizationDeps,
-): Promise<AccountResult> {
+  log: (message: string, fields: Record<string, unknown>) => void,
+): Promise<AccountResult[]> {
+  const unreachable = results.filter((r) => r.unreachable);
+  if (unreachable.length === 0 || !deps.enrolment) return results.map(({ unreachable: _, ...r }) => r);
+  let enrolment: ReadonlyMap<string, Enrolment>;
+  try {
+    enrolment = await deps.enrolment.enrolment();
+  } catch (error) {
+    log('reading the StackSet instances failed; unreachable accounts stay failed', {
+      error: describeError(error),
+    });
+    return results.map(({ unreachable: _, ...r }) => r);
+  }
+  const now = (deps.clock ?? (() => new Date()))().getTime();
+  const graceHours = deps.config.organization?.notEnrolledGraceHours ?? 24;
+  const joined = new Map(accounts.map((a) => [a.id, a.joinedAt]));
+  return results.map(({ unreachable, ...r }) => {
+    const state = enrolment.get(r.account) ?? { state: 'absent' as const };
+    if (!unreachable || state.state === 'enrolled') return r;
+    const joinedAt = joined.get(r.account);
+    const overdue =
+      state.state !== 'pending' &&
+      (joinedAt === undefined || now - joinedAt.getTime() > graceHours * 3_600_000);
+    const why =
+      state.state === 'absent'
+        ? `no instance of the StackSet ${MEMBER_STACK_SET_NAME} in this account`
+        : `the StackSet ${MEMBER_STACK_SET_NAME} instance is ${state.detail ?? state.state}`;
+    const since = joinedAt
+      ? overdue
+        ? `; in the organization for more than ${graceHours} hours`
+        : `; within the ${graceHours}-hour grace period since it joined`
+      : '; join time unknown';
+    return { ...r, outcome: 'not-enrolled', reason: `not enrolled: ${why}${since}`, attention: overdue };
+  });
+}
+
+async function sweepAccount(account: string, session: string, deps: OrganizationDeps): Promise<SweptAccount> {
   const { config } = deps;
   try {
     const report = await reconcile({
-      desired: config.desired,
+      // One desired state for every account, placeholders resolved with the account acted in.
+      desired: resolveDesired(config.desired, { account, partition: config.partition }),
       mode: config.mode,
       store: deps.access.storeFor(account, session),
       partition: config.partition,
@@ -145,6 +206,13 @@ async function sweepAccount(
       ...(report.error ? { reason: describeError(report.error) } : {}),
     };
   } catch (error) {
-    return { account, outcome: 'failed', drift: [], actions: [], reason: describeError(error) };
+    return {
+      account,
+      outcome: 'failed',
+      drift: [],
+      actions: [],
+      reason: describeError(error),
+      ...(error instanceof AccountUnreachableError ? { unreachable: true } : {}),
+    };
   }
 }

@@ -47,6 +47,8 @@ export interface SweepSummaryInput {
     readonly drift: readonly DriftEntry[];
     readonly actions: readonly ActionResult[];
     readonly reason?: string;
+    /** False for an account that needs no one's attention yet (not enrolled, within the grace period). */
+    readonly attention?: boolean;
   }[];
   readonly region: string;
   readonly roleName: string;

@@ -45,6 +45,7 @@ const DETAIL_TYPES: Record<Outcome, string> = {
   failed: 'Support Role Remediation Failed',
   compliant: 'Support Role Tampering Observed',
   ignored: 'Support Role Event Ignored',
+  'not-enrolled': 'Support Role Account Not Enrolled',
 };
 
 const HEADLINES: Record<Outcome, string> = {
@@ -53,6 +54,7 @@ const HEADLINES: Record<Outcome, string> = {
   failed: 'REMEDIATION FAILED',
   compliant: 'TAMPERING REVERTED',
   ignored: 'IGNORED',
+  'not-enrolled': 'NOT ENROLLED',
 };
 
 /** An SNS subject: at most 99 printable ASCII characters, no line breaks. */
@@ -101,6 +103,8 @@ function summary(input: NotificationInput): string {
         : `${role} is in its desired state.`;
     case 'ignored':
       return 'The event was ignored.';
+    case 'not-enrolled':
+      return `${role} cannot be reached: the account is not enrolled in the member StackSet.`;
   }
 }
 
@@ -214,6 +218,7 @@ export function renderSweepSummary(input: SweepSummaryInput): Notification {
     'drift-detected': 0,
     ignored: 0,
     failed: 0,
+    'not-enrolled': 0,
   };
   for (const a of input.accounts) counts[a.outcome]++;
   const outcome: Outcome =
@@ -223,11 +228,15 @@ export function renderSweepSummary(input: SweepSummaryInput): Notification {
         ? 'remediated'
         : counts['drift-detected'] > 0
           ? 'drift-detected'
-          : 'compliant';
-  const attention = input.accounts.filter((a) => a.outcome !== 'compliant');
+          : input.accounts.some((a) => a.outcome === 'not-enrolled' && a.attention !== false)
+            ? 'not-enrolled'
+            : 'compliant';
+  // Not-enrolled accounts within their grace period are counted, not listed.
+  const attention = input.accounts.filter((a) => a.outcome !== 'compliant' && a.attention !== false);
+  const notEnrolled = counts['not-enrolled'] > 0 ? `, ${counts['not-enrolled']} not enrolled` : '';
   const summary =
     `Sweep of ${input.accounts.length} accounts: ${counts.remediated} remediated, ${counts['drift-detected']} with drift left, ` +
-    `${counts.failed} failed, ${counts.compliant} compliant.`;
+    `${counts.failed} failed, ${counts.compliant} compliant${notEnrolled}.`;
   const document: SweepSummaryDocument = {
     schemaVersion: NOTIFICATION_SCHEMA_VERSION,
     kind: 'organization-sweep',
@@ -260,7 +269,7 @@ export function renderSweepSummary(input: SweepSummaryInput): Notification {
     lines.push('', 'Next: the failed accounts are retried by the next sweep; see docs/runbook.md.');
   return {
     subject: subjectLine(
-      `[support-role-guard] SWEEP: ${counts.remediated} remediated, ${counts.failed} failed of ${input.accounts.length} accounts`,
+      `[support-role-guard] SWEEP: ${counts.remediated} remediated, ${counts.failed} failed${notEnrolled} of ${input.accounts.length} accounts`,
     ),
     text: lines.join('\n'),
     document,

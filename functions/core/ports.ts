@@ -22,14 +22,36 @@ export interface Notifier {
 /** The time, injectable for tests. */
 export type Clock = () => Date;
 
-/** The organization's accounts (Organizations ListAccounts, or a configured list). */
+/** A member account a sweep covers; `joinedAt` when Organizations says when it joined. */
+export interface MemberAccount {
+  readonly id: string;
+  readonly joinedAt?: Date;
+}
+
+/** The accounts a sweep covers (the target OUs' accounts, or a configured list). */
 export interface AccountDirectory {
-  listAccounts(): Promise<readonly string[]>;
+  listAccounts(): Promise<readonly MemberAccount[]>;
+}
+
+/**
+ * Whether the member StackSet reached an account: `enrolled` (instance succeeded), `pending`
+ * (an operation is deploying it), `failed` (the instance failed, was cancelled or is inoperable;
+ * `detail` says why), `absent` (no instance for the account).
+ */
+export interface Enrolment {
+  readonly state: 'enrolled' | 'pending' | 'failed' | 'absent';
+  readonly detail?: string;
+}
+
+/** The member StackSet's instances, read once per sweep and only when an account could not be reached. */
+export interface EnrolmentDirectory {
+  enrolment(): Promise<ReadonlyMap<string, Enrolment>>;
 }
 
 /**
  * The support role of one member account, reached by assuming the member remediation role there.
- * The returned store fails on first use when the role cannot be assumed (the error names why).
+ * The returned store fails on first use with AccountUnreachableError when the role cannot be
+ * assumed (its cause names why).
  */
 export interface AccountAccess {
   storeFor(account: string, sessionName: string): RoleStore;

@@ -5,7 +5,11 @@ import type { IamApi } from './plan.js';
  * Deciding (reconcile, guard-result) and rendering (notification) modules import these; this
  * module imports nothing that decides or renders.
  */
-export type Outcome = 'remediated' | 'compliant' | 'drift-detected' | 'ignored' | 'failed';
+/**
+ * `not-enrolled` (organization sweeps only): the account's remediation role cannot be assumed
+ * because the member StackSet has not (yet) reached the account.
+ */
+export type Outcome = 'remediated' | 'compliant' | 'drift-detected' | 'ignored' | 'failed' | 'not-enrolled';
 
 export interface DriftEntry {
   readonly property: string;

@@ -9,6 +9,7 @@ export const OUTCOME_METRICS = {
   failed: 'RemediationFailed',
   ignored: 'EventIgnored',
   compliant: 'Compliant',
+  'not-enrolled': 'NotEnrolled',
 } as const;
 
 /** Counted once per successful scheduled sweep; the stack alarms when it stops. */

@@ -11,13 +11,15 @@ import { IamRoleStore } from '../adapters/iam-role-store.js';
 import { idempotency } from '../adapters/idempotency.js';
 import { AwsNotifier } from '../adapters/notifier.js';
 import { DynamoDbStormLedger } from '../adapters/storm-ledger.js';
+import { accountOfArn } from '../core/arn.js';
 import { isScheduledSweep } from '../core/classify-event.js';
 import { type GuardConfig, parseConfig } from '../core/config.js';
 import { describeError } from '../core/errors.js';
 import { GuardFailure, type GuardResult } from '../core/guard-result.js';
 import { handleEvent } from '../core/handle-event.js';
 import { handleOrganizationEvent } from '../core/handle-org-event.js';
-import type { AccountAccess, AccountDirectory, Clock } from '../core/ports.js';
+import { hasPlaceholders, resolveDesired } from '../core/placeholders.js';
+import type { AccountAccess, AccountDirectory, Clock, EnrolmentDirectory } from '../core/ports.js';
 import {
   DUPLICATE_METRIC,
   METRICS_NAMESPACE,
@@ -41,7 +43,7 @@ export interface HandlerOptions {
     clients: AwsClients,
     memberClientSettings?: Record<string, unknown>,
     instrument?: (iam: IAMClient) => IAMClient,
-  ) => { access: AccountAccess; directory: AccountDirectory };
+  ) => { access: AccountAccess; directory: AccountDirectory; enrolment?: EnrolmentDirectory };
   /** Organization mode: wraps each member IAM client (the local drill counts calls with it). */
   readonly instrumentMemberIam?: (iam: IAMClient) => IAMClient;
 }
@@ -81,7 +83,7 @@ export function createHandler(options: HandlerOptions = {}): GuardHandler {
       ? new DynamoDbStormLedger(clients.dynamodb, config.idempotencyTableName)
       : undefined;
   const common = {
-    config,
+    config: config.organization ? config : singleAccountConfig(config),
     notifier,
     ...(storm ? { storm } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
@@ -150,4 +152,18 @@ export function createHandler(options: HandlerOptions = {}): GuardHandler {
       throw error;
     }
   };
+}
+
+/**
+ * One account: placeholders in the trusted principals resolve with the guard's own account (the
+ * account of GUARD_ROLE_ARN, which the stack sets); without it they cannot be resolved.
+ */
+function singleAccountConfig(config: GuardConfig): GuardConfig {
+  if (!config.desired.trustedPrincipalArns.some(hasPlaceholders)) return config;
+  const account = accountOfArn(config.guardRoleArn);
+  if (!account)
+    throw new Error(
+      'TRUSTED_PRINCIPAL_ARNS has placeholders (${AccountId}, ${Partition}); one account resolves them with the account of GUARD_ROLE_ARN, which is not set',
+    );
+  return { ...config, desired: resolveDesired(config.desired, { account, partition: config.partition }) };
 }

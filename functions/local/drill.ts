@@ -25,6 +25,7 @@ import { DEFAULT_MEMBER_ROLE_NAME, GUARD_ROLE_PATH, memberRoleArn } from '../cor
 import { reconcile } from '../core/reconcile.js';
 import { createHandler } from '../handler/create-handler.js';
 import { cloudTrailEvent, DRILL_ACCOUNT, GUARD_ROLE_ARN } from './cloudtrail.js';
+import { type EnrolmentSweepReport, runEnrolmentSweep } from './drill-enrolment.js';
 import {
   type DrillScenario,
   type DrillStep,
@@ -81,6 +82,8 @@ export interface DrillReport {
   readonly roleName: string;
   readonly endpoint: string;
   readonly scenarios: readonly ScenarioResult[];
+  /** Organization drill: one sweep over the accounts plus one that is not enrolled yet. */
+  readonly sweep?: EnrolmentSweepReport;
 }
 
 export interface DrillReporter {
@@ -629,5 +632,21 @@ async function runOrganizationDrill(input: OrganizationDrillInput): Promise<Dril
       report.end?.({ ...result, title: `${account.id}: ${result.title}` }, index, total);
     }
   }
-  return { passed: results.every((r) => r.passed), roleName, endpoint: options.endpoint, scenarios: results };
+  report.setup?.('organization sweep: the member StackSet reaches these accounts and not one newcomer');
+  const sweep = await runEnrolmentSweep({
+    env,
+    settings,
+    roleName,
+    enrolled: accounts.map((a) => a.id),
+    logger,
+    sns: input.sns,
+    eventBridge: input.eventBridge,
+  });
+  return {
+    passed: results.every((r) => r.passed) && sweep.passed,
+    roleName,
+    endpoint: options.endpoint,
+    scenarios: results,
+    sweep,
+  };
 }

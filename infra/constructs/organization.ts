@@ -3,7 +3,7 @@ import { EventBus } from 'aws-cdk-lib/aws-events';
 import { OrganizationPrincipal, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { DesiredRole } from '../../functions/core/desired-state.js';
-import { GUARD_ROLE_PATH } from '../../functions/core/guard-roles.js';
+import { GUARD_ROLE_PATH, MEMBER_STACK_SET_NAME } from '../../functions/core/guard-roles.js';
 import { memberTemplate } from '../member-stack.js';
 import type { OrganizationSettings } from '../organization-settings.js';
 
@@ -35,9 +35,22 @@ export function centralGuardStatements(organization: OrganizationSettings): Poli
       conditions: { StringEquals: { 'aws:ResourceOrgID': organization.organizationId } },
     }),
     new PolicyStatement({
-      sid: 'ListOrganizationAccounts',
-      actions: ['organizations:ListAccounts'],
-      resources: ['*'], // ListAccounts has no resource-level permissions
+      sid: 'ListTargetOuAccounts',
+      actions: [
+        'organizations:DescribeOrganization',
+        'organizations:ListAccounts',
+        'organizations:ListAccountsForParent',
+        'organizations:ListOrganizationalUnitsForParent',
+      ],
+      // DescribeOrganization and ListAccounts have no resource-level permissions; the nested OUs
+      // (and the management account in their ARNs) are not known at synth.
+      resources: ['*'],
+    }),
+    new PolicyStatement({
+      sid: 'ReadWhichAccountsAreEnrolled',
+      actions: ['cloudformation:ListStackInstances'],
+      // The StackSet lives in the management account; the guard reads it as delegated administrator.
+      resources: [`arn:${Aws.PARTITION}:cloudformation:${Aws.REGION}:*:stackset/${MEMBER_STACK_SET_NAME}:*`],
     }),
   ];
 }
@@ -60,7 +73,7 @@ export class MemberStackSet extends Construct {
     super(scope, id);
     const { organization } = props;
     this.stackSet = new CfnStackSet(this, 'StackSet', {
-      stackSetName: 'SupportRoleGuardMembers',
+      stackSetName: MEMBER_STACK_SET_NAME,
       description: 'support-role-guard member accounts: event forwarding, remediation role, support role',
       permissionModel: 'SERVICE_MANAGED',
       autoDeployment: {

@@ -115,6 +115,8 @@ describe('the central stack', () => {
         Variables: Match.objectLike({
           MEMBER_ROLE_NAME: 'SupportRoleGuardRemediation',
           ORGANIZATION_ID: ORG,
+          TARGET_OU_IDS: OU,
+          NOT_ENROLLED_GRACE_HOURS: '24',
           SUPPORT_ROLE_NAME: 'AWSSupportRole',
         }),
       },
@@ -298,5 +300,22 @@ describe('permission matrices (real policy evaluator)', () => {
       }),
     ).toBe('ImplicitlyDenied');
     expect(await decide(policy, 'organizations:ListAccounts', '*')).toBe('Allowed');
+    for (const action of [
+      'ListAccountsForParent',
+      'ListOrganizationalUnitsForParent',
+      'DescribeOrganization',
+    ])
+      expect(await decide(policy, `organizations:${action}`, '*')).toBe('Allowed');
+    const stackSet = (name: string) =>
+      `arn:aws:cloudformation:us-east-1:999988887777:stackset/${name}:abc-123`;
+    expect(
+      await decide(policy, 'cloudformation:ListStackInstances', stackSet('SupportRoleGuardMembers')),
+    ).toBe('Allowed');
+    expect(await decide(policy, 'cloudformation:ListStackInstances', stackSet('Other'))).toBe(
+      'ImplicitlyDenied',
+    );
+    expect(await decide(policy, 'cloudformation:UpdateStackSet', stackSet('SupportRoleGuardMembers'))).toBe(
+      'ImplicitlyDenied',
+    );
   });
 });

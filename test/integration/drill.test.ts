@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { summary } from '../../functions/cli/drill.js';
 import { type DrillReport, runDrill, UnknownScenarioError } from '../../functions/local/drill.js';
 import { SCENARIOS } from '../../functions/local/drill-scenarios.js';
 import { emulatorEndpoint, uniqueName } from '../support/aws.js';
@@ -88,5 +89,17 @@ describe('the drill across emulated member accounts (organization mode)', () => 
     const detach = org.scenarios.filter((s) => s.name === 'detach-support-access');
     expect(detach.map((s) => s.iamCalls.writes)).toEqual([1, 1]);
     expect(org.scenarios.find((s) => s.name === 'guard-own-call')?.events[0]?.delivered).toBe(false);
-  }, 120_000);
+    // The closing sweep: a newcomer the StackSet has not reached, and ${AccountId} resolved per account.
+    const sweep = org.sweep?.accounts ?? [];
+    expect(sweep.filter((a) => !a.enrolled).map((a) => a.outcome)).toEqual(['not-enrolled']);
+    for (const a of sweep) expect(a.trustedPrincipals).toContain(`arn:aws:iam::${a.account}:role/OpsSupport`);
+    expect(
+      sweep
+        .filter((a) => a.enrolled)
+        .map((a) => a.account)
+        .sort(),
+    ).toEqual([...accounts].sort());
+    expect(org.passed).toBe(true);
+    expect(summary(org)).toMatch(/Organization sweep[\s\S]*not-enrolled/);
+  }, 180_000);
 });

@@ -144,6 +144,8 @@ describe('parseConfig in organization mode', () => {
         MEMBER_ACCOUNT_IDS: '111122223333, 444455556666',
         ORGANIZATION_ID: 'o-abcdef1234',
         SWEEP_CONCURRENCY: '4',
+        TARGET_OU_IDS: 'ou-ab12-cdef5678, r-ab12',
+        NOT_ENROLLED_GRACE_HOURS: '48',
       }),
     );
     expect(config.organization).toEqual({
@@ -151,7 +153,10 @@ describe('parseConfig in organization mode', () => {
       accountIds: ['111122223333', '444455556666'],
       organizationId: 'o-abcdef1234',
       sweepConcurrency: 4,
+      targetOuIds: ['ou-ab12-cdef5678', 'r-ab12'],
+      notEnrolledGraceHours: 48,
     });
+    expect(parseConfig(guardEnv({ MEMBER_ROLE_NAME: 'R' })).organization?.notEnrolledGraceHours).toBe(24);
   });
 
   it.each([
@@ -163,6 +168,13 @@ describe('parseConfig in organization mode', () => {
     ],
     [{ MEMBER_ROLE_NAME: 'R', ORGANIZATION_ID: 'org' }, 'ORGANIZATION_ID', /is not an organization id/],
     [{ MEMBER_ROLE_NAME: 'R', SWEEP_CONCURRENCY: '0' }, 'SWEEP_CONCURRENCY', /from 1 to 50/],
+    [
+      { MEMBER_ROLE_NAME: 'R', TARGET_OU_IDS: 'engineering' },
+      'TARGET_OU_IDS',
+      /"engineering" is not an OU id/,
+    ],
+    [{ MEMBER_ROLE_NAME: 'R', NOT_ENROLLED_GRACE_HOURS: '0' }, 'NOT_ENROLLED_GRACE_HOURS', /1 to 720/],
+    [{ TARGET_OU_IDS: 'ou-ab12-cdef5678' }, 'TARGET_OU_IDS', /only applies in organization mode/],
   ])('refuses %j', (overrides, name, message) => {
     expect(problemsOf(guardEnv(overrides))).toContainEqual({ name, message: expect.stringMatching(message) });
   });
