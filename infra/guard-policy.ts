@@ -108,3 +108,50 @@ export function notifyPolicyStatements(
   }
   return statements;
 }
+
+export interface SecurityHubPolicyInput {
+  /** arn:PARTITION:securityhub:REGION:ACCOUNT:hub/default */
+  readonly hubArn: string;
+  /** The account's default product: arn:PARTITION:securityhub:REGION:ACCOUNT:product/ACCOUNT/default */
+  readonly productArn: string;
+  readonly account: string;
+  readonly annotate: boolean;
+  readonly importFindings: boolean;
+}
+
+/**
+ * Security Hub, only what is switched on: read findings and annotate them on the account's hub,
+ * with a workflow status of NOTIFIED or RESOLVED only (the guard can never suppress a finding);
+ * import findings only into the account's own default product, for the account itself.
+ */
+export function securityHubPolicyStatements(input: SecurityHubPolicyInput): PolicyStatement[] {
+  const statements: PolicyStatement[] = [];
+  if (input.annotate) {
+    statements.push(
+      new PolicyStatement({
+        sid: 'ReadControlFindings',
+        actions: ['securityhub:GetFindings'],
+        resources: [input.hubArn],
+      }),
+      new PolicyStatement({
+        sid: 'AnnotateControlFindings',
+        actions: ['securityhub:BatchUpdateFindings'],
+        resources: [input.hubArn],
+        conditions: {
+          StringEquals: { 'securityhub:ASFFSyntaxPath/Workflow.Status': ['NOTIFIED', 'RESOLVED'] },
+        },
+      }),
+    );
+  }
+  if (input.importFindings) {
+    statements.push(
+      new PolicyStatement({
+        sid: 'ImportTamperingFindings',
+        actions: ['securityhub:BatchImportFindings'],
+        resources: [input.productArn],
+        conditions: { StringEquals: { 'securityhub:TargetAccount': input.account } },
+      }),
+    );
+  }
+  return statements;
+}

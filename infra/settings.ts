@@ -38,6 +38,8 @@ export const CONTEXT_TO_ENV = {
   requireMfa: 'REQUIRE_MFA',
   eventBusName: 'EVENT_BUS_NAME',
   stormWindowSeconds: 'STORM_WINDOW_SECONDS',
+  securityHubAnnotate: 'SECURITY_HUB_ANNOTATE',
+  securityHubImportFindings: 'SECURITY_HUB_IMPORT_FINDINGS',
 } as const;
 
 export const DEFAULT_ROLE_NAME = 'AWSSupportRole';

@@ -26,7 +26,7 @@ import { InitialReconcile } from './constructs/initial-reconcile.js';
 import { NotificationTopic } from './constructs/notification-topic.js';
 import { CentralBus, centralGuardStatements, MemberStackSet } from './constructs/organization.js';
 import { SelfProtection } from './constructs/self-protection.js';
-import { repairPolicyStatements } from './guard-policy.js';
+import { repairPolicyStatements, securityHubPolicyStatements } from './guard-policy.js';
 import type { OrganizationSettings } from './organization-settings.js';
 import { supportRoleScp } from './scp.js';
 import type { GuardSettings } from './settings.js';
@@ -98,13 +98,26 @@ export class SupportRoleGuardStack extends Stack {
       key,
       permissions: organization
         ? centralGuardStatements(organization)
-        : repairPolicyStatements({
-            supportRoleArn,
-            requiredPolicyArns: desired.requiredPolicyArns,
-            ...(desired.permissionsBoundaryArn
-              ? { permissionsBoundaryArn: desired.permissionsBoundaryArn }
-              : {}),
-          }),
+        : [
+            ...repairPolicyStatements({
+              supportRoleArn,
+              requiredPolicyArns: desired.requiredPolicyArns,
+              ...(desired.permissionsBoundaryArn
+                ? { permissionsBoundaryArn: desired.permissionsBoundaryArn }
+                : {}),
+            }),
+            ...securityHubPolicyStatements({
+              hubArn: this.formatArn({ service: 'securityhub', resource: 'hub', resourceName: 'default' }),
+              productArn: this.formatArn({
+                service: 'securityhub',
+                resource: 'product',
+                resourceName: `${this.account}/default`,
+              }),
+              account: this.account,
+              annotate: settings.guard.securityHub.annotateControlFindings,
+              importFindings: settings.guard.securityHub.importTamperingFindings,
+            }),
+          ],
       ...(organization
         ? {
             environment: {

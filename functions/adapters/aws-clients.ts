@@ -3,6 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
 import type { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { STSClient } from '@aws-sdk/client-sts';
 
@@ -20,6 +21,16 @@ export const CLIENT_SETTINGS = {
   requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000, throwOnRequestTimeout: true },
 } as const;
 
+/**
+ * Security Hub is best effort (it must never hold up the repair or the message): 2 attempts and a
+ * 5 s request timeout, so it costs at most ~11 s of the invocation even when it hangs.
+ */
+export const SECURITY_HUB_CLIENT_SETTINGS = {
+  maxAttempts: 2,
+  retryMode: 'standard',
+  requestHandler: { connectionTimeout: 3_000, requestTimeout: 5_000, throwOnRequestTimeout: true },
+} as const;
+
 export interface AwsClients {
   readonly iam: IAMClient;
   readonly sns: SNSClient;
@@ -31,17 +42,22 @@ export interface AwsClients {
   readonly organizations?: OrganizationsClient;
   /** Organization mode: the member StackSet's instances (which accounts are enrolled). */
   readonly cloudformation?: CloudFormationClient;
+  /** When SECURITY_HUB_ANNOTATE or SECURITY_HUB_IMPORT_FINDINGS is on. */
+  readonly securityHub?: SecurityHubClient;
 }
 
 /** IAM is global: its endpoint lives in us-east-1 of the partition unless AWS_ENDPOINT_URL says otherwise. */
 export function createClients(
   region: string,
-  options: { dynamodb?: boolean; organization?: boolean } = {},
+  options: { dynamodb?: boolean; organization?: boolean; securityHub?: boolean } = {},
 ): AwsClients {
   return {
     iam: new IAMClient({ ...CLIENT_SETTINGS, region }),
     sns: new SNSClient({ ...CLIENT_SETTINGS, region }),
     eventBridge: new EventBridgeClient({ ...CLIENT_SETTINGS, region }),
     ...(options.dynamodb ? { dynamodb: new DynamoDBClient({ ...CLIENT_SETTINGS, region }) } : {}),
+    ...(options.securityHub
+      ? { securityHub: new SecurityHubClient({ ...SECURITY_HUB_CLIENT_SETTINGS, region }) }
+      : {}),
   };
 }

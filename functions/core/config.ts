@@ -18,6 +18,7 @@ import {
   type DesiredRole,
 } from './desired-state.js';
 import { ConfigError, type ConfigProblem } from './errors.js';
+import type { SecurityHubOptions } from './findings.js';
 import { PLACEHOLDERS, substitute, unknownPlaceholders } from './placeholders.js';
 
 export type GuardMode = 'enforce' | 'detect';
@@ -39,6 +40,8 @@ export interface GuardConfig {
   readonly stormWindowSeconds: number;
   /** Set in organization mode (MEMBER_ROLE_NAME given). */
   readonly organization?: OrganizationConfig;
+  /** Security Hub annotations and findings (single-account guard; both off by default). */
+  readonly securityHub: SecurityHubOptions;
 }
 
 /** The environment variables the guard reads (documented in the README). */
@@ -68,6 +71,8 @@ export const ENV = {
   chatTopic: 'CHAT_TOPIC_ARN',
   targetOus: 'TARGET_OU_IDS',
   notEnrolledGrace: 'NOT_ENROLLED_GRACE_HOURS',
+  securityHubAnnotate: 'SECURITY_HUB_ANNOTATE',
+  securityHubImport: 'SECURITY_HUB_IMPORT_FINDINGS',
 } as const;
 
 /** How long an account may stay not enrolled before a sweep names it to on-call (hours). */
@@ -173,6 +178,18 @@ export function parseConfig(env: Env, options: ParseOptions = {}): GuardConfig {
     problem(ENV.stormWindow, `${show(stormWindow)} is not a number of seconds from 0 (off) to 86400`);
 
   const organization = parseOrganization(env, problem);
+  const securityHub: SecurityHubOptions = {
+    annotateControlFindings: parseBoolean(
+      present(env, ENV.securityHubAnnotate),
+      ENV.securityHubAnnotate,
+      problem,
+    ),
+    importTamperingFindings: parseBoolean(
+      present(env, ENV.securityHubImport),
+      ENV.securityHubImport,
+      problem,
+    ),
+  };
 
   if (problems.length > 0 || roleName === undefined) throw new ConfigError(problems);
 
@@ -200,6 +217,7 @@ export function parseConfig(env: Env, options: ParseOptions = {}): GuardConfig {
     ...(idempotencyTable === undefined ? {} : { idempotencyTableName: idempotencyTable }),
     stormWindowSeconds,
     ...(organization === undefined ? {} : { organization: Object.freeze(organization) }),
+    securityHub: Object.freeze(securityHub),
   });
 }
 

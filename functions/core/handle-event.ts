@@ -1,14 +1,16 @@
-import { accountOfArn } from './arn.js';
+import { accountOfArn, supportAccessPolicyArn } from './arn.js';
 import { chatThreadId, renderChat } from './chat-message.js';
 import { type Classification, classifyEvent, type Trigger } from './classify-event.js';
 import type { GuardConfig } from './config.js';
 import { describeError, NotificationError } from './errors.js';
 import { GuardFailure, type GuardResult, type Outcome, outcomeOf } from './guard-result.js';
 import { type Notification, renderNotification } from './notification.js';
-import type { Clock, Notifier, RoleStore } from './ports.js';
+import type { Clock, FindingsHub, Notifier, RoleStore } from './ports.js';
 import { type ReconcileReport, reconcile } from './reconcile.js';
+import { reportToSecurityHub } from './security-hub.js';
 import { actOf, type FoldedActs, renderFollowUp, type StormLedger } from './storm.js';
 import { isTamperingAct } from './tampering.js';
+import { SECURITY_HUB_METRICS } from './telemetry.js';
 
 /** What the use case needs; the Lambda handler and the CLI wire the real adapters in. */
 export interface GuardDeps {
@@ -20,6 +22,10 @@ export interface GuardDeps {
   readonly log?: (message: string, fields: Record<string, unknown>) => void;
   /** Folds repeats by one actor (config.stormWindowSeconds); absent: every act is notified. */
   readonly storm?: StormLedger;
+  /** Security Hub, when config.securityHub switches a part on; best effort, never in the way. */
+  readonly securityHub?: FindingsHub;
+  /** Counts a metric (the handler passes Powertools Metrics). */
+  readonly count?: (metric: string, value: number) => void;
 }
 
 /**
@@ -86,10 +92,16 @@ export async function handleEvent(event: unknown, deps: GuardDeps): Promise<Guar
     eventId,
   });
 
-  if (shouldNotify) {
-    // On the failure path nothing optional is waited for: the alias only if already known.
-    const accountAlias = outcome === 'failed' ? alias.known() : await alias.value();
-    await notify(result, trigger, account, report, deps, accountAlias);
+  // Security Hub runs alongside the message and never fails the event (best effort).
+  const hub = toSecurityHub(result, trigger, account, tampering, report, deps);
+  try {
+    if (shouldNotify) {
+      // On the failure path nothing optional is waited for: the alias only if already known.
+      const accountAlias = outcome === 'failed' ? alias.known() : await alias.value();
+      await notify(result, trigger, account, report, deps, accountAlias);
+    }
+  } finally {
+    await hub;
   }
   const followUps = admission?.kind === 'first' ? admission.followUps : [];
   if (classification.kind === 'sweep' && deps.storm) followUps.push(...(await deps.storm.due(now(deps))));
@@ -225,6 +237,63 @@ async function notify(
         cause: error,
       },
     );
+  }
+}
+
+/**
+ * Annotates the IAM.18 findings and imports the act's finding, as config.securityHub says.
+ * Resolves always: a failure is logged and counted (SecurityHubFailed), never thrown.
+ */
+async function toSecurityHub(
+  result: GuardResult,
+  trigger: Trigger | undefined,
+  account: string,
+  tampering: boolean,
+  report: ReconcileReport,
+  deps: GuardDeps,
+): Promise<void> {
+  const { config, securityHub, log = () => {}, count = () => {} } = deps;
+  const options = config.securityHub;
+  if (!securityHub || !options || !(options.annotateControlFindings || options.importTamperingFindings))
+    return;
+  try {
+    const outcome = await reportToSecurityHub(
+      {
+        account,
+        region: config.region,
+        partition: config.partition,
+        roleName: config.desired.roleName,
+        rolePath: config.desired.path,
+        mode: config.mode,
+        outcome: result.outcome,
+        time: now(deps),
+        ...(trigger ? { trigger } : {}),
+        tampering,
+        folded: result.folded === true,
+        drift: result.drift,
+        actions: result.actions,
+        ...(report.error ? { error: describeError(report.error) } : {}),
+        holdsSupportAccess: config.desired.requiredPolicyArns.includes(
+          supportAccessPolicyArn(config.partition),
+        ),
+      },
+      securityHub,
+      options,
+    );
+    if (outcome.annotated > 0) count(SECURITY_HUB_METRICS.annotated, outcome.annotated);
+    if (outcome.imported > 0) count(SECURITY_HUB_METRICS.imported, outcome.imported);
+    if (outcome.annotated > 0 || outcome.imported > 0)
+      log('security hub updated', { annotated: outcome.annotated, imported: outcome.imported });
+    for (const failure of outcome.failures)
+      log('security hub (best effort) failed; the repair and the message are not affected', {
+        error: failure,
+      });
+    if (outcome.failures.length > 0) count(SECURITY_HUB_METRICS.failed, outcome.failures.length);
+  } catch (error) {
+    log('security hub (best effort) failed; the repair and the message are not affected', {
+      error: describeError(error),
+    });
+    count(SECURITY_HUB_METRICS.failed, 1);
   }
 }
 

@@ -1,3 +1,4 @@
+import type { AsffFinding, ControlFinding, FindingAnnotation, FindingFilters } from './findings.js';
 import type { Notification } from './messages.js';
 import type { IamAction } from './plan.js';
 import type { RoleSnapshot } from './role-snapshot.js';
@@ -17,6 +18,19 @@ export interface RoleStore {
 /** Where notifications go (SNS topic, optional event bus). */
 export interface Notifier {
   publish(notification: Notification): Promise<void>;
+}
+
+/**
+ * AWS Security Hub (CSPM), optional: the adapter implements it over @aws-sdk/client-securityhub.
+ * Every call may throw; the guard treats Security Hub as best effort (functions/core/security-hub.ts).
+ */
+export interface FindingsHub {
+  /** The findings that match the filters (GetFindings, paginated, bounded). */
+  findings(filters: FindingFilters): Promise<readonly ControlFinding[]>;
+  /** BatchUpdateFindings: the note and workflow status on each finding; returns the ids not processed. */
+  annotate(findings: readonly ControlFinding[], annotation: FindingAnnotation): Promise<readonly string[]>;
+  /** BatchImportFindings (creates, or updates by Id); returns the ids that failed. */
+  importFindings(findings: readonly AsffFinding[]): Promise<readonly string[]>;
 }
 
 /** The time, injectable for tests. */

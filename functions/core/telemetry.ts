@@ -17,3 +17,10 @@ export const SWEEP_METRIC = 'SweepCompleted';
 
 /** A repeated delivery of an event already handled (answered from the idempotency record). */
 export const DUPLICATE_METRIC = 'DuplicateDelivery';
+
+/** Security Hub (best effort): findings annotated, findings imported, and each failed step. */
+export const SECURITY_HUB_METRICS = {
+  annotated: 'SecurityHubFindingsAnnotated',
+  imported: 'SecurityHubFindingsImported',
+  failed: 'SecurityHubFailed',
+} as const;

@@ -10,6 +10,7 @@ import { type AwsClients, createClients } from '../adapters/aws-clients.js';
 import { IamRoleStore } from '../adapters/iam-role-store.js';
 import { idempotency } from '../adapters/idempotency.js';
 import { AwsNotifier } from '../adapters/notifier.js';
+import { AwsSecurityHub } from '../adapters/security-hub.js';
 import { DynamoDbStormLedger } from '../adapters/storm-ledger.js';
 import { accountOfArn } from '../core/arn.js';
 import { isScheduledSweep } from '../core/classify-event.js';
@@ -65,7 +66,11 @@ export function createHandler(options: HandlerOptions = {}): GuardHandler {
   const config = options.config ?? parseConfig(process.env, { requireTopic: true });
   if (!config.notifyTopicArn) throw new Error('NOTIFY_TOPIC_ARN is required for the handler');
   const clients =
-    options.clients ?? createClients(config.region, { dynamodb: Boolean(config.idempotencyTableName) });
+    options.clients ??
+    createClients(config.region, {
+      dynamodb: Boolean(config.idempotencyTableName),
+      securityHub: securityHubWanted(config),
+    });
   const logger = options.logger ?? new Logger({ serviceName: SERVICE_NAME });
   const metrics =
     options.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME, logger });
@@ -82,10 +87,14 @@ export function createHandler(options: HandlerOptions = {}): GuardHandler {
     config.idempotencyTableName && clients.dynamodb && config.stormWindowSeconds > 0
       ? new DynamoDbStormLedger(clients.dynamodb, config.idempotencyTableName)
       : undefined;
+  const securityHub =
+    securityHubWanted(config) && clients.securityHub ? new AwsSecurityHub(clients.securityHub) : undefined;
   const common = {
     config: config.organization ? config : singleAccountConfig(config),
     notifier,
     ...(storm ? { storm } : {}),
+    ...(securityHub ? { securityHub } : {}),
+    count: (metric: string, value: number) => metrics.addMetric(metric, MetricUnit.Count, value),
     ...(options.clock ? { clock: options.clock } : {}),
     log: (message: string, fields: Record<string, unknown>) => logger.info(message, fields),
   };
@@ -153,6 +162,15 @@ export function createHandler(options: HandlerOptions = {}): GuardHandler {
     }
   };
 }
+
+/**
+ * Security Hub reporting is for the single-account guard: in organization mode the findings
+ * belong to the member accounts, and BatchImportFindings accepts a finding only from its own
+ * account (docs/runbook.md, "Security Hub").
+ */
+const securityHubWanted = (config: GuardConfig): boolean =>
+  !config.organization &&
+  (config.securityHub.annotateControlFindings || config.securityHub.importTamperingFindings);
 
 /**
  * One account: placeholders in the trusted principals resolve with the guard's own account (the

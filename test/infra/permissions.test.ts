@@ -231,3 +231,81 @@ describe('guard role permission matrix (with a chat channel)', () => {
     ).toBe('ImplicitlyDenied');
   });
 });
+
+describe('guard role permission matrix (Security Hub)', () => {
+  const HUB = `arn:aws:securityhub:us-east-1:${ACCOUNT}:hub/default`;
+  const PRODUCT = `arn:aws:securityhub:us-east-1:${ACCOUNT}:product/${ACCOUNT}/default`;
+  const status = (value: string) => ({ 'securityhub:ASFFSyntaxPath/Workflow.Status': value });
+
+  it('has no Security Hub permission by default', async () => {
+    const g = guardPolicy();
+    expect(await decide(g.policy, 'securityhub:GetFindings', HUB)).toBe('ImplicitlyDenied');
+    expect(await decide(g.policy, 'securityhub:BatchUpdateFindings', HUB, status('RESOLVED'))).toBe(
+      'ImplicitlyDenied',
+    );
+    expect(
+      await decide(g.policy, 'securityhub:BatchImportFindings', PRODUCT, {
+        'securityhub:TargetAccount': ACCOUNT,
+      }),
+    ).toBe('ImplicitlyDenied');
+  });
+
+  it('annotates: reads findings and sets NOTIFIED or RESOLVED on its hub, never SUPPRESSED', async () => {
+    // Prepare
+    const g = guardPolicy({ securityHubAnnotate: 'true' });
+
+    // Act and assess
+    expect(await decide(g.policy, 'securityhub:GetFindings', HUB)).toBe('Allowed');
+    expect(await decide(g.policy, 'securityhub:BatchUpdateFindings', HUB, status('RESOLVED'))).toBe(
+      'Allowed',
+    );
+    expect(await decide(g.policy, 'securityhub:BatchUpdateFindings', HUB, status('NOTIFIED'))).toBe(
+      'Allowed',
+    );
+    expect(await decide(g.policy, 'securityhub:BatchUpdateFindings', HUB, status('SUPPRESSED'))).toBe(
+      'ImplicitlyDenied',
+    );
+    expect(
+      await decide(
+        g.policy,
+        'securityhub:GetFindings',
+        `arn:aws:securityhub:eu-west-1:${ACCOUNT}:hub/default`,
+      ),
+    ).toBe('ImplicitlyDenied');
+    for (const action of ['securityhub:DisableSecurityHub', 'securityhub:UpdateStandardsControl'])
+      expect(await decide(g.policy, action, HUB)).toBe('ImplicitlyDenied');
+    expect(
+      await decide(g.policy, 'securityhub:BatchImportFindings', PRODUCT, {
+        'securityhub:TargetAccount': ACCOUNT,
+      }),
+    ).toBe('ImplicitlyDenied');
+  });
+
+  it('imports findings only into its own default product, for its own account', async () => {
+    // Prepare
+    const g = guardPolicy({ securityHubImportFindings: 'true' });
+
+    // Act and assess
+    expect(
+      await decide(g.policy, 'securityhub:BatchImportFindings', PRODUCT, {
+        'securityhub:TargetAccount': ACCOUNT,
+      }),
+    ).toBe('Allowed');
+    expect(
+      await decide(g.policy, 'securityhub:BatchImportFindings', PRODUCT, {
+        'securityhub:TargetAccount': '999988887777',
+      }),
+    ).toBe('ImplicitlyDenied');
+    expect(
+      await decide(
+        g.policy,
+        'securityhub:BatchImportFindings',
+        `arn:aws:securityhub:us-east-1:${ACCOUNT}:product/aws/guardduty`,
+        { 'securityhub:TargetAccount': ACCOUNT },
+      ),
+    ).toBe('ImplicitlyDenied');
+    expect(await decide(g.policy, 'securityhub:BatchUpdateFindings', HUB, status('RESOLVED'))).toBe(
+      'ImplicitlyDenied',
+    );
+  });
+});
