@@ -1,3 +1,4 @@
+import { iacOwnerSentence } from './iac-owner.js';
 import type { ChatNotification, FollowUpDocument } from './messages.js';
 import { driftLines, type Notification, type NotificationDocument, oneLine } from './notification.js';
 
@@ -98,6 +99,9 @@ function forOutcome(
     '*Drift found:*',
     ...(drift.length > 0 ? capped(drift) : ['• none left']),
     ...(doc.error ? ['', `*Error:* ${code(doc.error, 600)}`] : []),
+    ...(doc.managedBy
+      ? ['', `*Managed by:* ${iacOwnerSentence(doc.managedBy, doc.drift.length, (v) => code(v, 200))}`]
+      : []),
   ].join('\n');
   const nextSteps = [
     doc.outcome === 'failed'
@@ -129,6 +133,12 @@ function forOutcome(
       outcome: doc.outcome,
       ...(t ? { eventName: t.eventName, eventId: t.eventId } : {}),
       ...(t?.sourceIp ? { sourceIp: t.sourceIp } : {}),
+      ...(doc.managedBy
+        ? {
+            managedBy: doc.managedBy.tool,
+            desiredStateDisagrees: String(doc.managedBy.desiredStateDisagrees),
+          }
+        : {}),
     },
   });
 }

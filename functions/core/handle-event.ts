@@ -224,6 +224,7 @@ async function notify(
     ...(report.error ? { error: describeError(report.error) } : {}),
     alreadyRestored: result.outcome === 'compliant',
     ...(config.organization?.accountIds ? { organizationAccounts: config.organization.accountIds } : {}),
+    ...(report.managedBy ? { managedBy: report.managedBy } : {}),
   });
   const incident = trigger?.eventId ?? notification.document.time;
   try {

@@ -4,7 +4,7 @@ import { AccountUnreachableError, describeError, NotificationError } from './err
 import { type DriftEntry, type GuardResult, type Outcome, outcomeOf } from './guard-result.js';
 import { MEMBER_STACK_SET_NAME } from './guard-roles.js';
 import { type GuardDeps, handleEvent, ignoredResult, sendFollowUps, withChat } from './handle-event.js';
-import { renderSweepSummary } from './notification.js';
+import { managedByOf, renderSweepSummary } from './notification.js';
 import { resolveDesired } from './placeholders.js';
 import type {
   AccountAccess,
@@ -204,6 +204,7 @@ async function sweepAccount(account: string, session: string, deps: Organization
       drift: report.drift.map(({ property, before, after }) => ({ property, before, after })),
       actions: report.actions,
       ...(report.error ? { reason: describeError(report.error) } : {}),
+      ...(report.managedBy ? { managedBy: managedByOf(report.managedBy, report.drift) } : {}),
     };
   } catch (error) {
     return {

@@ -37,7 +37,26 @@ export function iacOwner(tags: Readonly<Record<string, string>>): IacOwner | und
 
 /** The audit's sentence about it: who manages the role, and whether the guard would fight it. */
 export function iacOwnerWarning(owner: IacOwner, driftCount: number): string {
+  return iacOwnerSentence(owner, driftCount, (value) => value);
+}
+
+/**
+ * The same sentence for a message: `show` renders the values read from the role's tags (which
+ * whoever can tag the role chose), e.g. defanged in the e-mail or as inline code in chat.
+ */
+export function iacOwnerSentence(
+  owner: IacOwner,
+  driftCount: number,
+  show: (value: string) => string,
+): string {
+  const who = `${show(owner.tool)} (${show(owner.evidence)})`;
   return driftCount === 0
-    ? `the role is also managed by ${owner.tool} (${owner.evidence}); it agrees with the guard's desired state today — keep the two in step (docs/deploy.md, "Rollout")`
-    : `the role is also managed by ${owner.tool} (${owner.evidence}) and the guard's desired state disagrees with it (${driftCount} drift(s)): each would revert the other. Make them agree before enforcing (docs/deploy.md, "Rollout")`;
+    ? `the role is also managed by ${who}; it agrees with the guard's desired state today — keep the two in step (docs/deploy.md, "Rollout")`
+    : `the role is also managed by ${who} and the guard's desired state disagrees with it (${driftCount} drift(s)): each would revert the other. Make them agree before enforcing (docs/deploy.md, "Rollout")`;
+}
+
+/** What a message's JSON document says about it. */
+export interface ManagedBy extends IacOwner {
+  /** The role as found differed from the guard's desired state (the two would revert each other). */
+  readonly desiredStateDisagrees: boolean;
 }

@@ -1,3 +1,4 @@
+import type { ManagedBy } from './iac-owner.js';
 import type { ActionResult, DriftEntry, Outcome } from './results.js';
 
 /**
@@ -27,6 +28,8 @@ export interface NotificationDocument {
   readonly drift: readonly DriftEntry[];
   readonly actions: readonly ActionResult[];
   readonly error?: string;
+  /** Another tool manages the role (CloudFormation, Terraform, Control Tower, LZA, ...), by its tags. */
+  readonly managedBy?: ManagedBy;
   readonly links: { readonly role?: string; readonly cloudTrailEvent?: string };
 }
 
@@ -47,6 +50,8 @@ export interface SweepSummaryInput {
     readonly drift: readonly DriftEntry[];
     readonly actions: readonly ActionResult[];
     readonly reason?: string;
+    /** Another tool manages the account's support role, by its tags. */
+    readonly managedBy?: ManagedBy;
     /** False for an account that needs no one's attention yet (not enrolled, within the grace period). */
     readonly attention?: boolean;
   }[];

@@ -1,4 +1,5 @@
 import type { Trigger } from './classify-event.js';
+import { type IacOwner, iacOwnerSentence, type ManagedBy } from './iac-owner.js';
 import type {
   Notification,
   NotificationDocument,
@@ -37,7 +38,19 @@ export interface NotificationInput {
   readonly alreadyRestored?: boolean;
   /** The organization's accounts, when known: names a trusted principal's account as inside or outside. */
   readonly organizationAccounts?: readonly string[];
+  /** Another tool that manages the role, by its tags (functions/core/iac-owner.ts). */
+  readonly managedBy?: IacOwner;
 }
+
+/** The document's `managedBy`: the owner, and whether the guard's desired state disagrees with the role as found. */
+export const managedByOf = (owner: IacOwner, drift: readonly DriftEntry[]): ManagedBy => ({
+  ...owner,
+  desiredStateDisagrees: drift.length > 0,
+});
+
+/** The e-mail's line about it, values from the role's tags neutralised. */
+export const managedByLine = (m: ManagedBy, driftCount: number): string =>
+  `Managed by: ${iacOwnerSentence(m, driftCount, (v) => oneLine(v, 200))}`;
 
 const DETAIL_TYPES: Record<Outcome, string> = {
   remediated: 'Support Role Remediated',
@@ -154,10 +167,12 @@ export function renderNotification(input: NotificationInput): Notification {
     drift: input.drift,
     actions: input.actions,
     ...(input.error ? { error: input.error } : {}),
+    ...(input.managedBy ? { managedBy: managedByOf(input.managedBy, input.drift) } : {}),
     links: links(input),
   };
 
   const lines = [`support-role-guard: ${HEADLINES[input.outcome]}`, '', document.summary, ''];
+  if (document.managedBy) lines.push(managedByLine(document.managedBy, input.drift.length), '');
   lines.push('What happened');
   if (t) {
     lines.push(
@@ -254,6 +269,7 @@ export function renderSweepSummary(input: SweepSummaryInput): Notification {
     lines.push(
       `Account ${oneLine(a.account, 64)}: ${HEADLINES[a.outcome]}${a.reason ? ` - ${oneLine(a.reason, 300)}` : ''}`,
     );
+    if (a.managedBy) lines.push(`  ${managedByLine(a.managedBy, a.drift.length)}`);
     for (const d of a.drift)
       lines.push(
         ...driftLines(d, {

@@ -2,6 +2,7 @@ import type { GuardMode } from './config.js';
 import type { DesiredRole } from './desired-state.js';
 import { type Drift, detectDrift } from './drift.js';
 import { describeError, RoleChangedConcurrentlyError } from './errors.js';
+import { type IacOwner, iacOwner } from './iac-owner.js';
 import { describeAction, type IamAction, phases, planActions } from './plan.js';
 import type { RoleStore } from './ports.js';
 import type { ActionResult } from './results.js';
@@ -20,6 +21,8 @@ export interface ReconcileReport {
   /** Set when a write failed for a reason other than a race, or the rounds ran out. */
   readonly error?: Error;
   readonly roleArn?: string;
+  /** Another tool that manages the role, by its tags on the first read (functions/core/iac-owner.ts). */
+  readonly managedBy?: IacOwner;
 }
 
 export interface ReconcileInput {
@@ -44,6 +47,8 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
   const { desired, mode, store, partition, maxRounds = 3 } = input;
   let role = await store.read(desired.roleName);
   const initial = detectDrift(desired, role, partition);
+  const owner = role.exists ? iacOwner(role.tags) : undefined;
+  const managedBy = owner ? { managedBy: owner } : {};
   const fixable = (drift: readonly Drift[]) => drift.filter((d) => d.remediable);
   if (initial.length > 0) input.onDrift?.(initial);
 
@@ -58,6 +63,7 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
       remaining: initial,
       verified: true,
       roleArn: arnOf(role),
+      ...managedBy,
     };
   }
 
@@ -77,7 +83,15 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
       actions.push(...outcome.results);
       if ('failure' in outcome) {
         const err = outcome.failure instanceof Error ? outcome.failure : new Error(String(outcome.failure));
-        return { drift: initial, actions, remaining, verified: false, error: err, roleArn: arnOf(role) };
+        return {
+          drift: initial,
+          actions,
+          remaining,
+          verified: false,
+          error: err,
+          roleArn: arnOf(role),
+          ...managedBy,
+        };
       }
       if (outcome.raced) {
         oneAtATime ||= wave.length > 1 && outcome.concurrentModification;
@@ -89,7 +103,15 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
     } catch (error) {
       // The writes went out but the result cannot be read back: not verified, so not "remediated".
       const err = error instanceof Error ? error : new Error(String(error));
-      return { drift: initial, actions, remaining, verified: false, error: err, roleArn: arnOf(role) };
+      return {
+        drift: initial,
+        actions,
+        remaining,
+        verified: false,
+        error: err,
+        roleArn: arnOf(role),
+        ...managedBy,
+      };
     }
     remaining = detectDrift(desired, role, partition);
   }
@@ -100,6 +122,7 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
     remaining,
     verified: true,
     roleArn: arnOf(role),
+    ...managedBy,
     ...(unresolved.length > 0
       ? {
           error: new Error(

@@ -475,3 +475,21 @@ describe('the guard against the emulator', () => {
     expect(emf[2]).toMatchObject({ Compliant: 1, SweepCompleted: 1 });
   });
 });
+
+describe('a role also managed by infrastructure as code (emulator)', () => {
+  it('the message names the tool and says the desired state disagrees with the role as found', async () => {
+    // Prepare: the role carries the tag Terraform puts on what it manages (and the guard keeps it).
+    const guard = await setUp({ SUPPORT_ROLE_TAGS: 'managed-by=terraform' });
+    await aws.iam.send(new DetachRolePolicyCommand({ RoleName: guard.roleName, PolicyArn: SUPPORT_ACCESS }));
+
+    // Act
+    const result = await guard.invoke(guard.event('detach-role-policy'));
+
+    // Assess
+    expect(result.outcome).toBe('remediated');
+    const [message] = await guard.topic.notifications();
+    expect(message?.document).toMatchObject({
+      managedBy: { tool: 'Terraform', evidence: 'managed-by=terraform', desiredStateDisagrees: true },
+    });
+  });
+});

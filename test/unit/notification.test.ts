@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { renderChat } from '../../functions/core/chat-message.js';
 import { classifyEvent } from '../../functions/core/classify-event.js';
 import { oneLine, renderNotification, subjectLine } from '../../functions/core/notification.js';
 import { guardConfig, SUPPORT_ACCESS } from '../support/config.js';
@@ -108,5 +109,54 @@ describe('the account alias', () => {
     const n = renderNotification({ ...base, accountAlias: 'payments-prod' });
     expect(n.text).toContain('in account 123456789012 (payments-prod)');
     expect(n.document).toMatchObject({ account: '123456789012', accountAlias: 'payments-prod' });
+  });
+});
+
+describe('renderNotification: the role is also managed by infrastructure as code', () => {
+  it('says who manages the role and that the desired state disagrees, in the e-mail, the JSON document and chat', () => {
+    // Prepare
+    const managedBy = { tool: 'CloudFormation', evidence: 'aws:cloudformation:stack-name=support-roles' };
+
+    // Act
+    const n = renderNotification({ ...base, ...(trigger ? { trigger } : {}), managedBy });
+    const chat = renderChat(n, { threadId: 't', partition: 'aws' });
+
+    // Assess
+    expect(n.text).toContain(
+      "Managed by: the role is also managed by CloudFormation (aws:cloudformation:stack-name=support-roles) and the guard's desired state disagrees with it (1 drift(s)): each would revert the other.",
+    );
+    expect(n.document).toMatchObject({
+      managedBy: { ...managedBy, desiredStateDisagrees: true },
+    });
+    expect(chat.content.description).toContain(
+      "*Managed by:* the role is also managed by `CloudFormation` (`aws:cloudformation:stack-name=support-roles`) and the guard's desired state disagrees",
+    );
+    expect(chat.metadata.additionalContext).toMatchObject({
+      managedBy: 'CloudFormation',
+      desiredStateDisagrees: 'true',
+    });
+  });
+
+  it('says it agrees when nothing drifted, and neutralises a hostile tag', () => {
+    // Act
+    const n = renderNotification({
+      ...base,
+      outcome: 'compliant',
+      drift: [],
+      actions: [],
+      managedBy: { tool: 'https://evil.example', evidence: 'managed-by=https://evil.example' },
+    });
+
+    // Assess
+    expect(n.text).toContain(
+      'also managed by hxxps://evil[.]example (managed-by=hxxps://evil[.]example); it agrees',
+    );
+    expect(n.document).toMatchObject({ managedBy: { desiredStateDisagrees: false } });
+  });
+
+  it('says nothing about it when no tool manages the role', () => {
+    const n = renderNotification({ ...base });
+    expect(n.text).not.toContain('Managed by');
+    expect(n.document).not.toHaveProperty('managedBy');
   });
 });
