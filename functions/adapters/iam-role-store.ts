@@ -17,7 +17,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { RoleChangedConcurrentlyError } from '../core/errors.js';
 import type { IamAction } from '../core/plan.js';
-import type { RoleStore } from '../core/ports.js';
+import type { CallOptions, RoleStore } from '../core/ports.js';
 import type { RoleSnapshot } from '../core/role-snapshot.js';
 
 /** IAM errors that mean "the role changed under us": re-read and plan again. */
@@ -55,19 +55,20 @@ export class IamRoleStore implements RoleStore {
     this.#pageSize = options.pageSize;
   }
 
-  async read(roleName: string): Promise<RoleSnapshot> {
+  async read(roleName: string, options: CallOptions = {}): Promise<RoleSnapshot> {
     const paging = { client: this.#iam, ...(this.#pageSize ? { pageSize: this.#pageSize } : {}) };
+    const send = sendOptions(options);
     const [got, attached, inline] = await Promise.allSettled([
-      this.#iam.send(new GetRoleCommand({ RoleName: roleName })),
+      this.#iam.send(new GetRoleCommand({ RoleName: roleName }), send),
       (async () => {
         const arns: string[] = [];
-        for await (const page of paginateListAttachedRolePolicies(paging, { RoleName: roleName }))
+        for await (const page of paginateListAttachedRolePolicies(paging, { RoleName: roleName }, send))
           for (const p of page.AttachedPolicies ?? []) if (p.PolicyArn) arns.push(p.PolicyArn);
         return arns;
       })(),
       (async () => {
         const names: string[] = [];
-        for await (const page of paginateListRolePolicies(paging, { RoleName: roleName }))
+        for await (const page of paginateListRolePolicies(paging, { RoleName: roleName }, send))
           names.push(...(page.PolicyNames ?? []));
         return names;
       })(),
@@ -97,8 +98,8 @@ export class IamRoleStore implements RoleStore {
   }
 
   /** Looked up once per store (one per container); a failed lookup is tried again next time. */
-  accountAlias(): Promise<string | undefined> {
-    this.#alias ??= this.#iam.send(new ListAccountAliasesCommand({})).then(
+  accountAlias(options: CallOptions = {}): Promise<string | undefined> {
+    this.#alias ??= this.#iam.send(new ListAccountAliasesCommand({}), sendOptions(options)).then(
       ({ AccountAliases }) => AccountAliases?.[0],
       () => {
         this.#alias = undefined;
@@ -108,9 +109,9 @@ export class IamRoleStore implements RoleStore {
     return this.#alias;
   }
 
-  async apply(action: IamAction): Promise<void> {
+  async apply(action: IamAction, options: CallOptions = {}): Promise<void> {
     try {
-      await this.#send(action);
+      await this.#send(action, sendOptions(options));
     } catch (error) {
       if (error instanceof Error && RACE_ERRORS.has(error.name) && !isMissingPolicy(action, error)) {
         throw new RoleChangedConcurrentlyError(error.name, `${action.api}: ${error.message}`, {
@@ -121,7 +122,7 @@ export class IamRoleStore implements RoleStore {
     }
   }
 
-  async #send(action: IamAction): Promise<void> {
+  async #send(action: IamAction, send: { abortSignal?: AbortSignal }): Promise<void> {
     const RoleName = action.roleName;
     switch (action.api) {
       case 'CreateRole':
@@ -135,20 +136,22 @@ export class IamRoleStore implements RoleStore {
             Tags: tagList(action.tags),
             ...(action.permissionsBoundaryArn ? { PermissionsBoundary: action.permissionsBoundaryArn } : {}),
           }),
+          send,
         );
         return;
       case 'AttachRolePolicy':
-        await this.#iam.send(new AttachRolePolicyCommand({ RoleName, PolicyArn: action.policyArn }));
+        await this.#iam.send(new AttachRolePolicyCommand({ RoleName, PolicyArn: action.policyArn }), send);
         return;
       case 'DetachRolePolicy':
-        await this.#iam.send(new DetachRolePolicyCommand({ RoleName, PolicyArn: action.policyArn }));
+        await this.#iam.send(new DetachRolePolicyCommand({ RoleName, PolicyArn: action.policyArn }), send);
         return;
       case 'DeleteRolePolicy':
-        await this.#iam.send(new DeleteRolePolicyCommand({ RoleName, PolicyName: action.policyName }));
+        await this.#iam.send(new DeleteRolePolicyCommand({ RoleName, PolicyName: action.policyName }), send);
         return;
       case 'UpdateAssumeRolePolicy':
         await this.#iam.send(
           new UpdateAssumeRolePolicyCommand({ RoleName, PolicyDocument: action.policyDocument }),
+          send,
         );
         return;
       case 'PutRolePermissionsBoundary':
@@ -157,10 +160,11 @@ export class IamRoleStore implements RoleStore {
             RoleName,
             PermissionsBoundary: action.permissionsBoundaryArn,
           }),
+          send,
         );
         return;
       case 'DeleteRolePermissionsBoundary':
-        await this.#iam.send(new DeleteRolePermissionsBoundaryCommand({ RoleName }));
+        await this.#iam.send(new DeleteRolePermissionsBoundaryCommand({ RoleName }), send);
         return;
       case 'UpdateRole':
         await this.#iam.send(
@@ -169,13 +173,14 @@ export class IamRoleStore implements RoleStore {
             Description: action.description,
             MaxSessionDuration: action.maxSessionDuration,
           }),
+          send,
         );
         return;
       case 'TagRole':
-        await this.#iam.send(new TagRoleCommand({ RoleName, Tags: tagList(action.tags) }));
+        await this.#iam.send(new TagRoleCommand({ RoleName, Tags: tagList(action.tags) }), send);
         return;
       case 'UntagRole':
-        await this.#iam.send(new UntagRoleCommand({ RoleName, TagKeys: [...action.tagKeys] }));
+        await this.#iam.send(new UntagRoleCommand({ RoleName, TagKeys: [...action.tagKeys] }), send);
         return;
     }
   }
@@ -194,6 +199,10 @@ function isMissingPolicy(action: IamAction, error: Error): boolean {
     /policy/i.test(error.message)
   );
 }
+
+/** The SDK's per-call options: the abort signal of the invocation's deadline, when there is one. */
+const sendOptions = (options: CallOptions): { abortSignal?: AbortSignal } =>
+  options.signal ? { abortSignal: options.signal } : {};
 
 function safeDecode(raw: string): string {
   try {

@@ -6,7 +6,13 @@ import type { GuardConfig } from '../core/config.js';
 import { AccountUnreachableError, describeError } from '../core/errors.js';
 import { MEMBER_STACK_SET_NAME, memberRoleArn } from '../core/guard-roles.js';
 import type { IamAction } from '../core/plan.js';
-import type { AccountAccess, AccountDirectory, EnrolmentDirectory, RoleStore } from '../core/ports.js';
+import type {
+  AccountAccess,
+  AccountDirectory,
+  CallOptions,
+  EnrolmentDirectory,
+  RoleStore,
+} from '../core/ports.js';
 import type { RoleSnapshot } from '../core/role-snapshot.js';
 import { type AwsClients, CLIENT_SETTINGS } from './aws-clients.js';
 import { IamRoleStore } from './iam-role-store.js';
@@ -48,7 +54,7 @@ export class MemberAccess implements AccountAccess {
     const { sts, partition, region, memberRoleName, clientSettings } = this.#options;
     const roleArn = memberRoleArn(partition, account, memberRoleName);
     let store: Promise<IamRoleStore> | undefined;
-    const open = () => {
+    const open = (options: CallOptions = {}) => {
       store ??= sts
         .send(
           new AssumeRoleCommand({
@@ -56,8 +62,11 @@ export class MemberAccess implements AccountAccess {
             RoleSessionName: sessionName(session),
             DurationSeconds: 900,
           }),
+          options.signal ? { abortSignal: options.signal } : {},
         )
         .catch((error: unknown) => {
+          // Cut short by the invocation's deadline: not a sign that the account is unreachable.
+          if (error instanceof Error && error.name === 'AbortError') throw error;
           throw new AccountUnreachableError(account, `assuming ${roleArn} failed: ${describeError(error)}`, {
             cause: error,
           });
@@ -80,9 +89,12 @@ export class MemberAccess implements AccountAccess {
       return store;
     };
     return {
-      read: async (roleName: string): Promise<RoleSnapshot> => (await open()).read(roleName),
-      apply: async (action: IamAction): Promise<void> => (await open()).apply(action),
-      accountAlias: async () => (await open().catch(() => undefined))?.accountAlias(),
+      read: async (roleName: string, options?: CallOptions): Promise<RoleSnapshot> =>
+        (await open(options)).read(roleName, options),
+      apply: async (action: IamAction, options?: CallOptions): Promise<void> =>
+        (await open(options)).apply(action, options),
+      accountAlias: async (options?: CallOptions) =>
+        (await open(options).catch(() => undefined))?.accountAlias(options),
     };
   }
 }

@@ -2,6 +2,7 @@ import { accountOfArn, supportAccessPolicyArn } from './arn.js';
 import { chatThreadId, renderChat } from './chat-message.js';
 import { type Classification, classifyEvent, type Trigger } from './classify-event.js';
 import type { GuardConfig } from './config.js';
+import { type Deadline, untilDeadline } from './deadline.js';
 import { describeError, NotificationError } from './errors.js';
 import { GuardFailure, type GuardResult, type Outcome, outcomeOf } from './guard-result.js';
 import { type Notification, renderNotification } from './notification.js';
@@ -26,6 +27,11 @@ export interface GuardDeps {
   readonly securityHub?: FindingsHub;
   /** Counts a metric (the handler passes Powertools Metrics). */
   readonly count?: (metric: string, value: number) => void;
+  /**
+   * When the work must stop so that the message can still go out (the handler takes it from the
+   * Lambda context). IAM calls are aborted when it passes; nothing optional is waited for after it.
+   */
+  readonly deadline?: Deadline;
 }
 
 /**
@@ -46,7 +52,7 @@ export async function handleEvent(event: unknown, deps: GuardDeps): Promise<Guar
   log('reconciling', { trigger: classification.kind, eventName: trigger?.eventName, eventId });
   const tampering = trigger !== undefined && isTamperingAct(trigger, config.desired, config.partition);
   // The alias is for the message: looked up alongside the work as soon as a message is likely.
-  const alias = lazyAlias(deps.store);
+  const alias = lazyAlias(deps.store, deps.deadline);
   if (tampering) alias.start();
 
   let report: ReconcileReport;
@@ -57,6 +63,7 @@ export async function handleEvent(event: unknown, deps: GuardDeps): Promise<Guar
       store: deps.store,
       partition: config.partition,
       onDrift: alias.start,
+      ...(deps.deadline ? { deadline: deps.deadline } : {}),
     });
   } catch (error) {
     // The role could not even be read (after the SDK's retries): that is a failure to report.
@@ -71,7 +78,10 @@ export async function handleEvent(event: unknown, deps: GuardDeps): Promise<Guar
   const outcome = outcomeOf(report, config.mode);
   const notifiable = outcome !== 'compliant' || tampering;
   const account = accountOf(trigger, classification, report, config.notifyTopicArn);
-  const admission = notifiable ? await admit(trigger, outcome, account, deps) : undefined;
+  // The storm ledger is optional too: past the deadline the act is notified on its own.
+  const admission = notifiable
+    ? await untilDeadline(admit(trigger, outcome, account, deps), deps.deadline, undefined)
+    : undefined;
   const folded = admission?.kind === 'folded';
   const shouldNotify = notifiable && !folded;
   const result: GuardResult = {
@@ -92,16 +102,21 @@ export async function handleEvent(event: unknown, deps: GuardDeps): Promise<Guar
     eventId,
   });
 
-  // Security Hub runs alongside the message and never fails the event (best effort).
+  // Security Hub runs alongside the message and never fails the event (best effort), nor keeps
+  // the invocation past the deadline.
   const hub = toSecurityHub(result, trigger, account, tampering, report, deps);
   try {
     if (shouldNotify) {
-      // On the failure path nothing optional is waited for: the alias only if already known.
-      const accountAlias = outcome === 'failed' ? alias.known() : await alias.value();
+      // On the failure path nothing optional is waited for: the alias only if already known; nor
+      // past the deadline.
+      const accountAlias =
+        outcome === 'failed'
+          ? alias.known()
+          : await untilDeadline(alias.value(), deps.deadline, alias.known());
       await notify(result, trigger, account, report, deps, accountAlias);
     }
   } finally {
-    await hub;
+    await untilDeadline(hub, deps.deadline, undefined);
   }
   const followUps = admission?.kind === 'first' ? admission.followUps : [];
   if (classification.kind === 'sweep' && deps.storm) followUps.push(...(await deps.storm.due(now(deps))));
@@ -299,11 +314,12 @@ async function toSecurityHub(
 }
 
 /** The account alias, looked up at most once per event and only when asked for. */
-function lazyAlias(store: RoleStore) {
+function lazyAlias(store: RoleStore, deadline: Deadline | undefined) {
   let lookup: Promise<string | undefined> | undefined;
   let known: string | undefined;
   const start = () => {
-    lookup ??= (store.accountAlias?.() ?? Promise.resolve(undefined)).then(
+    const call = deadline ? { signal: deadline.signal } : {};
+    lookup ??= (store.accountAlias?.(call) ?? Promise.resolve(undefined)).then(
       (alias) => (known = alias),
       () => undefined,
     );

@@ -1,5 +1,6 @@
 import { chatThreadId } from './chat-message.js';
 import { classifyEvent } from './classify-event.js';
+import { explainAbort, untilDeadline } from './deadline.js';
 import { AccountUnreachableError, describeError, NotificationError } from './errors.js';
 import { type DriftEntry, type GuardResult, type Outcome, outcomeOf } from './guard-result.js';
 import { MEMBER_STACK_SET_NAME } from './guard-roles.js';
@@ -157,7 +158,10 @@ async function classifyUnreachable(
   if (unreachable.length === 0 || !deps.enrolment) return results.map(({ unreachable: _, ...r }) => r);
   let enrolment: ReadonlyMap<string, Enrolment>;
   try {
-    enrolment = await deps.enrolment.enrolment();
+    // Only names why an account is unreachable: not waited for past the deadline.
+    const read = await untilDeadline(deps.enrolment.enrolment(), deps.deadline, undefined);
+    if (!read) throw deps.deadline?.signal.reason;
+    enrolment = read;
   } catch (error) {
     log('reading the StackSet instances failed; unreachable accounts stay failed', {
       error: describeError(error),
@@ -188,7 +192,17 @@ async function classifyUnreachable(
 }
 
 async function sweepAccount(account: string, session: string, deps: OrganizationDeps): Promise<SweptAccount> {
-  const { config } = deps;
+  const { config, deadline } = deps;
+  if (deadline?.signal.aborted) {
+    // Past the deadline nothing more is started: the account is named, unchecked, in the summary.
+    return {
+      account,
+      outcome: 'failed',
+      drift: [],
+      actions: [],
+      reason: `not checked: ${describeError(deadline.signal.reason)}`,
+    };
+  }
   try {
     const report = await reconcile({
       // One desired state for every account, placeholders resolved with the account acted in.
@@ -196,6 +210,7 @@ async function sweepAccount(account: string, session: string, deps: Organization
       mode: config.mode,
       store: deps.access.storeFor(account, session),
       partition: config.partition,
+      ...(deadline ? { deadline } : {}),
     });
     const outcome = outcomeOf(report, config.mode);
     return {
@@ -212,7 +227,7 @@ async function sweepAccount(account: string, session: string, deps: Organization
       outcome: 'failed',
       drift: [],
       actions: [],
-      reason: describeError(error),
+      reason: describeError(explainAbort(error, deadline)),
       ...(error instanceof AccountUnreachableError ? { unreachable: true } : {}),
     };
   }

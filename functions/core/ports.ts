@@ -3,16 +3,21 @@ import type { Notification } from './messages.js';
 import type { IamAction } from './plan.js';
 import type { RoleSnapshot } from './role-snapshot.js';
 
+/** Per call: `signal` aborts the call (the invocation's deadline passed). */
+export interface CallOptions {
+  readonly signal?: AbortSignal;
+}
+
 /**
  * Reads and writes the support role. The IAM adapter implements it over @aws-sdk/client-iam;
  * `apply` throws RoleChangedConcurrentlyError when the role changed under it (a race), and any
  * other error when the write failed after the SDK's own retries.
  */
 export interface RoleStore {
-  read(roleName: string): Promise<RoleSnapshot>;
-  apply(action: IamAction): Promise<void>;
+  read(roleName: string, options?: CallOptions): Promise<RoleSnapshot>;
+  apply(action: IamAction, options?: CallOptions): Promise<void>;
   /** The account's alias, for messages; undefined when there is none or it cannot be read. */
-  accountAlias?(): Promise<string | undefined>;
+  accountAlias?(options?: CallOptions): Promise<string | undefined>;
 }
 
 /** Where notifications go (SNS topic, optional event bus). */

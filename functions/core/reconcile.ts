@@ -1,10 +1,11 @@
 import type { GuardMode } from './config.js';
+import { type Deadline, explainAbort } from './deadline.js';
 import type { DesiredRole } from './desired-state.js';
 import { type Drift, detectDrift } from './drift.js';
 import { describeError, RoleChangedConcurrentlyError } from './errors.js';
 import { type IacOwner, iacOwner } from './iac-owner.js';
 import { describeAction, type IamAction, phases, planActions } from './plan.js';
-import type { RoleStore } from './ports.js';
+import type { CallOptions, RoleStore } from './ports.js';
 import type { ActionResult } from './results.js';
 import type { RoleSnapshot } from './role-snapshot.js';
 
@@ -34,6 +35,8 @@ export interface ReconcileInput {
   readonly maxRounds?: number;
   /** Told when the first read finds drift (the handler starts what a message needs, alongside). */
   readonly onDrift?: (drift: readonly Drift[]) => void;
+  /** Every IAM call is aborted when it passes; the report then says so (`error`). */
+  readonly deadline?: Deadline;
 }
 
 const arnOf = (role: RoleSnapshot): string | undefined => (role.exists ? role.arn : undefined);
@@ -44,8 +47,18 @@ const arnOf = (role: RoleSnapshot): string | undefined => (role.exists ? role.ar
  * reads only. In detect mode nothing is written: the planned actions are reported.
  */
 export async function reconcile(input: ReconcileInput): Promise<ReconcileReport> {
-  const { desired, mode, store, partition, maxRounds = 3 } = input;
-  let role = await store.read(desired.roleName);
+  const { desired, mode, store, partition, maxRounds = 3, deadline } = input;
+  const call: CallOptions = deadline ? { signal: deadline.signal } : {};
+  const asError = (error: unknown): Error => {
+    const explained = explainAbort(error, deadline);
+    return explained instanceof Error ? explained : new Error(String(explained));
+  };
+  let role: RoleSnapshot;
+  try {
+    role = await store.read(desired.roleName, call);
+  } catch (error) {
+    throw asError(error);
+  }
   const initial = detectDrift(desired, role, partition);
   const owner = role.exists ? iacOwner(role.tags) : undefined;
   const managedBy = owner ? { managedBy: owner } : {};
@@ -79,10 +92,10 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
           .map((a) => [a])
       : phases(plan);
     for (const wave of waves) {
-      const outcome = await applyWave(store, wave);
+      const outcome = await applyWave(store, wave, call);
       actions.push(...outcome.results);
       if ('failure' in outcome) {
-        const err = outcome.failure instanceof Error ? outcome.failure : new Error(String(outcome.failure));
+        const err = asError(outcome.failure);
         return {
           drift: initial,
           actions,
@@ -99,10 +112,10 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
       }
     }
     try {
-      role = await store.read(desired.roleName);
+      role = await store.read(desired.roleName, call);
     } catch (error) {
       // The writes went out but the result cannot be read back: not verified, so not "remediated".
-      const err = error instanceof Error ? error : new Error(String(error));
+      const err = asError(error);
       return {
         drift: initial,
         actions,
@@ -143,8 +156,12 @@ interface WaveOutcome {
 }
 
 /** Sends the writes of one wave together and waits for all of them; results in plan order. */
-async function applyWave(store: RoleStore, wave: readonly IamAction[]): Promise<WaveOutcome> {
-  const settled = await Promise.allSettled(wave.map((action) => store.apply(action)));
+async function applyWave(
+  store: RoleStore,
+  wave: readonly IamAction[],
+  call: CallOptions,
+): Promise<WaveOutcome> {
+  const settled = await Promise.allSettled(wave.map((action) => store.apply(action, call)));
   const results: ActionResult[] = [];
   let failure: unknown;
   let raced = false;

@@ -15,6 +15,7 @@ import { DynamoDbStormLedger } from '../adapters/storm-ledger.js';
 import { accountOfArn } from '../core/arn.js';
 import { isScheduledSweep } from '../core/classify-event.js';
 import { type GuardConfig, parseConfig } from '../core/config.js';
+import { deadlineIn, NOTIFICATION_RESERVE_MS } from '../core/deadline.js';
 import { describeError } from '../core/errors.js';
 import { GuardFailure, type GuardResult } from '../core/guard-result.js';
 import { handleEvent } from '../core/handle-event.js';
@@ -47,6 +48,11 @@ export interface HandlerOptions {
   ) => { access: AccountAccess; directory: AccountDirectory; enrolment?: EnrolmentDirectory };
   /** Organization mode: wraps each member IAM client (the local drill counts calls with it). */
   readonly instrumentMemberIam?: (iam: IAMClient) => IAMClient;
+  /**
+   * Time kept before the Lambda timeout for the message (default NOTIFICATION_RESERVE_MS, 8 s):
+   * the work stops, and its IAM calls are aborted, that long before the timeout.
+   */
+  readonly notificationReserveMs?: number;
 }
 
 export type GuardHandler = (event: unknown, context: Context) => Promise<GuardResult>;
@@ -106,11 +112,14 @@ export function createHandler(options: HandlerOptions = {}): GuardHandler {
   const organization = config.organization
     ? options.organizationPorts?.(config, clients, options.memberClientSettings, options.instrumentMemberIam)
     : undefined;
-  const guard = async (event: unknown): Promise<GuardResult> => {
+  const reserveMs = options.notificationReserveMs ?? NOTIFICATION_RESERVE_MS;
+  const guard = async (event: unknown, context: Context): Promise<GuardResult> => {
+    // The work's deadline: the time this invocation has left, less the time kept to notify.
+    const deadline = deadlineIn(context.getRemainingTimeInMillis() - reserveMs, reserveMs);
     try {
       const result = organization
-        ? await handleOrganizationEvent(event, { ...common, ...organization })
-        : await handleEvent(event, { ...common, store });
+        ? await handleOrganizationEvent(event, { ...common, ...organization, deadline })
+        : await handleEvent(event, { ...common, store, deadline });
       metrics.addMetric(OUTCOME_METRICS[result.outcome], MetricUnit.Count, 1);
       if (isScheduledSweep(event)) metrics.addMetric(SWEEP_METRIC, MetricUnit.Count, 1);
       logger.info('done', { outcome: result.outcome, reason: result.reason, notified: result.notified });
@@ -123,6 +132,8 @@ export function createHandler(options: HandlerOptions = {}): GuardHandler {
         ...(result ? { result } : {}),
       });
       throw error;
+    } finally {
+      deadline.dispose();
     }
   };
 

@@ -143,6 +143,8 @@ export async function runEnrolmentSweep(input: EnrolmentSweepInput): Promise<Enr
   const result = (await handler(event, {
     awsRequestId: 'drill',
     functionName: 'drill',
+    // The central function's timeout: the handler's deadline is taken from it.
+    getRemainingTimeInMillis: () => 300_000,
   } as never)) as OrganizationResult;
   const accounts = (result.accounts ?? []).map((a) => ({
     account: a.account,

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type FaultKind = 'throttle' | 'error500' | 'error503' | 'reset' | 'slow' | 'accessDenied';
+export type FaultKind = 'throttle' | 'error500' | 'error503' | 'reset' | 'slow' | 'accessDenied' | 'hang';
 export const FAULT_KINDS: readonly FaultKind[] = ['throttle', 'error500', 'error503', 'reset', 'slow'];
 
 export interface FaultPlan {
@@ -10,7 +10,7 @@ export interface FaultPlan {
   readonly rate: number;
   /** Which services' requests may fail ('iam', 'sns', 'dynamodb', ...). */
   readonly services: readonly string[];
-  /** For `slow`: how long the response is held back (longer than the client's request timeout). */
+  /** For `slow`: how long the response is held back (longer than the client's request timeout). `hang` never answers. */
   readonly delayMs?: number;
   /** Faults start only after a request with this Action went through (e.g. after the first write). */
   readonly afterAction?: string;
@@ -47,7 +47,8 @@ const queryError = (status: number, code: string, message: string) =>
  * A fault-injecting HTTP proxy on loopback between the SDK clients and the emulator: per request,
  * per the plan, it answers Throttling (400), 500 or 503 itself, resets the connection, or forwards
  * the request and holds the response back past the client's timeout (the write happened; the
- * client does not know). Everything else is forwarded untouched.
+ * client does not know), or hangs: keeps the connection open and never answers (nothing reaches
+ * the emulator). Everything else is forwarded untouched.
  */
 export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const upstream = new URL(target);
@@ -120,6 +121,8 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
           return req.socket.destroy();
         case 'slow':
           return forward(req, body, res, plan.delayMs ?? 1500);
+        case 'hang':
+          return; // until the client gives up (or the proxy closes)
       }
     });
   });

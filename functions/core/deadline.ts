@@ -1,0 +1,80 @@
+/**
+ * The time kept, before the Lambda timeout, for telling on-call: the `failed` message (SNS
+ * Publish to the topic, to the chat topic, PutEvents to the bus, one after another) and the log
+ * and metrics flush. At tens of milliseconds per call that is many times enough, and it leaves
+ * room for SDK retries of those calls (standard mode backs off up to ~1.5 s on errors, longer on
+ * throttling). The work gets the rest: 52 s of the 60 s function, 292 s of the 300 s central one.
+ */
+export const NOTIFICATION_RESERVE_MS = 8_000;
+
+/** The work of an invocation ran out of time; its message names what was interrupted. */
+export class DeadlinePassedError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'DeadlinePassedError';
+  }
+}
+
+/**
+ * When the work of one invocation must stop. Every SDK call made under it gets `signal` and is
+ * aborted when the deadline passes (the SDK then stops retrying too); waits end early.
+ */
+export interface Deadline {
+  readonly signal: AbortSignal;
+  /** Milliseconds of work time left (0 once passed). */
+  remainingMs(): number;
+}
+
+/** A deadline `ms` from now, for the work before the reserved margin; `dispose` stops its timer. */
+export function deadlineIn(ms: number, reserveMs: number): Deadline & { dispose(): void } {
+  const controller = new AbortController();
+  const budget = Math.max(0, ms);
+  const at = Date.now() + budget;
+  const passed = () =>
+    controller.abort(
+      new DeadlinePassedError(
+        `the invocation's deadline passed: ${Math.round(budget / 100) / 10} s of work, ${reserveMs / 1000} s kept before the Lambda timeout to notify`,
+      ),
+    );
+  const timer = setTimeout(passed, budget);
+  timer.unref?.();
+  return {
+    signal: controller.signal,
+    remainingMs: () => Math.max(0, at - Date.now()),
+    dispose: () => clearTimeout(timer),
+  };
+}
+
+/**
+ * The error to report for a failure under a deadline: the deadline itself when the call was cut
+ * short by it (the SDK's AbortError says only "Request aborted").
+ */
+export function explainAbort(error: unknown, deadline: Deadline | undefined): unknown {
+  const reason = deadline?.signal.reason;
+  return deadline?.signal.aborted && reason instanceof Error && (error as Error)?.name === 'AbortError'
+    ? reason
+    : error;
+}
+
+/**
+ * Waits for an optional result until the deadline: when it passes first, `fallback` (the call
+ * itself, given the same deadline's signal, is aborted by it).
+ */
+export async function untilDeadline<T>(
+  work: Promise<T>,
+  deadline: Deadline | undefined,
+  fallback: T,
+): Promise<T> {
+  if (!deadline) return work;
+  if (deadline.signal.aborted) return fallback;
+  let onAbort: (() => void) | undefined;
+  const passed = new Promise<T>((resolve) => {
+    onAbort = () => resolve(fallback);
+    deadline.signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([work, passed]);
+  } finally {
+    if (onAbort) deadline.signal.removeEventListener('abort', onAbort);
+  }
+}
