@@ -5,8 +5,6 @@
  * `npm run bench:org` runs it alone and rewrites its section of docs/benchmarks.md.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
@@ -30,61 +28,12 @@ import { createHandler } from '../functions/handler/create-handler.js';
 import { emulatedAccountCredentials, emulatorSettings } from '../functions/local/emulated-accounts.js';
 import { startEmulator } from '../functions/local/emulator.js';
 import { topicWithInbox } from '../functions/local/inbox.js';
+import { LATENCY_MS, latencyProxy } from './latency-proxy.js';
 
-export const LATENCY_MS: Readonly<Record<string, number>> = { iam: 60, sts: 40 };
 const ACCOUNTS = Number(process.env.SRG_BENCH_ACCOUNTS ?? 1000);
 const CONCURRENCIES = [8, 16, 32];
 const TIMEOUT_S = 300;
 const SUPPORT_ACCESS = 'arn:aws:iam::aws:policy/AWSSupportAccess';
-
-/** A loopback proxy that holds each request back by its service's latency, counting calls and peak concurrency. */
-async function latencyProxy(target: string) {
-  const upstream = new URL(target);
-  const stats = { byService: {} as Record<string, number>, inFlight: 0, peak: 0 };
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const service =
-      /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(String(req.headers.authorization))?.[1] ?? '?';
-    stats.byService[service] = (stats.byService[service] ?? 0) + 1;
-    stats.inFlight++;
-    stats.peak = Math.max(stats.peak, stats.inFlight);
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      setTimeout(() => {
-        const out = request(
-          {
-            host: upstream.hostname,
-            port: upstream.port,
-            method: req.method,
-            path: req.url,
-            headers: req.headers,
-          },
-          (answer) => {
-            res.writeHead(answer.statusCode ?? 500, answer.headers);
-            answer.pipe(res);
-            answer.on('end', () => stats.inFlight--);
-          },
-        );
-        out.on('error', () => {
-          stats.inFlight--;
-          res.destroy();
-        });
-        out.end(Buffer.concat(chunks));
-      }, LATENCY_MS[service] ?? 0);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    stats,
-    reset: () => {
-      stats.byService = {};
-      stats.peak = 0;
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
 
 async function pool<T>(items: readonly T[], size: number, run: (item: T) => Promise<void>) {
   const queue = [...items];

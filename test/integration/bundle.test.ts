@@ -23,6 +23,14 @@ describe('the bundled Lambda asset', () => {
     expect(bundles).toHaveLength(1);
     const bundle = bundles[0] ?? '';
     expect(readFileSync(bundle, 'utf8')).not.toMatch(/from\s*["']@aws-sdk\//);
+    // The source map carries the mappings (stack traces under --enable-source-maps) but not the
+    // sources: Node parses the whole map at cold start.
+    const map = JSON.parse(readFileSync(`${bundle}.map`, 'utf8')) as {
+      mappings?: string;
+      sourcesContent?: unknown;
+    };
+    expect(map.mappings?.length).toBeGreaterThan(0);
+    expect(map.sourcesContent).toBeUndefined();
 
     const aws = testClients();
     const roleName = uniqueName('AWSSupportRole');

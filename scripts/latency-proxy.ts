@@ -1,0 +1,106 @@
+/**
+ * A loopback HTTP proxy for the benchmarks that holds each request back by its service's latency
+ * before forwarding it to the emulator, counting calls per service and the peak of requests in
+ * flight. The latency models the network and service time of a real AWS call made from Lambda.
+ */
+import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+
+/**
+ * Per-call latency, by the service name in the request's SigV4 scope. IAM's control plane is served
+ * from us-east-1 and answers in tens of milliseconds from inside AWS, more under load; STS and SNS
+ * are regional and faster; DynamoDB answers in single-digit milliseconds. Round numbers on the slow
+ * side of what SDK traces show from Lambda, so the figures are not optimistic for the guard.
+ */
+export const LATENCY_MS: Readonly<Record<string, number>> = {
+  iam: 60,
+  sts: 40,
+  sns: 30,
+  events: 30,
+  dynamodb: 10,
+};
+
+export interface LatencyProxy {
+  readonly endpoint: string;
+  readonly stats: { byService: Record<string, number>; inFlight: number; peak: number };
+  reset(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * How the latency applies:
+ * - `add`: the request waits its latency, then goes to the emulator; the emulator's own time comes
+ *   on top (conservative: on a loaded machine the emulator's time is counted in every call).
+ * - `floor`: the request goes to the emulator at once and its answer is held until the latency has
+ *   passed since the request arrived, so each call lasts its latency, or the emulator's time when
+ *   that is longer. This is how a real call behaves: the service's work is inside its latency. It
+ *   also keeps an artefact of the emulator out of the comparison: one Python process answers
+ *   concurrent requests one after another, which real AWS does not.
+ */
+export type LatencyMode = 'add' | 'floor';
+
+export async function latencyProxy(
+  target: string,
+  latency: Readonly<Record<string, number>> = LATENCY_MS,
+  mode: LatencyMode = 'add',
+): Promise<LatencyProxy> {
+  const upstream = new URL(target);
+  const stats = { byService: {} as Record<string, number>, inFlight: 0, peak: 0 };
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const service =
+      /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(String(req.headers.authorization))?.[1] ?? '?';
+    stats.byService[service] = (stats.byService[service] ?? 0) + 1;
+    stats.inFlight++;
+    stats.peak = Math.max(stats.peak, stats.inFlight);
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const arrived = performance.now();
+      const delay = latency[service] ?? 0;
+      const hold = (send: () => void) =>
+        mode === 'floor' ? setTimeout(send, Math.max(0, arrived + delay - performance.now())) : send();
+      setTimeout(
+        () => {
+          const out = request(
+            {
+              host: upstream.hostname,
+              port: upstream.port,
+              method: req.method,
+              path: req.url,
+              headers: req.headers,
+            },
+            (answer) => {
+              const body: Buffer[] = [];
+              answer.on('data', (c: Buffer) => body.push(c));
+              answer.on('end', () =>
+                hold(() => {
+                  stats.inFlight--;
+                  res.writeHead(answer.statusCode ?? 500, answer.headers);
+                  res.end(Buffer.concat(body));
+                }),
+              );
+            },
+          );
+          out.on('error', () => {
+            stats.inFlight--;
+            res.destroy();
+          });
+          out.end(Buffer.concat(chunks));
+        },
+        mode === 'add' ? delay : 0,
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    stats,
+    reset: () => {
+      stats.byService = {};
+      stats.peak = 0;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
