@@ -1,4 +1,5 @@
 import { type GuardConfig, parseConfig } from '../functions/core/config.js';
+import { CONTEXT_TO_ENV, DEFAULT_ROLE_NAME, environmentOf } from '../functions/core/context-keys.js';
 import { ConfigError, type ConfigProblem } from '../functions/core/errors.js';
 import { DEFAULT_MEMBER_ROLE_NAME } from '../functions/core/guard-roles.js';
 import { CHAT_CONTEXT_KEYS, type ChatSettings, chatFromContext } from './chat-settings.js';
@@ -24,25 +25,8 @@ export interface GuardSettings {
   readonly breakGlassRole?: string;
 }
 
-/** Context keys (`cdk synth -c key=value`) and the environment variable each one feeds. */
-export const CONTEXT_TO_ENV = {
-  supportRoleName: 'SUPPORT_ROLE_NAME',
-  trustedPrincipalArns: 'TRUSTED_PRINCIPAL_ARNS',
-  requiredPolicyArns: 'REQUIRED_POLICY_ARNS',
-  mode: 'GUARD_MODE',
-  supportRolePath: 'SUPPORT_ROLE_PATH',
-  supportRoleDescription: 'SUPPORT_ROLE_DESCRIPTION',
-  supportRoleTags: 'SUPPORT_ROLE_TAGS',
-  maxSessionDuration: 'SUPPORT_ROLE_MAX_SESSION_DURATION',
-  permissionsBoundaryArn: 'PERMISSIONS_BOUNDARY_ARN',
-  requireMfa: 'REQUIRE_MFA',
-  eventBusName: 'EVENT_BUS_NAME',
-  stormWindowSeconds: 'STORM_WINDOW_SECONDS',
-  securityHubAnnotate: 'SECURITY_HUB_ANNOTATE',
-  securityHubImportFindings: 'SECURITY_HUB_IMPORT_FINDINGS',
-} as const;
+export { CONTEXT_TO_ENV, DEFAULT_ROLE_NAME };
 
-export const DEFAULT_ROLE_NAME = 'AWSSupportRole';
 export const DEFAULT_SWEEP_SCHEDULE = 'rate(1 hour)';
 
 /** Every context key of the single-account guard. */
@@ -77,11 +61,7 @@ const RATE_UNITS: Record<string, number> = {
 /** Reads and validates the settings; throws ConfigError naming every bad context key. */
 export function settingsFromContext(context: GuardContext, region: string): GuardSettings {
   const problems: ConfigProblem[] = [];
-  const env: Record<string, string> = { AWS_REGION: region, SUPPORT_ROLE_NAME: DEFAULT_ROLE_NAME };
-  for (const [key, name] of Object.entries(CONTEXT_TO_ENV)) {
-    const value = context[key as keyof typeof CONTEXT_TO_ENV];
-    if (value !== undefined && String(value).trim() !== '') env[name] = String(value);
-  }
+  const env = environmentOf(context, region);
   let guard: GuardConfig | undefined;
   try {
     guard = parseConfig(env);

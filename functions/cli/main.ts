@@ -1,6 +1,7 @@
 import { ConfigError } from '../core/errors.js';
 import { AUDIT_HELP, auditCommand } from './audit.js';
 import { DRILL_HELP, drillCommand } from './drill.js';
+import { INIT_HELP, initCommand } from './init.js';
 import { INVOKE_HELP, invokeCommand } from './invoke.js';
 import { type CommandIo, EXIT, processIo, UsageError } from './io.js';
 import { RECONCILE_HELP, reconcileCommand } from './reconcile.js';
@@ -15,6 +16,7 @@ Commands:
   drill                     the whole guard loop on the embedded AWS emulator (npm start);
                             drill --live --account ID drills a real account
   invoke --event <file|->   run the Lambda handler on one event and print the result as JSON
+  init [--write]            the context flags that make the desired state the role as it is now
 
 Run "support-role-guard <command> --help" for a command's options.
 Configuration comes from environment variables (see the README).
@@ -33,6 +35,7 @@ const COMMANDS: Record<
   reconcile: { run: reconcileCommand, help: RECONCILE_HELP },
   drill: { run: drillCommand, help: DRILL_HELP },
   invoke: { run: invokeCommand, help: INVOKE_HELP },
+  init: { run: initCommand, help: INIT_HELP },
 };
 
 /** Runs the CLI and returns the exit code. */

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { adoptRole } from '../../functions/core/adoption.js';
+import type { PresentRole } from '../../functions/core/role-snapshot.js';
+
+const ACCOUNT = '123456789012';
+const role = (trust: unknown, overrides: Partial<PresentRole> = {}): PresentRole => ({
+  exists: true,
+  roleName: 'AWSSupportRole',
+  arn: `arn:aws:iam::${ACCOUNT}:role/AWSSupportRole`,
+  path: '/',
+  description: '',
+  maxSessionDuration: 3600,
+  trustPolicy: encodeURIComponent(JSON.stringify({ Version: '2012-10-17', Statement: trust })),
+  tags: {},
+  attachedPolicyArns: ['arn:aws:iam::aws:policy/AWSSupportAccess'],
+  inlinePolicyNames: [],
+  ...overrides,
+});
+
+describe('adoptRole', () => {
+  it('Compliance: adopts principals of the organization when it is known', () => {
+    const adoption = adoptRole({
+      role: role({
+        Effect: 'Allow',
+        Principal: { AWS: 'arn:aws:iam::222233334444:role/Ops' },
+        Action: 'sts:AssumeRole',
+      }),
+      account: ACCOUNT,
+      partition: 'aws',
+      organizationAccounts: [ACCOUNT, '222233334444'],
+    });
+    expect(adoption).toEqual({
+      context: {
+        supportRoleName: 'AWSSupportRole',
+        trustedPrincipalArns: 'arn:aws:iam::222233334444:role/Ops',
+        requiredPolicyArns: 'arn:aws:iam::aws:policy/AWSSupportAccess',
+      },
+      refused: [],
+    });
+  });
+
+  it('Noncompliance 1: a service principal, another condition and a Deny are refused by name', () => {
+    const adoption = adoptRole({
+      role: role([
+        {
+          Effect: 'Allow',
+          Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root`, Service: 'ec2.amazonaws.com' },
+          Action: ['sts:AssumeRole', 'sts:TagSession'],
+          Condition: { IpAddress: { 'aws:SourceIp': '203.0.113.0/24' } },
+        },
+        { Effect: 'Deny', Principal: '*', Action: 'sts:AssumeRole' },
+      ]),
+      account: ACCOUNT,
+      partition: 'aws',
+    });
+    expect(adoption.context.trustedPrincipalArns).toBe(`arn:aws:iam::${ACCOUNT}:root`);
+    expect(adoption.context.requireMfa).toBeUndefined();
+    expect(adoption.refused.map((r) => r.item)).toEqual([
+      'trust action sts:TagSession',
+      'trust condition {"IpAddress":{"aws:SourceIp":"203.0.113.0/24"}}',
+      'trusted Service principal ec2.amazonaws.com',
+      'trust statement {"Effect":"Deny","Principal":"*","Action":"sts:AssumeRole"}',
+    ]);
+  });
+
+  it('Noncompliance 2: a deleted principal (unique id) and a policy of another account', () => {
+    const adoption = adoptRole({
+      role: role(
+        { Effect: 'Allow', Principal: { AWS: 'AROA3EXAMPLEADMIN0123' }, Action: 'sts:AssumeRole' },
+        {
+          attachedPolicyArns: ['arn:aws:iam::999988887777:policy/theirs'],
+        },
+      ),
+      account: ACCOUNT,
+      partition: 'aws',
+    });
+    expect(adoption.context.trustedPrincipalArns).toBeUndefined();
+    expect(adoption.refused.map((r) => r.item)).toEqual([
+      'trusted principal AROA3EXAMPLEADMIN0123',
+      'trustedPrincipalArns',
+      'managed policy arn:aws:iam::999988887777:policy/theirs',
+    ]);
+  });
+});
