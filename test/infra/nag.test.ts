@@ -30,6 +30,8 @@ describe('cdk-nag (AwsSolutions and Serverless packs)', () => {
         permissionsBoundaryArn: 'arn:aws:iam::123456789012:policy/boundary',
         mode: 'detect',
         requireMfa: 'true',
+        securityHubAnnotate: 'true',
+        securityHubImportFindings: 'true',
       },
     ],
   ])('has no unacknowledged finding with %s', (_name, context) => {

@@ -179,3 +179,22 @@ describe('parseConfig in organization mode', () => {
     expect(problemsOf(guardEnv(overrides))).toContainEqual({ name, message: expect.stringMatching(message) });
   });
 });
+
+describe('parseConfig: Security Hub', () => {
+  it('is off by default, switched on part by part', () => {
+    expect(parseConfig(guardEnv()).securityHub).toEqual({
+      annotateControlFindings: false,
+      importTamperingFindings: false,
+    });
+    expect(parseConfig(guardEnv({ SECURITY_HUB_IMPORT_FINDINGS: 'true' })).securityHub).toEqual({
+      annotateControlFindings: false,
+      importTamperingFindings: true,
+    });
+  });
+
+  it('names a value that is not a boolean', () => {
+    expect(() => parseConfig(guardEnv({ SECURITY_HUB_ANNOTATE: 'sometimes' }))).toThrow(
+      /SECURITY_HUB_ANNOTATE: "sometimes" is not a boolean/,
+    );
+  });
+});
