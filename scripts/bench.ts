@@ -292,8 +292,8 @@ async function main() {
               encoding: 'utf8',
             },
           );
-          (wall[name] ??= []).push(performance.now() - started);
-          (imports[name] ??= []).push(Number(run.stdout));
+          wall[name] = [...(wall[name] ?? []), performance.now() - started];
+          imports[name] = [...(imports[name] ?? []), Number(run.stdout)];
         }
       }
       return Object.fromEntries(
