@@ -78,3 +78,18 @@ export async function untilDeadline<T>(
     if (onAbort) deadline.signal.removeEventListener('abort', onAbort);
   }
 }
+
+/** Waits `ms`, or less when the deadline passes first: false when it did. */
+export function pause(ms: number, deadline: Deadline | undefined): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (deadline?.signal.aborted) return resolve(false);
+    const stop = () => done(false);
+    const timer = setTimeout(() => done(true), ms);
+    function done(ok: boolean) {
+      clearTimeout(timer);
+      deadline?.signal.removeEventListener('abort', stop);
+      resolve(ok);
+    }
+    deadline?.signal.addEventListener('abort', stop, { once: true });
+  });
+}

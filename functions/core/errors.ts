@@ -41,6 +41,17 @@ export class RemediationError extends Error {
   }
 }
 
+/**
+ * The writes went out, but the read-back still showed the role as before them after the bounded
+ * re-reads (IAM's eventual consistency, or someone who put the same drift back): not verified.
+ */
+export class NotVerifiedError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'NotVerifiedError';
+  }
+}
+
 /** The member remediation role of an account could not be assumed (the cause says why). */
 export class AccountUnreachableError extends Error {
   readonly account: string;

@@ -1,8 +1,8 @@
 import type { GuardMode } from './config.js';
-import { type Deadline, explainAbort } from './deadline.js';
+import { type Deadline, explainAbort, pause } from './deadline.js';
 import type { DesiredRole } from './desired-state.js';
 import { type Drift, detectDrift } from './drift.js';
-import { describeError, RoleChangedConcurrentlyError } from './errors.js';
+import { describeError, NotVerifiedError, RoleChangedConcurrentlyError } from './errors.js';
 import { type IacOwner, iacOwner } from './iac-owner.js';
 import { describeAction, type IamAction, phases, planActions } from './plan.js';
 import type { CallOptions, RoleStore } from './ports.js';
@@ -10,6 +10,14 @@ import type { ActionResult } from './results.js';
 import type { RoleSnapshot } from './role-snapshot.js';
 
 export type { ActionResult, ActionStatus } from './results.js';
+
+/**
+ * IAM is eventually consistent: a read right after a write may still show the old state. A
+ * read-back that shows only drift the guard has just written away, exactly as it saw it before
+ * the writes, is read again after each of these pauses (3 s in all, well inside the 52 s of work
+ * the deadline allows) before anything is written again.
+ */
+export const READ_BACK_BACKOFF_MS: readonly number[] = [200, 400, 800, 1_600];
 
 export interface ReconcileReport {
   /** Drift found on the first read. */
@@ -37,6 +45,8 @@ export interface ReconcileInput {
   readonly onDrift?: (drift: readonly Drift[]) => void;
   /** Every IAM call is aborted when it passes; the report then says so (`error`). */
   readonly deadline?: Deadline;
+  /** The pauses before each re-read of a read-back that looks stale (READ_BACK_BACKOFF_MS). */
+  readonly readBackBackoffMs?: readonly number[];
 }
 
 const arnOf = (role: RoleSnapshot): string | undefined => (role.exists ? role.arn : undefined);
@@ -45,9 +55,16 @@ const arnOf = (role: RoleSnapshot): string | undefined => (role.exists ? role.ar
  * Reads the role, plans the writes that remove its drift, applies them and reads it back. A race
  * (the role changed under the guard) starts a new round from a fresh read; a compliant role costs
  * reads only. In detect mode nothing is written: the planned actions are reported.
+ *
+ * The read-back under eventual consistency: when it shows nothing but drift the guard saw before
+ * its writes (same property, same value), the writes may simply not be visible yet, so it is read
+ * again after each pause of READ_BACK_BACKOFF_MS; a write is repeated (a new round) only when a
+ * read shows a state the guard did not see before its writes, that is, someone else changed the
+ * role. Still the same after the last pause: `failed`, "applied, not verified" (NotVerifiedError).
  */
 export async function reconcile(input: ReconcileInput): Promise<ReconcileReport> {
   const { desired, mode, store, partition, maxRounds = 3, deadline } = input;
+  const backoff = input.readBackBackoffMs ?? READ_BACK_BACKOFF_MS;
   const call: CallOptions = deadline ? { signal: deadline.signal } : {};
   const asError = (error: unknown): Error => {
     const explained = explainAbort(error, deadline);
@@ -85,6 +102,9 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
   // After IAM answered ConcurrentModification to writes sent together, send one at a time.
   let oneAtATime = false;
   for (let round = 1; round <= maxRounds && fixable(remaining).length > 0; round++) {
+    // The state the guard saw before this round's writes.
+    const seen = remaining;
+    let raced = false;
     const plan = planActions(desired, remaining);
     const waves: IamAction[][] = oneAtATime
       ? phases(plan)
@@ -108,11 +128,31 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
       }
       if (outcome.raced) {
         oneAtATime ||= wave.length > 1 && outcome.concurrentModification;
+        raced = true;
         break;
       }
     }
+    let rereads = 0;
     try {
-      role = await store.read(desired.roleName, call);
+      for (;;) {
+        role = await store.read(desired.roleName, call);
+        remaining = detectDrift(desired, role, partition);
+        // After a race the role changed anyway: the next round plans from this read.
+        if (raced || fixable(remaining).length === 0 || !onlySeen(fixable(remaining), seen)) break;
+        const wait = backoff[rereads];
+        const still = `IAM still showed ${list(fixable(remaining))} as before the writes`;
+        if (wait === undefined) {
+          const waited = backoff.reduce((a, b) => a + b, 0) / 1000;
+          return notVerified(`${still} after ${rereads} re-reads over ${waited} s`);
+        }
+        if (!(await pause(wait, deadline))) {
+          const reason = deadline?.signal.reason;
+          return notVerified(
+            `${still} when ${reason instanceof Error ? reason.message : 'the deadline passed'}`,
+          );
+        }
+        rereads++;
+      }
     } catch (error) {
       // The writes went out but the result cannot be read back: not verified, so not "remediated".
       const err = asError(error);
@@ -126,7 +166,17 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
         ...managedBy,
       };
     }
-    remaining = detectDrift(desired, role, partition);
+  }
+  function notVerified(why: string): ReconcileReport {
+    return {
+      drift: initial,
+      actions,
+      remaining,
+      verified: false,
+      error: new NotVerifiedError(`applied, not verified: ${why} (IAM is eventually consistent)`),
+      roleArn: arnOf(role),
+      ...managedBy,
+    };
   }
   const unresolved = fixable(remaining);
   return {
@@ -145,6 +195,13 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
       : {}),
   };
 }
+
+/** True when every drift is one the guard saw before its writes, with the same value (stale, or not yet visible). */
+function onlySeen(drift: readonly Drift[], seen: readonly Drift[]): boolean {
+  return drift.every((d) => seen.some((s) => s.property === d.property && s.before === d.before));
+}
+
+const list = (drift: readonly Drift[]): string => drift.map((d) => d.property).join(', ');
 
 interface WaveOutcome {
   readonly results: ActionResult[];

@@ -21,7 +21,20 @@ export interface FaultPlan {
 export interface FaultProxy {
   readonly endpoint: string;
   setPlan(plan: FaultPlan | undefined, seed?: number): void;
-  readonly stats: { requests: number; injected: number; byService: Record<string, number> };
+  /**
+   * IAM's eventual consistency, on the wire: after each IAM write that succeeded, the next `n`
+   * requests of each role read (GetRole, ListAttachedRolePolicies, ListRolePolicies,
+   * GetRolePolicy, by their exact parameters) are answered with the response that read last got
+   * before the first write of the series — the stale pre-write state. 0 turns it off.
+   */
+  setStaleReads(n: number): void;
+  readonly stats: {
+    requests: number;
+    injected: number;
+    byService: Record<string, number>;
+    /** Reads answered with a stale (pre-write) response. */
+    stale: number;
+  };
   close(): Promise<void>;
 }
 
@@ -40,6 +53,16 @@ function prng(seed: number): () => number {
 const serviceOf = (req: IncomingMessage): string =>
   /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(String(req.headers.authorization ?? ''))?.[1] ?? 'unknown';
 
+/** The role reads whose answers a stale replica may serve (the Query protocol's Action). */
+const ROLE_READS = new Set(['GetRole', 'ListAttachedRolePolicies', 'ListRolePolicies', 'GetRolePolicy']);
+const actionOf = (body: string): string | undefined => /(?:^|&)Action=([^&]+)/.exec(body)?.[1];
+
+interface Answer {
+  readonly status: number;
+  readonly headers: IncomingMessage['headers'];
+  readonly body: Buffer;
+}
+
 const queryError = (status: number, code: string, message: string) =>
   `<ErrorResponse><Error><Type>${status < 500 ? 'Sender' : 'Receiver'}</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>fault-injected</RequestId></ErrorResponse>`;
 
@@ -55,7 +78,24 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   let plan: FaultPlan | undefined;
   let armed = true;
   let random = prng(1);
-  const stats = { requests: 0, injected: 0, byService: {} as Record<string, number> };
+  const stats = { requests: 0, injected: 0, byService: {} as Record<string, number>, stale: 0 };
+  let staleReads = 0;
+  /** The last answer each role read got from the emulator, keyed by its form body. */
+  const fresh = new Map<string, Answer>();
+  /** After a write: the pre-write answer of each read, and how many more times to serve it. */
+  const stale = new Map<string, { answer: Answer; left: number }>();
+
+  /** Records role reads' answers; after a write that succeeded, starts serving the old ones. */
+  const observe = (service: string, body: string, answer: Answer) => {
+    const action = actionOf(body);
+    if (staleReads === 0 || service !== 'iam' || !action) return;
+    if (ROLE_READS.has(action)) {
+      fresh.set(body, answer);
+    } else if (!/^(Get|List)/.test(action) && answer.status < 300) {
+      for (const [key, before] of fresh)
+        stale.set(key, { answer: stale.get(key)?.answer ?? before, left: staleReads });
+    }
+  };
 
   const forward = (req: IncomingMessage, body: Buffer, res: ServerResponse, delayMs = 0) => {
     const out = request(
@@ -72,6 +112,11 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
         answer.on('end', () => {
           const send = () => {
             if (res.destroyed) return;
+            observe(serviceOf(req), body.toString(), {
+              status: answer.statusCode ?? 502,
+              headers: answer.headers,
+              body: Buffer.concat(chunks),
+            });
             res.writeHead(answer.statusCode ?? 502, answer.headers);
             res.end(Buffer.concat(chunks));
           };
@@ -99,6 +144,13 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
         random() < plan.rate;
       if (plan?.afterAction && !armed && body.toString().includes(`Action=${plan.afterAction}&`))
         armed = true;
+      const replay = service === 'iam' ? stale.get(body.toString()) : undefined;
+      if (!inject && replay) {
+        stats.stale++;
+        if (--replay.left <= 0) stale.delete(body.toString());
+        res.writeHead(replay.answer.status, replay.answer.headers);
+        return res.end(replay.answer.body);
+      }
       if (!inject || !plan) return forward(req, body, res);
       stats.injected++;
       stats.byService[service] = (stats.byService[service] ?? 0) + 1;
@@ -130,6 +182,11 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const { port } = server.address() as AddressInfo;
   return {
     endpoint: `http://127.0.0.1:${port}`,
+    setStaleReads(n) {
+      staleReads = n;
+      fresh.clear();
+      stale.clear();
+    },
     setPlan(next, seed = 1) {
       plan = next;
       armed = next?.afterAction === undefined;

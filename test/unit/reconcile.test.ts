@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { RoleChangedConcurrentlyError } from '../../functions/core/errors.js';
+import { deadlineIn } from '../../functions/core/deadline.js';
+import { NotVerifiedError, RoleChangedConcurrentlyError } from '../../functions/core/errors.js';
 import type { IamAction } from '../../functions/core/plan.js';
 import type { RoleStore } from '../../functions/core/ports.js';
-import { reconcile } from '../../functions/core/reconcile.js';
+import { READ_BACK_BACKOFF_MS, reconcile } from '../../functions/core/reconcile.js';
 import type { RoleSnapshot } from '../../functions/core/role-snapshot.js';
 import { guardConfig, SUPPORT_ACCESS } from '../support/config.js';
 import { compliantRole } from '../support/roles.js';
@@ -105,12 +106,20 @@ describe('reconcile', () => {
     ]);
   });
 
-  it('gives up after the rounds run out when the role keeps drifting', async () => {
-    const drifting = compliantRole(desired, { attachedPolicyArns: [] });
-    const store = new ScriptedStore([drifting]);
+  it('gives up after the rounds run out when someone keeps changing the role', async () => {
+    // Prepare: each read shows a tag the guard has not seen before (another automation fighting it).
+    const store = new ScriptedStore(
+      Array.from({ length: 5 }, (_, i) =>
+        compliantRole(desired, { tags: { ...desired.tags, intruder: `v${i}` } }),
+      ),
+    );
+
+    // Act
     const report = await reconcile({ desired, mode: 'enforce', store, partition: 'aws', maxRounds: 2 });
-    expect(store.applied).toHaveLength(2);
-    expect(report.error?.message).toMatch(/still differs after 2 rounds: managedPolicy:/);
+
+    // Assess
+    expect(store.applied.map((a) => a.api)).toEqual(['UntagRole', 'UntagRole']);
+    expect(report.error?.message).toMatch(/still differs after 2 rounds: tag:intruder/);
   });
 
   it('reports drift IAM cannot fix in place as skipped, without writing', async () => {
@@ -223,5 +232,93 @@ describe('reconcile sends independent writes together', () => {
       ['UntagRole', 'succeeded'],
     ]);
     expect(report.error?.message).toBe('denied');
+  });
+});
+
+describe('reconcile under eventual consistency (a read-back that still shows the old state)', () => {
+  const detached = compliantRole(desired, { attachedPolicyArns: [] });
+  const instant = [0, 0, 0, 0];
+  const runWith = (store: RoleStore, extra: Partial<Parameters<typeof reconcile>[0]> = {}) =>
+    reconcile({ desired, mode: 'enforce', store, partition: 'aws', readBackBackoffMs: instant, ...extra });
+
+  it('waits 200, 400, 800 and 1,600 ms between re-reads by default (3 s in all)', () => {
+    expect(READ_BACK_BACKOFF_MS).toEqual([200, 400, 800, 1_600]);
+  });
+
+  it('re-reads a stale read-back and converges without repeating the write', async () => {
+    // Prepare: the first three read-backs still show the policy detached.
+    const store = new ScriptedStore([detached, detached, detached, detached, compliantRole(desired)]);
+
+    // Act
+    const report = await runWith(store);
+
+    // Assess
+    expect(store.applied.map((a) => a.api)).toEqual(['AttachRolePolicy']);
+    expect(store.reads).toBe(5);
+    expect(report).toMatchObject({ remaining: [], verified: true });
+    expect(report.error).toBeUndefined();
+  });
+
+  it('waits for writes that are only partly visible, without repeating any', async () => {
+    // Prepare: admin attached and support detached; the read-back shows the detach, not the attach.
+    const tampered = compliantRole(desired, {
+      attachedPolicyArns: ['arn:aws:iam::aws:policy/AdministratorAccess'],
+    });
+    const store = new ScriptedStore([tampered, detached, compliantRole(desired)]);
+
+    // Act
+    const report = await runWith(store);
+
+    // Assess
+    expect(store.applied.map((a) => a.api)).toEqual(['DetachRolePolicy', 'AttachRolePolicy']);
+    expect(report).toMatchObject({ remaining: [], verified: true });
+  });
+
+  it('repeats a write only when a read shows that someone else changed the role', async () => {
+    // Prepare: the read-back shows a state the guard never saw: an intruder tag as well.
+    const changed = compliantRole(desired, {
+      attachedPolicyArns: [],
+      tags: { ...desired.tags, intruder: 'yes' },
+    });
+    const store = new ScriptedStore([detached, changed, compliantRole(desired)]);
+
+    // Act
+    const report = await runWith(store);
+
+    // Assess: a new round, planned from what was read.
+    expect(store.applied.map((a) => a.api)).toEqual(['AttachRolePolicy', 'UntagRole', 'AttachRolePolicy']);
+    expect(report).toMatchObject({ remaining: [], verified: true });
+  });
+
+  it('past the bound: failed as "applied, not verified", the write done once', async () => {
+    // Prepare
+    const store = new ScriptedStore([detached]);
+
+    // Act
+    const report = await runWith(store);
+
+    // Assess: the read-back and one re-read per pause, then an honest failure.
+    expect(store.applied.map((a) => a.api)).toEqual(['AttachRolePolicy']);
+    expect(store.reads).toBe(1 + 1 + instant.length);
+    expect(report.verified).toBe(false);
+    expect(report.error).toBeInstanceOf(NotVerifiedError);
+    expect(report.error?.message).toMatch(
+      /^applied, not verified: IAM still showed managedPolicy:\S+ as before the writes after 4 re-reads/,
+    );
+    expect(report.actions).toMatchObject([{ api: 'AttachRolePolicy', status: 'succeeded' }]);
+  });
+
+  it('stops waiting when the deadline passes, and says so', async () => {
+    // Prepare
+    const store = new ScriptedStore([detached]);
+    const deadline = deadlineIn(0, 8_000);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+
+    // Act
+    const report = await runWith(store, { deadline, readBackBackoffMs: READ_BACK_BACKOFF_MS });
+
+    // Assess
+    expect(store.reads).toBe(2);
+    expect(report.error?.message).toMatch(/^applied, not verified: .* when the invocation's deadline passed/);
   });
 });

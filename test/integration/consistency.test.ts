@@ -1,0 +1,154 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import {
+  AttachRolePolicyCommand,
+  DetachRolePolicyCommand,
+  IAMClient,
+  PutRolePolicyCommand,
+} from '@aws-sdk/client-iam';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLIENT_SETTINGS } from '../../functions/adapters/aws-clients.js';
+import { IamRoleStore } from '../../functions/adapters/iam-role-store.js';
+import { parseConfig } from '../../functions/core/config.js';
+import { detectDrift } from '../../functions/core/drift.js';
+import { GuardFailure } from '../../functions/core/guard-result.js';
+import { READ_BACK_BACKOFF_MS, reconcile } from '../../functions/core/reconcile.js';
+import { createHandler } from '../../functions/handler/create-handler.js';
+import { recordIamCalls } from '../../functions/local/wire-log.js';
+import {
+  CREDENTIALS,
+  emulatorEndpoint,
+  REGION,
+  settings,
+  testClients,
+  topicWithInbox,
+  uniqueName,
+  WireLog,
+} from '../support/aws.js';
+import { guardEnv, SUPPORT_ACCESS } from '../support/config.js';
+import { fixture } from '../support/events.js';
+import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';
+import { lambdaContext } from '../support/lambda.js';
+
+const ADMIN = 'arn:aws:iam::aws:policy/AdministratorAccess';
+const BOUND = READ_BACK_BACKOFF_MS.length;
+
+let proxy: FaultProxy;
+beforeAll(async () => {
+  proxy = await startFaultProxy(emulatorEndpoint());
+});
+afterAll(async () => {
+  await proxy.close();
+});
+
+/** A guard whose IAM client goes through the proxy (recorded on the wire); the attacker and SNS go direct. */
+async function guardSetUp() {
+  const aws = testClients();
+  const roleName = uniqueName('AWSSupportRole');
+  const topic = await topicWithInbox(aws, uniqueName('consistency-topic'));
+  const config = parseConfig(guardEnv({ SUPPORT_ROLE_NAME: roleName, NOTIFY_TOPIC_ARN: topic.topicArn }), {
+    requireTopic: true,
+  });
+  const store = new IamRoleStore(aws.iam);
+  await reconcile({ desired: config.desired, mode: 'enforce', store, partition: 'aws' });
+  const wire = new WireLog();
+  const iam = recordIamCalls(
+    new IAMClient({ ...CLIENT_SETTINGS, region: REGION, endpoint: proxy.endpoint, credentials: CREDENTIALS }),
+    wire,
+  );
+  const handler = createHandler({
+    config,
+    clients: { iam, sns: new SNSClient(settings()), eventBridge: new EventBridgeClient(settings()) },
+    logger: new Logger({ serviceName: 'support-role-guard', logLevel: 'SILENT' }),
+  });
+  const driftNow = async () => detectDrift(config.desired, await store.read(roleName));
+  return { aws, roleName, topic, handler, wire, driftNow };
+}
+
+describe('verification under IAM eventual consistency (stale reads served on the wire)', () => {
+  it.each(Array.from({ length: BOUND }, (_, i) => i + 1))(
+    '%i stale reads after the write: converges, one write, remediated',
+    async (n) => {
+      // Prepare
+      const g = await guardSetUp();
+      await g.aws.iam.send(new DetachRolePolicyCommand({ RoleName: g.roleName, PolicyArn: SUPPORT_ACCESS }));
+      const staleBefore = proxy.stats.stale;
+      proxy.setStaleReads(n);
+
+      // Act
+      const result = await g.handler(
+        fixture('detach-role-policy', { roleName: g.roleName, eventId: uniqueName('evt') }),
+        lambdaContext(),
+      );
+      proxy.setStaleReads(0);
+
+      // Assess: the three reads were served stale n times; the write went out once.
+      expect(proxy.stats.stale - staleBefore).toBe(3 * n);
+      expect(result).toMatchObject({ outcome: 'remediated', notified: true });
+      expect(g.wire.writes).toEqual(['AttachRolePolicy']);
+      expect(g.wire.calls.filter((c) => c === 'GetRole')).toHaveLength(n + 2);
+      // read, write, then the read-back and its n re-reads, one after another
+      expect(g.wire.roundTrips).toBe(2 + n + 1);
+      expect(await g.driftNow()).toEqual([]);
+      expect((await g.topic.notifications()).map((m) => m.document.outcome)).toEqual(['remediated']);
+    },
+  );
+
+  it('a repair in two waves, stale after each write: every write exactly once', async () => {
+    // Prepare: access added (admin, an inline policy) and the support policy taken away.
+    const g = await guardSetUp();
+    await g.aws.iam.send(new AttachRolePolicyCommand({ RoleName: g.roleName, PolicyArn: ADMIN }));
+    await g.aws.iam.send(
+      new PutRolePolicyCommand({
+        RoleName: g.roleName,
+        PolicyName: 'backdoor',
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }],
+        }),
+      }),
+    );
+    await g.aws.iam.send(new DetachRolePolicyCommand({ RoleName: g.roleName, PolicyArn: SUPPORT_ACCESS }));
+    proxy.setStaleReads(2);
+
+    // Act
+    const result = await g.handler(
+      fixture('detach-role-policy', { roleName: g.roleName, eventId: uniqueName('evt') }),
+      lambdaContext(),
+    );
+    proxy.setStaleReads(0);
+
+    // Assess
+    expect(result).toMatchObject({ outcome: 'remediated' });
+    expect([...g.wire.writes].sort()).toEqual(['AttachRolePolicy', 'DeleteRolePolicy', 'DetachRolePolicy']);
+    expect(await g.driftNow()).toEqual([]);
+  });
+
+  it(`past the bound (${BOUND + 1} stale reads): failed, "applied, not verified", no write repeated; the retry finds it restored`, async () => {
+    // Prepare
+    const g = await guardSetUp();
+    await g.aws.iam.send(new DetachRolePolicyCommand({ RoleName: g.roleName, PolicyArn: SUPPORT_ACCESS }));
+    const event = fixture('detach-role-policy', { roleName: g.roleName, eventId: uniqueName('evt') });
+    proxy.setStaleReads(BOUND + 1);
+
+    // Act
+    const error = await g.handler(event, lambdaContext()).catch((e: unknown) => e);
+    proxy.setStaleReads(0);
+    const writes = [...g.wire.writes];
+    const retry = await g.handler(structuredClone(event), lambdaContext());
+
+    // Assess
+    expect(error).toBeInstanceOf(GuardFailure);
+    expect((error as GuardFailure).result).toMatchObject({
+      outcome: 'failed',
+      reason: expect.stringMatching(/applied, not verified/),
+      actions: [{ api: 'AttachRolePolicy', status: 'succeeded' }],
+    });
+    expect(writes).toEqual(['AttachRolePolicy']);
+    expect(retry).toMatchObject({ outcome: 'compliant', notified: true });
+    const messages = await g.topic.notifications();
+    expect(messages.map((m) => m.document.outcome)).toEqual(['failed', 'compliant']);
+    expect(messages[0]?.document.error).toMatch(/applied, not verified/);
+  });
+});
