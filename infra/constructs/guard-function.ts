@@ -114,6 +114,18 @@ export class GuardFunction extends Construct {
         // (SSO, INI, web identity and their nested clients, ~80 KB) to the environment provider.
         esbuildArgs: {
           '--alias': `@aws-sdk/credential-provider-node=${join(ROOT, 'functions', 'handler', 'lambda-credentials.ts')}`,
+          // Security Hub off (the default): its client (over 170 KiB, the ASFF schema) stays out.
+          ...(settings.guard.securityHub.annotateControlFindings ||
+          settings.guard.securityHub.importTamperingFindings
+            ? {}
+            : {
+                '--alias:@aws-sdk/client-securityhub': join(
+                  ROOT,
+                  'functions',
+                  'handler',
+                  'security-hub-off.ts',
+                ),
+              }),
         },
       },
       depsLockFilePath: join(ROOT, 'package-lock.json'),

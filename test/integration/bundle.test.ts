@@ -11,8 +11,31 @@ import { guardEnv, SUPPORT_ACCESS } from '../support/config.js';
 import { fixture } from '../support/events.js';
 import { synthGuard } from '../support/stack.js';
 
+/** The function's bundle in a synthesized app's assets. */
+function guardBundle(outdir: string): string {
+  const bundles = readdirSync(outdir)
+    .filter((d) => d.startsWith('asset.'))
+    .map((d) => join(outdir, d, 'index.mjs'))
+    .filter((f) => existsSync(f) && readFileSync(f, 'utf8').includes('SUPPORT_ROLE_NAME'));
+  expect(bundles).toHaveLength(1);
+  return bundles[0] ?? '';
+}
+
 /** The artifact the stack deploys: bundled by the CDK with the local esbuild, then run by plain node. */
 describe('the bundled Lambda asset', () => {
+  it('leaves the Security Hub client out unless a Security Hub key is on (over 170 KiB of ASFF schema)', () => {
+    const off = readFileSync(guardBundle(synthGuard({}, { bundle: true }).outdir), 'utf8');
+    const on = readFileSync(
+      guardBundle(synthGuard({ securityHubImportFindings: 'true' }, { bundle: true }).outdir),
+      'utf8',
+    );
+    // The real client carries the ASFF shapes; the stand-in only its reason.
+    expect(on).toContain('AwsSecurityFindingFilters');
+    expect(off).not.toContain('AwsSecurityFindingFilters');
+    expect(off).toContain('Security Hub was switched off when this function was bundled');
+    expect(Buffer.byteLength(on) - Buffer.byteLength(off)).toBeGreaterThan(150 * 1024);
+  });
+
   it('loads and remediates against the emulator, with the AWS SDK inside the bundle', async () => {
     // Prepare: synthesize with bundling, find the function's asset.
     const { outdir } = synthGuard({}, { bundle: true });
