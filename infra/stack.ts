@@ -170,18 +170,22 @@ export class SupportRoleGuardStack extends Stack {
       topic,
       sweepPeriodSeconds: settings.sweepPeriodSeconds,
     });
-    const watchNames = [
-      'RuleChanges',
-      'TargetChanges',
-      'FunctionChanges',
-      'TopicChanges',
-      'SubscriptionChanges',
-    ];
     const selfProtection = new SelfProtection(this, 'SelfProtection', {
       topic,
       deadLetterQueue: this.rules.deadLetterQueue,
       function: this.guard.function,
-      ruleNames: [...this.rules.ruleNames, ...watchNames.map((n) => `${this.stackName}-Watch${n}`)],
+      ruleNames: this.rules.ruleNames,
+      keyId: key.keyId,
+      keyArn: key.keyArn,
+      alarmNames: alarms.alarmNames,
+      queueUrls: [
+        this.rules.deadLetterQueue.queueUrl,
+        this.guard.failureQueue.queueUrl,
+        this.notifications.deadLetterQueue.queueUrl,
+      ],
+      guardRoleArn: this.guard.role.roleArn,
+      guardRoleNames: [organization ? CENTRAL_GUARD_ROLE_NAME : GUARD_ROLE_NAME],
+      ...(centralBus ? { centralBusName: centralBus.bus.eventBusName } : {}),
     });
     // The topic policy replaces SNS's default one: name every service publisher, scoped to its sources.
     this.notifications.allowAlarms(alarms.alarmArns);

@@ -23,6 +23,8 @@ export class GuardAlarms extends Construct {
   readonly alarms: Alarm[] = [];
   /** The ARNs of the alarms, built from their fixed names. */
   readonly alarmArns: string[] = [];
+  /** Their fixed names (what CloudWatch's API calls name them by). */
+  readonly alarmNames: string[] = [];
 
   constructor(scope: Construct, id: string, props: GuardAlarmsProps) {
     super(scope, id);
@@ -35,6 +37,7 @@ export class GuardAlarms extends Construct {
     };
     const named = (alarmId: string) => {
       const alarmName = `${stack.stackName}-${alarmId}`;
+      this.alarmNames.push(alarmName);
       this.alarmArns.push(
         stack.formatArn({
           service: 'cloudwatch',

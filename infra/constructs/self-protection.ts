@@ -5,29 +5,36 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { CLOUDTRAIL_DETAIL_TYPE } from '../../functions/core/event-pattern.js';
+import {
+  type GuardResources,
+  watchesFor,
+  watchPattern,
+  watchRuleIds,
+} from '../../functions/core/self-protection.js';
+import { toCdkPattern } from './guard-rules.js';
 
 export interface SelfProtectionProps {
   readonly topic: ITopic;
   readonly function: IFunction;
-  /** Names of every rule the guard relies on (its own rules included). */
+  /** Names of the guard's other rules (the watch rules add their own). */
   readonly ruleNames: readonly string[];
   /** Where alerts that could not be delivered to the topic are kept. */
   readonly deadLetterQueue: IQueue;
-}
-
-interface Watch {
-  readonly id: string;
-  readonly source: string;
-  readonly eventNames: readonly (string | { prefix: string })[];
-  readonly requestParameters: Record<string, unknown[]>;
-  readonly what: string;
+  /** The topic's key, as KMS calls name it. */
+  readonly keyId: string;
+  readonly keyArn: string;
+  readonly alarmNames: readonly string[];
+  readonly queueUrls: readonly string[];
+  readonly guardRoleArn: string;
+  readonly guardRoleNames: readonly string[];
+  /** Organization mode: the central bus. */
+  readonly centralBusName?: string;
 }
 
 /**
- * Tells on-call when someone disables the guard itself: deletes, disables or re-points its rules,
- * deletes or reconfigures its function, deletes its topic or a subscription. Plain EventBridge
- * rules with readable text (an input transformer), so it works even when the function is gone.
+ * Tells on-call when someone changes what the guard is made of, one rule per entry of the watch
+ * table in functions/core/self-protection.ts (two for a twin). Plain EventBridge rules with
+ * readable text (an input transformer), so they work even when the function is gone.
  */
 export class SelfProtection extends Construct {
   readonly rules: Rule[] = [];
@@ -36,77 +43,38 @@ export class SelfProtection extends Construct {
 
   constructor(scope: Construct, id: string, props: SelfProtectionProps) {
     super(scope, id);
-    const stackName = Stack.of(this).stackName;
-    const { topic } = props;
-    const fn = props.function;
-    const watches: Watch[] = [
-      {
-        id: 'RuleChanges',
-        source: 'aws.events',
-        eventNames: ['DeleteRule', 'DisableRule', 'PutRule'],
-        requestParameters: { name: [...props.ruleNames] },
-        what: 'a rule of the guard',
-      },
-      {
-        id: 'TargetChanges',
-        source: 'aws.events',
-        eventNames: ['RemoveTargets', 'PutTargets'],
-        requestParameters: { rule: [...props.ruleNames] },
-        what: 'the targets of a rule of the guard',
-      },
-      {
-        id: 'FunctionChanges',
-        source: 'aws.lambda',
-        // Lambda's CloudTrail event names carry API versions (DeleteFunction20150331, ...).
-        eventNames: [
-          'DeleteFunction',
-          'UpdateFunctionConfiguration',
-          'UpdateFunctionCode',
-          'PutFunctionConcurrency',
-          'DeleteFunctionEventInvokeConfig',
-          'PutFunctionEventInvokeConfig',
-          'UpdateFunctionEventInvokeConfig',
-          'RemovePermission',
-        ].map((prefix) => ({ prefix })),
-        requestParameters: { functionName: [fn.functionName, fn.functionArn] },
-        what: 'the guard function',
-      },
-      {
-        id: 'TopicChanges',
-        source: 'aws.sns',
-        eventNames: ['DeleteTopic', 'SetTopicAttributes', 'RemovePermission'],
-        requestParameters: { topicArn: [topic.topicArn] },
-        what: 'the notification topic',
-      },
-      {
-        id: 'SubscriptionChanges',
-        source: 'aws.sns',
-        eventNames: ['Unsubscribe'],
-        requestParameters: { subscriptionArn: [{ prefix: `${topic.topicArn}:` }] },
-        what: 'a subscription of the notification topic',
-      },
-    ];
+    const stack = Stack.of(this);
+    const ruleName = (ruleId: string) => `${stack.stackName}-Watch${ruleId}`;
+    const base: Omit<GuardResources, 'ruleNames'> = {
+      functionName: props.function.functionName,
+      topicArn: props.topic.topicArn,
+      keyId: props.keyId,
+      keyArn: props.keyArn,
+      alarmNames: props.alarmNames,
+      queueUrls: props.queueUrls,
+      guardRoleArn: props.guardRoleArn,
+      guardRoleNames: props.guardRoleNames,
+      ...(props.centralBusName ? { centralBusName: props.centralBusName } : {}),
+    };
+    const watches = watchesFor({ ...base, ruleNames: [] });
+    const resources: GuardResources = {
+      ...base,
+      ruleNames: [...props.ruleNames, ...watches.flatMap(watchRuleIds).map(ruleName)],
+    };
     for (const watch of watches) {
-      const ruleName = `${stackName}-Watch${watch.id}`;
-      this.ruleArns.push(
-        Stack.of(this).formatArn({ service: 'events', resource: 'rule', resourceName: ruleName }),
-      );
-      this.rules.push(
-        new Rule(this, watch.id, {
-          ruleName,
-          description: `support-role-guard self-protection: changes to ${watch.what}`,
-          eventPattern: {
-            source: [watch.source],
-            detailType: [CLOUDTRAIL_DETAIL_TYPE],
-            detail: {
-              eventName: watch.eventNames,
-              requestParameters: watch.requestParameters,
-              errorCode: [{ exists: false }],
-            },
-          },
-          targets: [alertTarget(topic, alertText(watch.what), props.deadLetterQueue)],
-        }),
-      );
+      for (const ruleId of watchRuleIds(watch)) {
+        this.ruleArns.push(
+          stack.formatArn({ service: 'events', resource: 'rule', resourceName: ruleName(ruleId) }),
+        );
+        this.rules.push(
+          new Rule(this, ruleId, {
+            ruleName: ruleName(ruleId),
+            description: `support-role-guard self-protection: changes to ${watch.what}`,
+            eventPattern: toCdkPattern(watchPattern(watch, resources)),
+            targets: [alertTarget(props.topic, alertText(watch.what), props.deadLetterQueue)],
+          }),
+        );
+      }
     }
   }
 }

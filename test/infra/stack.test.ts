@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../functions/core/errors.js';
 import { ROLE_MUTATION_EVENT_NAMES } from '../../functions/core/event-pattern.js';
+import { SELF_PROTECTION_WATCHES, watchRuleIds } from '../../functions/core/self-protection.js';
 import { settingsFromContext } from '../../infra/settings.js';
 import { RegionError, SupportRoleGuardStack } from '../../infra/stack.js';
 import { OPS_ROLE, synthGuard } from '../support/stack.js';
@@ -292,25 +293,24 @@ describe('self-protection', () => {
     String((r as { Properties: { Name?: string } }).Properties.Name).includes('-Watch'),
   ) as {
     Properties: {
+      Name: string;
       EventPattern: { source: string[]; detail: Record<string, unknown> };
       Targets: Record<string, unknown>[];
     };
   }[];
 
-  it('watches the rules, their targets, the function, the topic and its subscriptions', () => {
-    expect(watches.map((w) => w.Properties.EventPattern.source[0]).sort()).toEqual([
-      'aws.events',
-      'aws.events',
-      'aws.lambda',
-      'aws.sns',
-      'aws.sns',
-    ]);
-    const ruleWatch = watches.find((w) => JSON.stringify(w.Properties.EventPattern).includes('DisableRule'));
+  it('deploys every single-account watch of the table, twins as two rules', () => {
+    const expected = SELF_PROTECTION_WATCHES.filter((w) => !w.organizationOnly).flatMap(watchRuleIds);
+    expect(watches.map((w) => w.Properties.Name.replace('SupportRoleGuard-Watch', '')).sort()).toEqual(
+      expected.sort(),
+    );
+    const ruleWatch = watches.find((w) => w.Properties.Name === 'SupportRoleGuard-WatchRuleChangesTwin');
     expect(ruleWatch?.Properties.EventPattern.detail.requestParameters).toEqual({
       name: expect.arrayContaining([
         'SupportRoleGuard-RoleMutations',
         'SupportRoleGuard-Sweep',
         'SupportRoleGuard-WatchRuleChanges',
+        'SupportRoleGuard-WatchRuleChangesTwin',
       ]),
     });
   });

@@ -56,7 +56,7 @@ function arnOf(
   }
 }
 
-/** What `Ref` returns: the name for rules, buses and functions, the ARN (or URL, here the ARN) otherwise. */
+/** What `Ref` returns: the name for rules, buses, functions, alarms and roles, a key's id, a queue's URL, the ARN (or URL, here the ARN) otherwise. */
 function refOf(
   type: string,
   id: string,
@@ -73,6 +73,10 @@ function refOf(
       return nameOf(properties, 'AlarmName', id, template);
     case 'AWS::IAM::Role':
       return nameOf(properties, 'RoleName', id, template);
+    case 'AWS::KMS::Key':
+      return id; // the key id (its ARN ends in key/<id>)
+    case 'AWS::SQS::Queue':
+      return `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${id}`;
     default:
       return arnOf(type, id, template, properties);
   }

