@@ -1,6 +1,7 @@
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { EVENT_SOURCE, type Notification } from '../core/notification.js';
+import { boundNotification, fullDetailParts } from '../core/message-budget.js';
+import type { Notification } from '../core/notification.js';
 import type { Notifier } from '../core/ports.js';
 
 export interface AwsNotifierOptions {
@@ -10,13 +11,18 @@ export interface AwsNotifierOptions {
   readonly chatTopicArn?: string;
   readonly eventBridge?: EventBridgeClient;
   readonly eventBusName?: string;
+  /** Structured log (the handler's logger, which stamps each entry with the correlation id). */
+  readonly log?: (message: string, fields: Record<string, unknown>) => void;
+  /** The correlation id the log entries carry: named in a cut message, so the full detail can be found. */
+  readonly correlationId?: () => string | undefined;
 }
 
 /**
  * SNS publish with MessageStructure=json: readable text for email (and the required `default`),
  * the versioned JSON document for machine protocols; when a chat topic is configured, the chat
  * rendering alone to it; then, when a bus is configured, the same document as an EventBridge
- * event for integrations.
+ * event for integrations. Every payload is bounded first (functions/core/message-budget.ts): a
+ * message that would pass 256 KB is cut, and its full detail is logged before anything is sent.
  */
 export class AwsNotifier implements Notifier {
   readonly #options: AwsNotifierOptions;
@@ -26,42 +32,27 @@ export class AwsNotifier implements Notifier {
   }
 
   async publish(notification: Notification): Promise<void> {
-    const { sns, topicArn, chatTopicArn, eventBridge, eventBusName } = this.#options;
-    const json = JSON.stringify(notification.document);
-    await sns.send(
-      new PublishCommand({
-        TopicArn: topicArn,
-        Subject: notification.subject,
-        MessageStructure: 'json',
-        Message: JSON.stringify({
-          default: notification.text,
-          email: notification.text,
-          'email-json': json,
-          sqs: json,
-          lambda: json,
-          http: json,
-          https: json,
-          firehose: json,
-        }),
-      }),
-    );
-    if (chatTopicArn && notification.chat) {
-      await sns.send(
-        new PublishCommand({ TopicArn: chatTopicArn, Message: JSON.stringify(notification.chat) }),
-      );
+    const { sns, topicArn, chatTopicArn, eventBridge, eventBusName, log, correlationId } = this.#options;
+    const reference = correlationId?.();
+    const payloads = boundNotification(notification, reference ? { reference } : {});
+    if (payloads.cut) {
+      const parts = fullDetailParts(notification);
+      log?.('message cut to fit the SNS size limit; the full detail follows', {
+        subject: notification.subject,
+        omitted: payloads.cut.omitted,
+        shortenedValues: payloads.cut.shortenedValues,
+        parts: parts.length,
+      });
+      for (const [i, detail] of parts.entries())
+        log?.('full message detail', { part: i + 1, parts: parts.length, detail });
+    }
+    await sns.send(new PublishCommand({ TopicArn: topicArn, ...payloads.topic }));
+    if (chatTopicArn && payloads.chat) {
+      await sns.send(new PublishCommand({ TopicArn: chatTopicArn, ...payloads.chat }));
     }
     if (eventBridge && eventBusName) {
       const out = await eventBridge.send(
-        new PutEventsCommand({
-          Entries: [
-            {
-              Source: EVENT_SOURCE,
-              DetailType: notification.detailType,
-              Detail: json,
-              EventBusName: eventBusName,
-            },
-          ],
-        }),
+        new PutEventsCommand({ Entries: [{ ...payloads.event, EventBusName: eventBusName }] }),
       );
       if ((out.FailedEntryCount ?? 0) > 0) {
         const entry = out.Entries?.find((e) => e.ErrorCode);

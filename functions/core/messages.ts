@@ -31,6 +31,20 @@ export interface NotificationDocument {
   /** Another tool manages the role (CloudFormation, Terraform, Control Tower, LZA, ...), by its tags. */
   readonly managedBy?: ManagedBy;
   readonly links: { readonly role?: string; readonly cloudTrailEvent?: string };
+  /** Present when the message was cut to fit SNS's 256 KB limit (functions/core/message-budget.ts). */
+  readonly truncated?: TruncationNote;
+}
+
+/**
+ * What a message cut to fit the size bound left out: each list's items not listed (by its path in
+ * the document, e.g. `accounts`, `drift`, `accounts.drift`) and how many long values were
+ * shortened (each ends with `…[cut: N more characters]`). The full detail is in the guard's log.
+ */
+export interface TruncationNote {
+  /** The same in words, with where the full detail is (the log's correlation id). */
+  readonly note: string;
+  readonly omitted: Readonly<Record<string, number>>;
+  readonly shortenedValues: number;
 }
 
 export interface Notification {
@@ -75,6 +89,7 @@ export interface SweepSummaryDocument {
   readonly time: string;
   readonly counts: Readonly<Record<Outcome, number>>;
   readonly accounts: SweepSummaryInput['accounts'];
+  readonly truncated?: TruncationNote;
 }
 
 /** The follow-up's JSON document (schema 1.0, `kind: repeated-tampering`). */
@@ -92,6 +107,7 @@ export interface FollowUpDocument {
   /** The CloudTrail event ids (at most 50; `count` is the exact number). */
   readonly eventIds: readonly string[];
   readonly time: string;
+  readonly truncated?: TruncationNote;
 }
 
 /** A custom notification of Amazon Q Developer in chat applications (functions/core/chat-message.ts). */

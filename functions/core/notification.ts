@@ -225,6 +225,16 @@ export function renderNotification(input: NotificationInput): Notification {
   };
 }
 
+/** The order in which a sweep summary lists accounts: failures first. */
+const LISTING_ORDER: Record<Outcome, number> = {
+  failed: 0,
+  'not-enrolled': 1,
+  'drift-detected': 2,
+  remediated: 3,
+  compliant: 4,
+  ignored: 5,
+};
+
 /** One message for a whole organization sweep: every account that drifted or failed, by name. */
 export function renderSweepSummary(input: SweepSummaryInput): Notification {
   const counts: Record<Outcome, number> = {
@@ -246,8 +256,13 @@ export function renderSweepSummary(input: SweepSummaryInput): Notification {
           : input.accounts.some((a) => a.outcome === 'not-enrolled' && a.attention !== false)
             ? 'not-enrolled'
             : 'compliant';
-  // Not-enrolled accounts within their grace period are counted, not listed.
-  const attention = input.accounts.filter((a) => a.outcome !== 'compliant' && a.attention !== false);
+  // Not-enrolled accounts within their grace period are counted, not listed. The worst come
+  // first, so that a message cut to fit SNS's size limit keeps the failed accounts.
+  const attention = input.accounts
+    .filter((a) => a.outcome !== 'compliant' && a.attention !== false)
+    .map((a, i) => ({ a, i }))
+    .sort((x, y) => LISTING_ORDER[x.a.outcome] - LISTING_ORDER[y.a.outcome] || x.i - y.i)
+    .map(({ a }) => a);
   const notEnrolled = counts['not-enrolled'] > 0 ? `, ${counts['not-enrolled']} not enrolled` : '';
   const summary =
     `Sweep of ${input.accounts.length} accounts: ${counts.remediated} remediated, ${counts['drift-detected']} with drift left, ` +

@@ -87,6 +87,12 @@ export function createHandler(options: HandlerOptions = {}): GuardHandler {
     ...(config.chatTopicArn ? { chatTopicArn: config.chatTopicArn } : {}),
     eventBridge: clients.eventBridge,
     ...(config.eventBusName ? { eventBusName: config.eventBusName } : {}),
+    // A cut message's full detail, under the event's correlation id (set by the middleware below).
+    log: (message: string, fields: Record<string, unknown>) => logger.warn(message, fields),
+    correlationId: () => {
+      const id = logger.getCorrelationId();
+      return typeof id === 'string' ? id : undefined;
+    },
   });
 
   const storm =

@@ -1,11 +1,19 @@
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { SNSClient } from '@aws-sdk/client-sns';
 
 /** Every IAM API call that went over the wire, by Action (SDK retries included). */
 export class WireLog {
   readonly calls: string[] = [];
-  /** Each request's Action and form parameters, as sent. */
-  readonly requests: { readonly action: string; readonly params: Readonly<Record<string, string>> }[] = [];
+  /**
+   * Each request's Action and form parameters, as sent; for a JSON-protocol service (EventBridge)
+   * the target's operation and the body as sent, in `json`.
+   */
+  readonly requests: {
+    readonly action: string;
+    readonly params: Readonly<Record<string, string>>;
+    readonly json?: string;
+  }[] = [];
   /**
    * Round trips: the longest chain of requests each sent after the one before it had answered
    * (a request's depth is one more than the deepest request already answered when it went out).
@@ -43,15 +51,27 @@ export class WireLog {
   }
 }
 
-/** Records the Action (and parameters) of each HTTP request the client sends (IAM and SNS speak the Query protocol). */
-export function recordIamCalls<C extends IAMClient | SNSClient>(iam: C, log: WireLog): C {
-  iam.middlewareStack.add(
+/**
+ * Records the Action (and parameters) of each HTTP request the client sends (IAM and SNS speak the
+ * Query protocol; EventBridge speaks JSON, its operation named by the X-Amz-Target header).
+ */
+export function recordIamCalls<C extends IAMClient | SNSClient | EventBridgeClient>(iam: C, log: WireLog): C {
+  (iam.middlewareStack as IAMClient['middlewareStack']).add(
     (next) => async (args) => {
-      const body = (args.request as { body?: unknown }).body;
+      const request = args.request as { body?: unknown; headers?: Record<string, string> };
+      // Query bodies are strings; JSON ones (EventBridge) are bytes.
+      const body = request.body instanceof Uint8Array ? new TextDecoder().decode(request.body) : request.body;
       const action = typeof body === 'string' ? /(?:^|&)Action=([^&]+)/.exec(body)?.[1] : undefined;
+      const target = Object.entries(request.headers ?? {})
+        .find(([name]) => name.toLowerCase() === 'x-amz-target')?.[1]
+        ?.split('.')
+        .pop();
       if (action && typeof body === 'string') {
         log.calls.push(action);
         log.requests.push({ action, params: Object.fromEntries(new URLSearchParams(body)) });
+      } else if (target && typeof body === 'string') {
+        log.calls.push(target);
+        log.requests.push({ action: target, params: {}, json: body });
       }
       const depth = log.started();
       try {
