@@ -168,7 +168,7 @@ export async function benchOrganizationSweep(endpoint: string): Promise<string[]
     '| --- | --- | --- | --- | --- | --- |',
     ...rows,
     '',
-    `- Largest summary document (100 accounts listed): ${(summaryBytes / 1024).toFixed(1)} KiB (SNS allows 256 KiB for the whole message; its bound is the delivery issue's).`,
+    `- Largest summary document (100 accounts listed): ${(summaryBytes / 1024).toFixed(1)} KiB (SNS allows 256 KiB for the whole message; a larger summary is cut to fit, failed accounts first, and logged in full: docs/reliability.md).`,
     '- A compliant account costs AssumeRole + the reads of the role; a repaired one adds the write and the read-back. Peak concurrent requests stay at the sweep concurrency (one call in flight per account being swept).',
     '',
   ];
