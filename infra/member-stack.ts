@@ -9,6 +9,7 @@ import type { Construct } from 'constructs';
 import type { DesiredRole } from '../functions/core/desired-state.js';
 import { roleMutationPattern } from '../functions/core/event-pattern.js';
 import { GUARD_ROLE_PATH } from '../functions/core/guard-roles.js';
+import { guardRoleChangesPattern } from '../functions/core/self-protection.js';
 import { toCdkPattern } from './constructs/guard-rules.js';
 import { repairPolicyStatements } from './guard-policy.js';
 import type { OrganizationSettings } from './organization-settings.js';
@@ -71,16 +72,20 @@ export class MemberStack extends Stack {
     forwardRole.addToPrincipalPolicy(
       new PolicyStatement({ actions: ['events:PutEvents'], resources: [centralBusArn] }),
     );
+    const centralBus = EventBus.fromEventBusArn(this, 'CentralBus', centralBusArn);
     new Rule(this, 'ForwardRoleMutations', {
       description: `support-role-guard: IAM changes to ${desired.roleName}, to the central guard`,
       eventPattern: toCdkPattern(
         roleMutationPattern({ roleName: desired.roleName, guardRoleArn: remediationRole.roleArn }),
       ),
-      targets: [
-        new EventBusTarget(EventBus.fromEventBusArn(this, 'CentralBus', centralBusArn), {
-          role: forwardRole,
-        }),
-      ],
+      targets: [new EventBusTarget(centralBus, { role: forwardRole })],
+    });
+    // Changes to the remediation role itself: whoever re-trusts or re-permits it acts as the guard,
+    // whose calls are not reported. The central stack alerts on these (self-protection).
+    new Rule(this, 'ForwardRemediationRoleChanges', {
+      description: 'support-role-guard: IAM changes to the remediation role, to the central guard',
+      eventPattern: toCdkPattern(guardRoleChangesPattern([organization.memberRoleName])),
+      targets: [new EventBusTarget(centralBus, { role: forwardRole })],
     });
   }
 }

@@ -185,7 +185,9 @@ export class SupportRoleGuardStack extends Stack {
       ],
       guardRoleArn: this.guard.role.roleArn,
       guardRoleNames: [organization ? CENTRAL_GUARD_ROLE_NAME : GUARD_ROLE_NAME],
-      ...(centralBus ? { centralBusName: centralBus.bus.eventBusName } : {}),
+      ...(centralBus && organization
+        ? { centralBus: centralBus.bus, memberRoleName: organization.memberRoleName }
+        : {}),
     });
     // The topic policy replaces SNS's default one: name every service publisher, scoped to its sources.
     this.notifications.allowAlarms(alarms.alarmArns);

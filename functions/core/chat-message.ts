@@ -1,5 +1,10 @@
 import { iacOwnerSentence } from './iac-owner.js';
-import type { ChatNotification, FollowUpDocument } from './messages.js';
+import {
+  type ChatNotification,
+  type FollowUpDocument,
+  UNSEEN_CHANGE,
+  UNSEEN_CHANGE_CHECKS,
+} from './messages.js';
 import { driftLines, type Notification, type NotificationDocument, oneLine } from './notification.js';
 
 /**
@@ -81,7 +86,9 @@ function forOutcome(
         `*What:* ${code(t.eventName, 64)} at ${code(t.eventTime, 64)} from ${code(t.sourceIp, 100)}`,
         `*User agent:* ${code(t.userAgent, 200)}`,
       ]
-    : ['*Found by* the scheduled sweep (no single call to blame).'];
+    : doc.drift.length > 0
+      ? [UNSEEN_CHANGE, ...UNSEEN_CHANGE_CHECKS.map((c) => `• ${c}`)]
+      : ['*Found by* the scheduled sweep.'];
   const drift = doc.drift.flatMap((d) =>
     driftLines(d, { account: doc.account }, '').map((line) => `• ${code(line.replace(/^- /, ''), 400)}`),
   );

@@ -1,3 +1,4 @@
+import { GUARD_ROLE_PATH } from './guard-roles.js';
 import type { ManagedBy } from './iac-owner.js';
 import type { ActionResult, DriftEntry, Outcome } from './results.js';
 
@@ -5,6 +6,19 @@ import type { ActionResult, DriftEntry, Outcome } from './results.js';
  * The messages the guard sends, as plain data: the Notifier port carries them, notification.ts
  * renders them. No logic here, so ports depend on data and not on the module that renders.
  */
+
+/**
+ * What a sweep that found drift says about it: no event explained the change, so it went unseen,
+ * and these are the ways that happens (docs/runbook.md, "Found by the sweep").
+ */
+export const UNSEEN_CHANGE =
+  'Found by the scheduled sweep: this change went unseen: no event of it reached the guard.';
+export const UNSEEN_CHANGE_CHECKS: readonly string[] = [
+  'CloudTrail: the IAM calls on the role since the last sweep (us-east-1 event history).',
+  'That a CloudTrail trail records management events (read and write); without one no change reaches the guard.',
+  `Calls made with sessions of the guard's own roles (${GUARD_ROLE_PATH}): the guard ignores them as its own; a function given the guard's role, or a changed guard role, is how they are borrowed.`,
+  'SELF-PROTECTION alerts since the last sweep (a disabled rule, a changed function or trail).',
+];
 
 /** The JSON document machine subscribers receive (sqs, lambda, http, https) and the event detail. */
 export interface NotificationDocument {

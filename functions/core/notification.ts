@@ -1,10 +1,12 @@
 import type { Trigger } from './classify-event.js';
 import { type IacOwner, iacOwnerSentence, type ManagedBy } from './iac-owner.js';
-import type {
-  Notification,
-  NotificationDocument,
-  SweepSummaryDocument,
-  SweepSummaryInput,
+import {
+  type Notification,
+  type NotificationDocument,
+  type SweepSummaryDocument,
+  type SweepSummaryInput,
+  UNSEEN_CHANGE,
+  UNSEEN_CHANGE_CHECKS,
 } from './messages.js';
 import type { ActionResult, DriftEntry, Outcome } from './results.js';
 import { oneLine } from './safe-text.js';
@@ -183,7 +185,9 @@ export function renderNotification(input: NotificationInput): Notification {
     );
   } else {
     lines.push(
-      '  Found by the scheduled sweep (no single call to blame; check CloudTrail for IAM calls on the role).',
+      ...(input.drift.length > 0
+        ? [`  ${UNSEEN_CHANGE}`, '  Check:', ...UNSEEN_CHANGE_CHECKS.map((c) => `  - ${c}`)]
+        : ['  Found by the scheduled sweep.']),
     );
   }
   lines.push('', 'Drift (found -> desired)');

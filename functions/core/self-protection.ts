@@ -236,6 +236,28 @@ export const SELF_PROTECTION_WATCHES: readonly Watch[] = [
   },
 ];
 
+/**
+ * The guard-role watch's pattern for roles of the given names alone (organization mode: the member
+ * remediation role, forwarded from each member account to the central bus and alerted there).
+ */
+export function guardRoleChangesPattern(roleNames: readonly string[]): Record<string, unknown> {
+  const watch = SELF_PROTECTION_WATCHES.find((w) => w.id === 'GuardRoleChanges');
+  if (!watch) throw new Error('the watch table has no GuardRoleChanges row');
+  return watchPattern(watch, { ...NO_RESOURCES, guardRoleNames: roleNames });
+}
+
+const NO_RESOURCES: GuardResources = {
+  ruleNames: [],
+  functionName: '',
+  topicArn: '',
+  keyId: '',
+  keyArn: '',
+  alarmNames: [],
+  queueUrls: [],
+  guardRoleArn: '',
+  guardRoleNames: [],
+};
+
 /** The watches of this deployment (the central-bus watch only in organization mode). */
 export function watchesFor(r: GuardResources): readonly Watch[] {
   return SELF_PROTECTION_WATCHES.filter((w) => !w.organizationOnly || r.centralBusName !== undefined);

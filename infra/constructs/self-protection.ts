@@ -1,5 +1,5 @@
 import { Stack } from 'aws-cdk-lib';
-import { EventField, type IRuleTarget, Rule, RuleTargetInput } from 'aws-cdk-lib/aws-events';
+import { EventField, type IEventBus, type IRuleTarget, Rule, RuleTargetInput } from 'aws-cdk-lib/aws-events';
 import { addToDeadLetterQueueResourcePolicy, bindBaseTargetConfig } from 'aws-cdk-lib/aws-events-targets';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
@@ -7,6 +7,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
   type GuardResources,
+  guardRoleChangesPattern,
   watchesFor,
   watchPattern,
   watchRuleIds,
@@ -27,8 +28,9 @@ export interface SelfProtectionProps {
   readonly queueUrls: readonly string[];
   readonly guardRoleArn: string;
   readonly guardRoleNames: readonly string[];
-  /** Organization mode: the central bus. */
-  readonly centralBusName?: string;
+  /** Organization mode: the central bus, and the member remediation role whose changes members forward to it. */
+  readonly centralBus?: IEventBus;
+  readonly memberRoleName?: string;
 }
 
 /**
@@ -54,12 +56,16 @@ export class SelfProtection extends Construct {
       queueUrls: props.queueUrls,
       guardRoleArn: props.guardRoleArn,
       guardRoleNames: props.guardRoleNames,
-      ...(props.centralBusName ? { centralBusName: props.centralBusName } : {}),
+      ...(props.centralBus ? { centralBusName: props.centralBus.eventBusName } : {}),
     };
     const watches = watchesFor({ ...base, ruleNames: [] });
+    const memberWatch = props.centralBus && props.memberRoleName ? 'MemberRoleChanges' : undefined;
     const resources: GuardResources = {
       ...base,
-      ruleNames: [...props.ruleNames, ...watches.flatMap(watchRuleIds).map(ruleName)],
+      ruleNames: [
+        ...props.ruleNames,
+        ...[...watches.flatMap(watchRuleIds), ...(memberWatch ? [memberWatch] : [])].map(ruleName),
+      ],
     };
     for (const watch of watches) {
       for (const ruleId of watchRuleIds(watch)) {
@@ -75,6 +81,29 @@ export class SelfProtection extends Construct {
           }),
         );
       }
+    }
+    if (memberWatch && props.centralBus && props.memberRoleName) {
+      // Changes to a member's remediation role happen in the member account: its forwarding rule
+      // (infra/member-stack.ts) sends them here, with the same pattern.
+      const bus = props.centralBus;
+      this.ruleArns.push(
+        stack.formatArn({
+          service: 'events',
+          resource: 'rule',
+          resourceName: `${bus.eventBusName}/${ruleName(memberWatch)}`,
+        }),
+      );
+      this.rules.push(
+        new Rule(this, memberWatch, {
+          ruleName: ruleName(memberWatch),
+          description: "support-role-guard self-protection: changes to a member account's remediation role",
+          eventBus: bus,
+          eventPattern: toCdkPattern(guardRoleChangesPattern([props.memberRoleName])),
+          targets: [
+            alertTarget(props.topic, alertText("a member account's remediation role"), props.deadLetterQueue),
+          ],
+        }),
+      );
     }
   }
 }

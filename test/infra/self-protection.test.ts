@@ -1,3 +1,4 @@
+import { Template as CdkTemplate } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { matchesPattern } from '../../functions/core/event-pattern-matcher.js';
 import { ACCOUNT, REGION, resolve, type Template } from '../support/cfn-resolve.js';
@@ -249,5 +250,76 @@ describe('self-protection sees every call that could blind the guard', () => {
       },
     ];
     for (const event of quiet) expect(alertingRules(event)).toEqual([]);
+  });
+});
+
+describe('organization mode: the remediation roles and the central bus', () => {
+  const MEMBER = '222233334444';
+  const { app } = synthGuard({
+    organizationId: 'o-abcdef1234',
+    targetOuIds: 'ou-ab12-cdef5678',
+    trustedPrincipalArns: 'arn:aws:iam::123456789012:role/CentralSupportTeam',
+  });
+  const central = CdkTemplate.fromStack(
+    app.node.findChild('SupportRoleGuardCentral') as never,
+  ).toJSON() as Template;
+  const stackSet = Object.values(central.Resources ?? {}).find(
+    (r) => r.Type === 'AWS::CloudFormation::StackSet',
+  );
+  const member = JSON.parse(String(stackSet?.Properties?.TemplateBody)) as Template;
+  const rulesOf = (t: Template) =>
+    Object.values(t.Resources ?? {})
+      .filter((r) => r.Type === 'AWS::Events::Rule' && r.Properties?.EventPattern)
+      .map((r) => ({
+        name: String(resolve(r.Properties?.Name ?? '', t)),
+        bus:
+          r.Properties?.EventBusName === undefined
+            ? 'default'
+            : String(resolve(r.Properties.EventBusName, t)),
+        pattern: resolve(r.Properties?.EventPattern, t) as Record<string, unknown>,
+      }));
+  const centralTopic = Object.entries(central.Resources ?? {}).find(
+    ([, r]) => r.Type === 'AWS::SNS::Topic',
+  )?.[0];
+  const centralWatches = Object.values(central.Resources ?? {})
+    .filter((r) => r.Type === 'AWS::Events::Rule' && String(r.Properties?.Name).includes('-Watch'))
+    .map((r) => ({
+      name: String(r.Properties?.Name),
+      bus:
+        r.Properties?.EventBusName === undefined
+          ? 'default'
+          : String(resolve(r.Properties.EventBusName, central)),
+      pattern: resolve(r.Properties?.EventPattern, central) as Record<string, unknown>,
+      toTopic: ((r.Properties?.Targets ?? []) as { Arn: unknown }[]).some(
+        (t) => (t.Arn as { Ref?: string }).Ref === centralTopic,
+      ),
+    }));
+
+  it.each(['UpdateAssumeRolePolicy', 'AttachRolePolicy', 'PutRolePolicy', 'DeleteRole'])(
+    "%s on a member's remediation role is forwarded and alerted on the central bus",
+    (eventName) => {
+      const event = {
+        ...cloudTrailEvent('iam', eventName, { roleName: 'SupportRoleGuardRemediation' }),
+        account: MEMBER,
+      };
+      expect(rulesOf(member).filter((r) => matchesPattern(r.pattern, event))).toHaveLength(1);
+      const alerting = centralWatches.filter((r) => r.toTopic && matchesPattern(r.pattern, event));
+      expect(alerting.map((r) => [r.name, r.bus])).toEqual([
+        ['SupportRoleGuardCentral-WatchMemberRoleChanges', 'support-role-guard'],
+      ]);
+    },
+  );
+
+  it("changes to the central guard's role and to the central bus policy alert", () => {
+    const roleChange = cloudTrailEvent('iam', 'PutRolePolicy', { roleName: 'SupportRoleGuardCentral' });
+    const busChange = cloudTrailEvent('events', 'RemovePermission', {
+      eventBusName: 'support-role-guard',
+      statementId: 'OrganizationMembersForwardIamEvents',
+      removeAllPermissions: false,
+    });
+    for (const event of [roleChange, busChange])
+      expect(
+        centralWatches.filter((r) => r.toTopic && r.bus === 'default' && matchesPattern(r.pattern, event)),
+      ).not.toEqual([]);
   });
 });

@@ -64,6 +64,19 @@ describe('renderNotification', () => {
     expect(n.subject).toBe('[support-role-guard] DRIFT DETECTED: AWSSupportRole in 123456789012');
   });
 
+  it('says a change the sweep repaired went unseen, and names what to check', () => {
+    // Act
+    const n = renderNotification({ ...base });
+    const chat = renderChat(n, { threadId: 't', partition: 'aws' });
+
+    // Assess
+    expect(n.text).toContain('went unseen: no event of it reached the guard');
+    expect(n.text).toContain('CloudTrail trail');
+    expect(n.text).toContain("sessions of the guard's own roles (/support-role-guard/)");
+    expect(n.text).toContain('SELF-PROTECTION');
+    expect(chat.content.description).toContain('went unseen');
+  });
+
   it('says the role was already back when the tampering is reported late', () => {
     const n = renderNotification({
       ...base,
