@@ -16,7 +16,9 @@ export interface ScpOptions {
 }
 
 /** Every IAM call that changes the support role (the twelve the guard listens to) and creating it. */
-export const SCP_ACTIONS = ['iam:CreateRole', ...ROLE_MUTATION_EVENT_NAMES.map((name) => `iam:${name}`)];
+export const SCP_ACTIONS = [
+  ...new Set(['iam:CreateRole', ...ROLE_MUTATION_EVENT_NAMES.map((name) => `iam:${name}`)]),
+];
 
 /** The options docs/scp.md shows (a test keeps the document equal to the code). */
 export const DOCUMENTED_SCP_OPTIONS = {

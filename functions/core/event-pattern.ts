@@ -4,9 +4,14 @@
  * disagree.
  */
 
-/** IAM API calls that change the support role (CloudTrail `eventName`). */
+/**
+ * IAM API calls that change the support role (CloudTrail `eventName`). CreateRole too: a role
+ * created under the support role's name while it is absent (with a trust policy of the creator's
+ * choosing) is repaired at once, not at the next sweep.
+ */
 export const ROLE_MUTATION_EVENT_NAMES = [
   'AttachRolePolicy',
+  'CreateRole',
   'DeleteRole',
   'DeleteRolePermissionsBoundary',
   'DeleteRolePolicy',

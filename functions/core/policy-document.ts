@@ -10,14 +10,53 @@ export type PolicyDocument = Record<string, unknown>;
 
 type Canonical = string | Canonical[] | { [key: string]: Canonical };
 
-/** Parses a policy document as IAM returns it: JSON, possibly URL-encoded. Throws on garbage. */
+/**
+ * Parses a policy document as IAM returns it: JSON, possibly URL-encoded. Throws on garbage, and
+ * on a key written twice in one object: JSON.parse keeps the last, and no one should have to
+ * know which one IAM honours. Such a document is never compliant (drift.ts compares it as text).
+ */
 export function parsePolicyDocument(raw: string): PolicyDocument {
   const text = raw.trimStart().startsWith('{') ? raw : decodeURIComponent(raw);
+  const duplicate = duplicateKey(text);
+  if (duplicate !== undefined)
+    throw new SyntaxError(
+      `a policy document must not repeat a key in one object: ${JSON.stringify(duplicate)}`,
+    );
   const parsed: unknown = JSON.parse(text);
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new TypeError('a policy document must be a JSON object');
   }
   return parsed as PolicyDocument;
+}
+
+/** The first key written twice in one object of a JSON text, if any (the text is not validated). */
+export function duplicateKey(text: string): string | undefined {
+  const objects: (Set<string> | undefined)[] = []; // undefined: an array
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '{') objects.push(new Set());
+    else if (c === '[') objects.push(undefined);
+    else if (c === '}' || c === ']') objects.pop();
+    else if (c === '"') {
+      let end = i + 1;
+      while (end < text.length && text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      const literal = text.slice(i, end + 1);
+      i = end;
+      let next = end + 1;
+      while (next < text.length && /\s/.test(text[next] ?? '')) next++;
+      const keys = objects[objects.length - 1];
+      if (text[next] !== ':' || keys === undefined) continue;
+      let key: string;
+      try {
+        key = JSON.parse(literal) as string;
+      } catch {
+        continue; // not valid JSON: JSON.parse reports it
+      }
+      if (keys.has(key)) return key;
+      keys.add(key);
+    }
+  }
+  return undefined;
 }
 
 const asList = (value: unknown): unknown[] => (Array.isArray(value) ? value : [value]);

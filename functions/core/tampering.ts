@@ -19,17 +19,11 @@ const RULES: Record<Trigger['eventName'], Rule> = {
     const arn = text(p, 'policyArn');
     return arn === undefined || d.requiredPolicyArns.includes(arn);
   },
-  UpdateAssumeRolePolicy: (p, d, partition) => {
-    const doc = text(p, 'policyDocument');
-    if (doc === undefined) return true;
-    try {
-      return (
-        canonicalPolicy(parsePolicyDocument(doc), partition) !== canonicalPolicy(d.trustPolicy, partition)
-      );
-    } catch {
-      return true;
-    }
-  },
+  UpdateAssumeRolePolicy: (p, d, partition) => trustDiffers(text(p, 'policyDocument'), d, partition),
+  // Created while absent: tampering when whoever created it chose their own trust or boundary.
+  CreateRole: (p, d, partition) =>
+    trustDiffers(text(p, 'assumeRolePolicyDocument'), d, partition) ||
+    text(p, 'permissionsBoundary') !== d.permissionsBoundaryArn,
   PutRolePermissionsBoundary: (p, d) => text(p, 'permissionsBoundary') !== d.permissionsBoundaryArn,
   DeleteRolePermissionsBoundary: (_p, d) => d.permissionsBoundaryArn !== undefined,
   UpdateRole: (p, d) =>
@@ -51,6 +45,15 @@ const RULES: Record<Trigger['eventName'], Rule> = {
     );
   },
 };
+
+function trustDiffers(doc: string | undefined, d: DesiredRole, partition: string): boolean {
+  if (doc === undefined) return true;
+  try {
+    return canonicalPolicy(parsePolicyDocument(doc), partition) !== canonicalPolicy(d.trustPolicy, partition);
+  } catch {
+    return true;
+  }
+}
 
 /**
  * True when the recorded call took the role away from desired state: it detached a required

@@ -368,6 +368,32 @@ describe('the guard against the emulator', () => {
     expect(PolicyNames).toEqual([]);
   });
 
+  it('never calls a trust policy with duplicate JSON keys compliant, and rewrites it', async () => {
+    // Prepare: the desired trust, with a foreign principal written first under the same key. JSON.parse
+    // keeps the last; whichever IAM honours, the document is not the one the guard would write.
+    const guard = await setUp();
+    const RoleName = guard.roleName;
+    const desiredText = JSON.stringify(guard.config.desired.trustPolicy);
+    const doubled = desiredText.replace(
+      '"Principal":',
+      '"Principal":{"AWS":"arn:aws:iam::999999999999:root"},"Principal":',
+    );
+    await aws.iam.send(new UpdateAssumeRolePolicyCommand({ RoleName, PolicyDocument: doubled }));
+    const stored =
+      (await aws.iam.send(new GetRoleCommand({ RoleName }))).Role?.AssumeRolePolicyDocument ?? '';
+    expect(decodeURIComponent(stored).match(/"Principal"/g)).toHaveLength(2);
+
+    // Act
+    const result = await guard.invoke(fixture('scheduled-sweep'));
+
+    // Assess
+    expect(result.outcome).toBe('remediated');
+    expect(guard.wire.writes).toEqual(['UpdateAssumeRolePolicy']);
+    const after = (await aws.iam.send(new GetRoleCommand({ RoleName }))).Role?.AssumeRolePolicyDocument ?? '';
+    expect(decodeURIComponent(after).match(/"Principal"/g)).toHaveLength(1);
+    expect(await guard.driftNow()).toEqual([]);
+  });
+
   it('also puts the outcome on the configured event bus', async () => {
     // Prepare
     const bus = await busWithInbox(aws, uniqueName('guard-bus'));

@@ -35,8 +35,9 @@ describe('roleMutationPattern', () => {
     });
   });
 
-  it('lists the twelve role mutations of the brief', () => {
-    expect(ROLE_MUTATION_EVENT_NAMES).toHaveLength(12);
+  it('lists the twelve role mutations of the brief, and CreateRole', () => {
+    expect(ROLE_MUTATION_EVENT_NAMES).toHaveLength(13);
+    expect(ROLE_MUTATION_EVENT_NAMES).toContain('CreateRole');
   });
 });
 

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalPolicy, parsePolicyDocument, policiesEqual } from '../../functions/core/policy-document.js';
+import {
+  canonicalPolicy,
+  duplicateKey,
+  parsePolicyDocument,
+  policiesEqual,
+} from '../../functions/core/policy-document.js';
 
 const OPS = 'arn:aws:iam::123456789012:role/OpsSupport';
 const AUDIT = 'arn:aws:iam::123456789012:user/auditor';
@@ -86,5 +91,26 @@ describe('parsePolicyDocument', () => {
   it('refuses a document that is not a JSON object', () => {
     expect(() => parsePolicyDocument('[1]')).toThrow(/JSON object/);
     expect(() => parsePolicyDocument('%7Bnot json')).toThrow(SyntaxError);
+  });
+});
+
+describe('a key written twice in one object', () => {
+  it.each([
+    ['Statement', '{"Version":"2012-10-17","Statement":[],"Statement":[]}'],
+    ['Principal', '{"Statement":[{"Principal":{"AWS":"a"},"Effect":"Allow","Principal":{"AWS":"b"}}]}'],
+    ['Principal', '{"Statement":[{"Principal":"a", "Princip\\u0061l" : "b"}]}'],
+    [
+      'AWS',
+      '%7B%22Statement%22%3A%5B%7B%22Principal%22%3A%7B%22AWS%22%3A%22a%22%2C%22AWS%22%3A%22b%22%7D%7D%5D%7D',
+    ],
+  ])('is refused (%s), URL-encoded or not', (key, raw) => {
+    expect(() => parsePolicyDocument(raw)).toThrow(new RegExp(`repeat a key in one object: "${key}"`));
+  });
+
+  it('is not the same key in two objects, nor a value that looks like one', () => {
+    const doc =
+      '{"Statement":[{"Sid":"a","Effect":"Allow"},{"Sid":"b","Effect":"Allow","Condition":{"x":{"Sid":"\\"Sid\\""}}}]}';
+    expect(duplicateKey(doc)).toBeUndefined();
+    expect(() => parsePolicyDocument(doc)).not.toThrow();
   });
 });

@@ -13,6 +13,14 @@ function tampering(name: string, requestParameters?: Record<string, unknown>): b
 }
 
 describe('isTamperingAct', () => {
+  it('takes a role created with the desired trust and no boundary for no tampering', () => {
+    const doc = JSON.stringify(desired.trustPolicy);
+    expect(tampering('create-role', { assumeRolePolicyDocument: doc })).toBe(false);
+    expect(
+      tampering('create-role', { assumeRolePolicyDocument: doc, permissionsBoundary: SUPPORT_ACCESS }),
+    ).toBe(true);
+  });
+
   it.each([
     'detach-role-policy',
     'delete-role',
@@ -24,6 +32,7 @@ describe('isTamperingAct', () => {
     'update-role-description',
     'tag-role',
     'untag-role',
+    'create-role',
   ])('%s as recorded is tampering', (name) => {
     expect(tampering(name)).toBe(true);
   });
