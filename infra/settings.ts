@@ -23,11 +23,20 @@ export interface GuardSettings {
   readonly chat?: ChatSettings;
   /** The optional SCP's break-glass role (an ARN, or /path/Name in every account). */
   readonly breakGlassRole?: string;
+  /** Concurrent executions reserved for the guard function; undefined: none reserved. */
+  readonly reservedConcurrency?: number;
 }
 
 export { CONTEXT_TO_ENV, DEFAULT_ROLE_NAME };
 
 export const DEFAULT_SWEEP_SCHEDULE = 'rate(1 hour)';
+
+/**
+ * Concurrent executions reserved for the guard function, so that other functions exhausting the
+ * account's concurrency cannot starve it (and that a burst of events cannot starve them). Five
+ * covers a tampering burst (EventBridge retries a throttled invocation for 24 h) and the sweep.
+ */
+export const DEFAULT_RESERVED_CONCURRENCY = 5;
 
 /** Every context key of the single-account guard. */
 export const GUARD_CONTEXT_KEYS = [
@@ -37,6 +46,7 @@ export const GUARD_CONTEXT_KEYS = [
   'sweepSchedule',
   ...CHAT_CONTEXT_KEYS,
   'breakGlassRole',
+  'reservedConcurrency',
 ] as const;
 
 export type GuardContext = Partial<Record<(typeof GUARD_CONTEXT_KEYS)[number], string | undefined>>;
@@ -105,6 +115,8 @@ export function settingsFromContext(context: GuardContext, region: string): Guar
       }),
     );
 
+  const reservedConcurrency = parseReservedConcurrency(context.reservedConcurrency, problems);
+
   if (problems.length > 0 || !guard || sweepPeriodSeconds === undefined) throw new ConfigError(problems);
   const environment = Object.fromEntries(Object.entries(env).filter(([k]) => k !== 'AWS_REGION'));
   return Object.freeze({
@@ -116,7 +128,21 @@ export function settingsFromContext(context: GuardContext, region: string): Guar
     sweepPeriodSeconds,
     ...(chat ? { chat } : {}),
     ...(breakGlassRole ? { breakGlassRole } : {}),
+    ...(reservedConcurrency !== undefined ? { reservedConcurrency } : {}),
   });
+}
+
+/** `reservedConcurrency`: 1 to 1000, or `none` (an account whose limit leaves nothing to reserve). */
+function parseReservedConcurrency(value: string | undefined, problems: ConfigProblem[]): number | undefined {
+  const text = value?.trim() || String(DEFAULT_RESERVED_CONCURRENCY);
+  if (text === 'none') return undefined;
+  const n = Number(text);
+  if (/^\d+$/.test(text) && n >= 1 && n <= 1000) return n;
+  problems.push({
+    name: 'reservedConcurrency',
+    message: `${JSON.stringify(text)} is not a number of concurrent executions from 1 to 1000, or "none"`,
+  });
+  return undefined;
 }
 
 /**

@@ -64,6 +64,7 @@ const LAMBDA_FUNCTION_CALLS = [
   'UpdateFunctionConfiguration',
   'UpdateFunctionCode',
   'PutFunctionConcurrency',
+  'DeleteFunctionConcurrency',
   'DeleteFunctionEventInvokeConfig',
   'PutFunctionEventInvokeConfig',
   'UpdateFunctionEventInvokeConfig',

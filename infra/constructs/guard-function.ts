@@ -84,6 +84,9 @@ export class GuardFunction extends Construct {
       architecture: Architecture.ARM_64,
       memorySize: 256,
       timeout: this.timeout,
+      ...(settings.reservedConcurrency !== undefined
+        ? { reservedConcurrentExecutions: settings.reservedConcurrency }
+        : {}),
       role: this.role,
       logGroup,
       tracing: Tracing.ACTIVE,

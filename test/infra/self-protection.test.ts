@@ -110,6 +110,10 @@ describe('self-protection sees every call that could blind the guard', () => {
       }),
     ],
     [
+      'DeleteFunctionConcurrency (the reservation removed)',
+      cloudTrailEvent('lambda', 'DeleteFunctionConcurrency20171031', { functionName }),
+    ],
+    [
       'RemovePermission by qualified ARN',
       cloudTrailEvent('lambda', 'RemovePermission20150331v2', {
         functionName: `${functionArn}:$LATEST`,

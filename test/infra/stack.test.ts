@@ -288,6 +288,29 @@ describe('alarms', () => {
   });
 });
 
+describe('reserved concurrency of the guard function', () => {
+  const reserved = (t: Template) =>
+    Object.values(t.findResources('AWS::Lambda::Function'))
+      .map((f) => f as { Properties: { Description?: string; ReservedConcurrentExecutions?: number } })
+      .find((f) => String(f.Properties.Description).includes('keeps'))?.Properties
+      .ReservedConcurrentExecutions;
+
+  it('reserves 5 by default, so that other functions cannot starve the guard', () => {
+    expect(reserved(template)).toBe(5);
+  });
+
+  it('takes another number, or none, from the reservedConcurrency context key', () => {
+    expect(reserved(synthGuard({ reservedConcurrency: '20' }).template)).toBe(20);
+    expect(reserved(synthGuard({ reservedConcurrency: 'none' }).template)).toBeUndefined();
+  });
+
+  it.each(['0', '-1', '2.5', 'lots', '1001'])('refuses %j by name', (value) => {
+    expect(() =>
+      settingsFromContext({ trustedPrincipalArns: OPS_ROLE, reservedConcurrency: value }, 'us-east-1'),
+    ).toThrow(/reservedConcurrency/);
+  });
+});
+
 describe('self-protection', () => {
   const watches = Object.values(resources('AWS::Events::Rule')).filter((r) =>
     String((r as { Properties: { Name?: string } }).Properties.Name).includes('-Watch'),
