@@ -1,4 +1,5 @@
 import {
+  Annotations,
   Aws,
   CfnOutput,
   CfnRule,
@@ -10,6 +11,7 @@ import {
   Validations,
 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { mfaWarnings } from '../functions/core/audit.js';
 import {
   CENTRAL_GUARD_ROLE_NAME,
   DEFAULT_MEMBER_ROLE_NAME,
@@ -78,6 +80,11 @@ export class SupportRoleGuardStack extends Stack {
         ],
       });
     }
+
+    // A configuration that makes the role unassumable for some of its principals: said by name at synth.
+    mfaWarnings(desired).forEach((warning, i) => {
+      Annotations.of(this).addWarningV2(`support-role-guard:requireMfa${i}`, warning);
+    });
 
     const supportRoleArn = this.formatArn({
       service: 'iam',

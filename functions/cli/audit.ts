@@ -3,7 +3,7 @@ import { CLIENT_SETTINGS } from '../adapters/aws-clients.js';
 import { listPolicyHolders, policyAllowedActions } from '../adapters/iam-audit.js';
 import { IamRoleStore } from '../adapters/iam-role-store.js';
 import { supportAccessPolicyArn } from '../core/arn.js';
-import { type AuditReport, auditVerdict, supportConsoleWarning } from '../core/audit.js';
+import { type AuditReport, auditVerdict, mfaWarnings, supportConsoleWarning } from '../core/audit.js';
 import { parseConfig } from '../core/config.js';
 import { detectDrift } from '../core/drift.js';
 import { describeError } from '../core/errors.js';
@@ -81,7 +81,11 @@ export async function auditCommand(args: readonly string[], io: CommandIo): Prom
         ...(owner ? { managedBy: owner } : {}),
         trustedPrincipals: desired.trustedPrincipalArns,
       },
-      warnings: [...(owner ? [iacOwnerWarning(owner, drift.length)] : []), ...(warning ? [warning] : [])],
+      warnings: [
+        ...(owner ? [iacOwnerWarning(owner, drift.length)] : []),
+        ...(warning ? [warning] : []),
+        ...mfaWarnings(desired),
+      ],
     });
   } catch (error) {
     if (!(error instanceof CheckError)) throw error;

@@ -40,6 +40,35 @@ export function supportConsoleWarning(allowedActions: readonly string[]): string
   );
 }
 
+/**
+ * REQUIRE_MFA adds `aws:MultiFactorAuthPresent` to the trust policy. Role sessions never carry
+ * that key (IAM Identity Center / SSO and federated sessions are role sessions), so a trusted role
+ * could never assume the support role; through an account root only IAM users who signed in with
+ * MFA can. Named at synth (a CDK warning) and by `audit`; not refused, because a configuration
+ * that trusts users as well is legitimate.
+ */
+export function mfaWarnings(desired: {
+  readonly requireMfa: boolean;
+  readonly trustedPrincipalArns: readonly string[];
+}): string[] {
+  if (!desired.requireMfa) return [];
+  const roles = desired.trustedPrincipalArns.filter((arn) => /:(?:role|assumed-role)\//.test(arn));
+  const roots = desired.trustedPrincipalArns.filter((arn) => /:root$/.test(arn));
+  const warnings: string[] = [];
+  if (roles.length > 0)
+    warnings.push(
+      `REQUIRE_MFA=true, but ${roles.join(', ')} ${roles.length === 1 ? 'is a role' : 'are roles'}: role sessions ` +
+        '(IAM Identity Center / SSO and federated ones included) never carry aws:MultiFactorAuthPresent, so ' +
+        `${roles.length === 1 ? 'it' : 'they'} can never assume the support role; trust IAM users instead, or set REQUIRE_MFA=false`,
+    );
+  if (roots.length > 0)
+    warnings.push(
+      `REQUIRE_MFA=true with ${roots.join(', ')}: only IAM users of ${roots.length === 1 ? 'that account' : 'those accounts'} ` +
+        'who signed in with MFA can assume the support role; its roles and SSO users cannot',
+    );
+  return warnings;
+}
+
 export function auditVerdict(report: Omit<AuditReport, 'compliant'>): AuditReport {
   return {
     ...report,

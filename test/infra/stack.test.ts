@@ -1,5 +1,5 @@
 import { App } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../functions/core/errors.js';
 import { ROLE_MUTATION_EVENT_NAMES } from '../../functions/core/event-pattern.js';
@@ -285,6 +285,21 @@ describe('alarms', () => {
       ComparisonOperator: 'LessThanThreshold',
       TreatMissingData: 'breaching',
     });
+  });
+});
+
+describe('REQUIRE_MFA with role principals', () => {
+  it('is a synth warning that names the role', () => {
+    const { stack } = synthGuard({ requireMfa: 'true' });
+    Annotations.fromStack(stack).hasWarning(
+      '*',
+      Match.stringLikeRegexp(`REQUIRE_MFA=true, but ${OPS_ROLE} is a role`),
+    );
+  });
+
+  it('is no warning without it', () => {
+    const { stack } = synthGuard({});
+    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('REQUIRE_MFA'))).toEqual([]);
   });
 });
 

@@ -73,6 +73,14 @@ describe('support-role-guard audit', () => {
     ]);
   });
 
+  it('names the role principals that REQUIRE_MFA would lock out', async () => {
+    const a = await account();
+    const run = await cli(['audit', '--json'], { ...a.env, REQUIRE_MFA: 'true' });
+    expect(JSON.parse(run.stdout).warnings).toEqual([
+      `REQUIRE_MFA=true, but ${a.env.TRUSTED_PRINCIPAL_ARNS} is a role: role sessions (IAM Identity Center / SSO and federated ones included) never carry aws:MultiFactorAuthPresent, so it can never assume the support role; trust IAM users instead, or set REQUIRE_MFA=false`,
+    ]);
+  });
+
   it('exits 1 when AWSSupportAccess is held only by a user and a group, and the role is missing', async () => {
     const a = await account();
     await a.clients.iam.send(new CreateUserCommand({ UserName: 'carol' }));
