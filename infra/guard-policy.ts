@@ -5,6 +5,8 @@ export interface RepairPolicyInput {
   readonly supportRoleArn: string;
   readonly requiredPolicyArns: readonly string[];
   readonly permissionsBoundaryArn?: string;
+  /** REVOKE_SESSIONS (default true): the guard may write the session revocation policy. */
+  readonly revokeSessions?: boolean;
 }
 
 export interface GuardPolicyInput extends RepairPolicyInput {
@@ -28,10 +30,10 @@ export function repairPolicyStatements(input: RepairPolicyInput): PolicyStatemen
   const role = [input.supportRoleArn];
   const required = [...input.requiredPolicyArns];
   const boundary = input.permissionsBoundaryArn;
-  return [
+  const statements = [
     new PolicyStatement({
       sid: 'ReadSupportRole',
-      actions: ['iam:GetRole', 'iam:ListAttachedRolePolicies', 'iam:ListRolePolicies'],
+      actions: ['iam:GetRole', 'iam:GetRolePolicy', 'iam:ListAttachedRolePolicies', 'iam:ListRolePolicies'],
       resources: role,
     }),
     new PolicyStatement({
@@ -83,6 +85,18 @@ export function repairPolicyStatements(input: RepairPolicyInput): PolicyStatemen
           resources: role,
         }),
   ];
+  if (input.revokeSessions ?? true) {
+    // IAM has no condition key for an inline policy's name: the code writes only AWSRevokeOlderSessions,
+    // and a borrowed guard session gains nothing it could not already get with UpdateAssumeRolePolicy.
+    statements.push(
+      new PolicyStatement({
+        sid: 'RevokeSupportRoleSessions',
+        actions: ['iam:PutRolePolicy'],
+        resources: role,
+      }),
+    );
+  }
+  return statements;
 }
 
 /** Publishing the outcome: the topic (and its key), and the optional event bus. */

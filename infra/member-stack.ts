@@ -19,6 +19,8 @@ export const MEMBER_STACK_NAME = 'SupportRoleGuardMember';
 export interface MemberStackProps {
   readonly desired: DesiredRole;
   readonly organization: OrganizationSettings;
+  /** REVOKE_SESSIONS of the central guard (default true). */
+  readonly revokeSessions?: boolean;
 }
 
 /**
@@ -61,6 +63,7 @@ export class MemberStack extends Stack {
       statements: repairPolicyStatements({
         supportRoleArn,
         requiredPolicyArns: desired.requiredPolicyArns,
+        revokeSessions: props.revokeSessions ?? true,
         ...(desired.permissionsBoundaryArn ? { permissionsBoundaryArn: desired.permissionsBoundaryArn } : {}),
       }),
     });

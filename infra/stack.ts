@@ -109,6 +109,7 @@ export class SupportRoleGuardStack extends Stack {
             ...repairPolicyStatements({
               supportRoleArn,
               requiredPolicyArns: desired.requiredPolicyArns,
+              revokeSessions: settings.guard.revokeSessions,
               ...(desired.permissionsBoundaryArn
                 ? { permissionsBoundaryArn: desired.permissionsBoundaryArn }
                 : {}),
@@ -163,6 +164,7 @@ export class SupportRoleGuardStack extends Stack {
       members = new MemberStackSet(this, 'Members', {
         desired,
         organization,
+        revokeSessions: settings.guard.revokeSessions,
         centralBusArn: centralBus.bus.eventBusArn,
         centralGuardRoleArn: this.guard.role.roleArn,
       });

@@ -5,9 +5,11 @@ import {
   DeleteRolePolicyCommand,
   DetachRolePolicyCommand,
   GetRoleCommand,
+  GetRolePolicyCommand,
   type IAMClient,
   ListAccountAliasesCommand,
   PutRolePermissionsBoundaryCommand,
+  PutRolePolicyCommand,
   paginateListAttachedRolePolicies,
   paginateListRolePolicies,
   TagRoleCommand,
@@ -19,6 +21,7 @@ import { RoleChangedConcurrentlyError } from '../core/errors.js';
 import type { IamAction } from '../core/plan.js';
 import type { CallOptions, RoleStore } from '../core/ports.js';
 import type { RoleSnapshot } from '../core/role-snapshot.js';
+import { REVOCATION_POLICY_NAME } from '../core/session-revocation.js';
 
 /** IAM errors that mean "the role changed under us": re-read and plan again. */
 const RACE_ERRORS = new Set([
@@ -42,8 +45,9 @@ export interface IamRoleStoreOptions {
 }
 
 /**
- * The support role over @aws-sdk/client-iam: reads it whole in one round trip (GetRole and the two
- * lists side by side, each list following every page), applies one action per API call.
+ * The support role over @aws-sdk/client-iam: reads it whole in one round trip (GetRole, the two
+ * lists and the session revocation policy side by side, each list following every page), applies
+ * one action per API call.
  */
 export class IamRoleStore implements RoleStore {
   readonly #iam: IAMClient;
@@ -58,7 +62,7 @@ export class IamRoleStore implements RoleStore {
   async read(roleName: string, options: CallOptions = {}): Promise<RoleSnapshot> {
     const paging = { client: this.#iam, ...(this.#pageSize ? { pageSize: this.#pageSize } : {}) };
     const send = sendOptions(options);
-    const [got, attached, inline] = await Promise.allSettled([
+    const [got, attached, inline, revocation] = await Promise.allSettled([
       this.#iam.send(new GetRoleCommand({ RoleName: roleName }), send),
       (async () => {
         const arns: string[] = [];
@@ -72,8 +76,20 @@ export class IamRoleStore implements RoleStore {
           names.push(...(page.PolicyNames ?? []));
         return names;
       })(),
+      // Read alongside, not after the list: absent (NoSuchEntity) on almost every read.
+      this.#iam
+        .send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: REVOCATION_POLICY_NAME }), send)
+        .then(
+          ({ PolicyDocument }) => PolicyDocument,
+          (error: unknown) => {
+            if (isNoSuchEntity(error)) return undefined;
+            throw error;
+          },
+        ),
     ]);
-    const failures = [got, attached, inline].flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
+    const failures = [got, attached, inline, revocation].flatMap((r) =>
+      r.status === 'rejected' ? [r.reason] : [],
+    );
     // Deleted before or while we read it: it is absent now.
     if (failures.some(isNoSuchEntity)) return { exists: false };
     if (failures.length > 0) throw failures[0];
@@ -87,13 +103,16 @@ export class IamRoleStore implements RoleStore {
       path: role.Path ?? '/',
       description: role.Description ?? '',
       maxSessionDuration: role.MaxSessionDuration ?? 3600,
-      trustPolicy: raw.trimStart().startsWith('{') ? raw : safeDecode(raw),
+      trustPolicy: decodePolicy(raw),
       ...(role.PermissionsBoundary?.PermissionsBoundaryArn
         ? { permissionsBoundaryArn: role.PermissionsBoundary.PermissionsBoundaryArn }
         : {}),
       tags: Object.fromEntries((role.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
       attachedPolicyArns: attached.value,
       inlinePolicyNames: inline.value,
+      ...(revocation.status === 'fulfilled' && revocation.value !== undefined
+        ? { revocationPolicy: decodePolicy(revocation.value) }
+        : {}),
     };
   }
 
@@ -147,6 +166,16 @@ export class IamRoleStore implements RoleStore {
         return;
       case 'DeleteRolePolicy':
         await this.#iam.send(new DeleteRolePolicyCommand({ RoleName, PolicyName: action.policyName }), send);
+        return;
+      case 'PutRolePolicy':
+        await this.#iam.send(
+          new PutRolePolicyCommand({
+            RoleName,
+            PolicyName: action.policyName,
+            PolicyDocument: action.policyDocument,
+          }),
+          send,
+        );
         return;
       case 'UpdateAssumeRolePolicy':
         await this.#iam.send(
@@ -203,6 +232,11 @@ function isMissingPolicy(action: IamAction, error: Error): boolean {
 /** The SDK's per-call options: the abort signal of the invocation's deadline, when there is one. */
 const sendOptions = (options: CallOptions): { abortSignal?: AbortSignal } =>
   options.signal ? { abortSignal: options.signal } : {};
+
+/** IAM returns policy documents URL-encoded (the emulator sometimes does not). */
+function decodePolicy(raw: string): string {
+  return raw.trimStart().startsWith('{') ? raw : safeDecode(raw);
+}
 
 function safeDecode(raw: string): string {
   try {

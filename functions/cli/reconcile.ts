@@ -45,6 +45,7 @@ export async function reconcileCommand(args: readonly string[], io: CommandIo): 
       mode,
       store,
       partition: config.partition,
+      revokeSessions: config.revokeSessions,
     });
   } catch (error) {
     io.err(`support-role-guard: could not read role ${config.desired.roleName}: ${describeError(error)}`);

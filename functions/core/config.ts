@@ -38,6 +38,11 @@ export interface GuardConfig {
   readonly idempotencyTableName?: string;
   /** Repeats by one actor on the role within this many seconds are folded into one follow-up; 0: off. */
   readonly stormWindowSeconds: number;
+  /**
+   * Enforce mode: after drift that let someone in or added permissions, revoke the role's
+   * sessions issued before the repair (inline policy AWSRevokeOlderSessions). Default true.
+   */
+  readonly revokeSessions: boolean;
   /** Set in organization mode (MEMBER_ROLE_NAME given). */
   readonly organization?: OrganizationConfig;
   /** Security Hub annotations and findings (single-account guard; both off by default). */
@@ -73,6 +78,7 @@ export const ENV = {
   notEnrolledGrace: 'NOT_ENROLLED_GRACE_HOURS',
   securityHubAnnotate: 'SECURITY_HUB_ANNOTATE',
   securityHubImport: 'SECURITY_HUB_IMPORT_FINDINGS',
+  revokeSessions: 'REVOKE_SESSIONS',
 } as const;
 
 /** How long an account may stay not enrolled before a sweep names it to on-call (hours). */
@@ -167,6 +173,11 @@ export function parseConfig(env: Env, options: ParseOptions = {}): GuardConfig {
     problem(ENV.boundary, `${show(boundary)} is not a managed policy ARN`);
 
   const requireMfa = parseBoolean(present(env, ENV.requireMfa), ENV.requireMfa, problem);
+  const revokeSessions = parseBoolean(
+    present(env, ENV.revokeSessions) ?? 'true',
+    ENV.revokeSessions,
+    problem,
+  );
 
   const idempotencyTable = present(env, ENV.idempotencyTable);
   if (idempotencyTable !== undefined && !/^[\w.-]{3,255}$/.test(idempotencyTable))
@@ -216,6 +227,7 @@ export function parseConfig(env: Env, options: ParseOptions = {}): GuardConfig {
     ...(guardRole === undefined ? {} : { guardRoleArn: guardRole }),
     ...(idempotencyTable === undefined ? {} : { idempotencyTableName: idempotencyTable }),
     stormWindowSeconds,
+    revokeSessions,
     ...(organization === undefined ? {} : { organization: Object.freeze(organization) }),
     securityHub: Object.freeze(securityHub),
   });

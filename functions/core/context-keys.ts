@@ -18,6 +18,7 @@ export const CONTEXT_TO_ENV = {
   stormWindowSeconds: 'STORM_WINDOW_SECONDS',
   securityHubAnnotate: 'SECURITY_HUB_ANNOTATE',
   securityHubImportFindings: 'SECURITY_HUB_IMPORT_FINDINGS',
+  revokeSessions: 'REVOKE_SESSIONS',
 } as const;
 
 /** A context key of the guard's configuration. */

@@ -1,6 +1,7 @@
 import { type DesiredRole, sameIamName } from './desired-state.js';
 import { canonicalPolicy, parsePolicyDocument } from './policy-document.js';
 import type { PresentRole, RoleSnapshot } from './role-snapshot.js';
+import { REVOCATION_POLICY_NAME, revocationCutoff } from './session-revocation.js';
 
 /** The kinds of drift the guard knows, each checked by one small function below. */
 export type DriftKind =
@@ -33,7 +34,7 @@ const drift = (kind: DriftKind, property: string, before: string | null, after: 
   remediable: kind !== 'path',
 });
 
-type Check = (desired: DesiredRole, role: PresentRole, partition: string) => Drift[];
+type Check = (desired: DesiredRole, role: PresentRole, partition: string, now?: Date) => Drift[];
 
 const trustPolicy: Check = (desired, role, partition) => {
   const wanted = canonicalPolicy(desired.trustPolicy, partition);
@@ -46,8 +47,16 @@ const trustPolicy: Check = (desired, role, partition) => {
   return actual === wanted ? [] : [drift('trust-policy', 'trustPolicy', actual, wanted)];
 };
 
-const inlinePolicies: Check = (_desired, role) =>
+/**
+ * Every inline policy is drift, but for the session revocation (the console's "Revoke active
+ * sessions", or the guard's own): exactly that name and shape, with a cut-off not in the future.
+ */
+const inlinePolicies: Check = (_desired, role, _partition, now) =>
   [...role.inlinePolicyNames]
+    .filter(
+      (name) =>
+        !(name === REVOCATION_POLICY_NAME && revocationCutoff(role.revocationPolicy, now) !== undefined),
+    )
     .sort()
     .map((name) => drift('inline-policy', `inlinePolicy:${name}`, name, null));
 
@@ -119,8 +128,16 @@ const CHECKS: readonly Check[] = [
   path,
 ];
 
-/** Every way the role differs from desired state; empty when compliant. */
-export function detectDrift(desired: DesiredRole, role: RoleSnapshot, partition = 'aws'): Drift[] {
+/**
+ * Every way the role differs from desired state; empty when compliant. With `now`, a session
+ * revocation whose cut-off lies in the future (a lock-out, not a revocation) is drift too.
+ */
+export function detectDrift(
+  desired: DesiredRole,
+  role: RoleSnapshot,
+  partition = 'aws',
+  now?: Date,
+): Drift[] {
   if (!role.exists) return [drift('role-missing', 'role', null, desired.roleName)];
-  return CHECKS.flatMap((check) => check(desired, role, partition));
+  return CHECKS.flatMap((check) => check(desired, role, partition, now));
 }

@@ -62,6 +62,8 @@ export async function handleEvent(event: unknown, deps: GuardDeps): Promise<Guar
       mode: config.mode,
       store: deps.store,
       partition: config.partition,
+      revokeSessions: config.revokeSessions,
+      ...(deps.clock ? { clock: deps.clock } : {}),
       onDrift: alias.start,
       ...(deps.deadline ? { deadline: deps.deadline } : {}),
     });

@@ -211,6 +211,8 @@ async function sweepAccount(account: string, session: string, deps: Organization
       store: deps.access.storeFor(account, session),
       partition: config.partition,
       ...(deadline ? { deadline } : {}),
+      revokeSessions: config.revokeSessions,
+      ...(deps.clock ? { clock: deps.clock } : {}),
     });
     const outcome = outcomeOf(report, config.mode);
     return {

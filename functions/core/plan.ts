@@ -1,5 +1,6 @@
 import type { DesiredRole } from './desired-state.js';
-import type { Drift } from './drift.js';
+import type { Drift, DriftKind } from './drift.js';
+import { REVOCATION_POLICY_NAME, revocationPolicy } from './session-revocation.js';
 
 /** One IAM write, as data. The IAM adapter turns each into exactly one API call. */
 export type IamAction =
@@ -16,6 +17,14 @@ export type IamAction =
   | { readonly api: 'AttachRolePolicy'; readonly roleName: string; readonly policyArn: string }
   | { readonly api: 'DetachRolePolicy'; readonly roleName: string; readonly policyArn: string }
   | { readonly api: 'DeleteRolePolicy'; readonly roleName: string; readonly policyName: string }
+  | {
+      /** Only ever the session revocation (AWSRevokeOlderSessions): sessions issued before `cutoff` are denied. */
+      readonly api: 'PutRolePolicy';
+      readonly roleName: string;
+      readonly policyName: string;
+      readonly policyDocument: string;
+      readonly cutoff: string;
+    }
   | { readonly api: 'UpdateAssumeRolePolicy'; readonly roleName: string; readonly policyDocument: string }
   | {
       readonly api: 'PutRolePermissionsBoundary';
@@ -37,11 +46,45 @@ export type IamApi = IamAction['api'];
 const after = (d: Drift): string => d.property.slice(d.property.indexOf(':') + 1);
 
 /**
+ * Drift that let someone in (trust, session duration) or added permissions while the role was
+ * open: sessions issued before the repair are revoked. A pure tag or description change, a
+ * missing required policy or a deleted role does not revoke.
+ */
+export const REVOKING_DRIFT: readonly DriftKind[] = [
+  'trust-policy',
+  'inline-policy',
+  'extra-managed-policy',
+  'permissions-boundary',
+  'max-session-duration',
+];
+
+export interface PlanOptions {
+  /** Revoke sessions issued before this time when the drift calls for it (REVOKE_SESSIONS). */
+  readonly revokeSessionsBefore?: Date;
+}
+
+/** The write that revokes every session of the role issued before `cutoff` (one policy, the latest cut-off). */
+export function revokeSessions(roleName: string, cutoff: Date): IamAction {
+  const time = cutoff.toISOString();
+  return {
+    api: 'PutRolePolicy',
+    roleName,
+    policyName: REVOCATION_POLICY_NAME,
+    policyDocument: JSON.stringify(revocationPolicy(time)),
+    cutoff: time,
+  };
+}
+
+/**
  * The writes that remove the given drift, in a safe order (access is taken away before anything
  * is restored), with one call per kind where IAM allows batching (UpdateRole, TagRole, UntagRole).
  * A missing role becomes one CreateRole carrying everything it can, then its policies.
  */
-export function planActions(desired: DesiredRole, drift: readonly Drift[]): IamAction[] {
+export function planActions(
+  desired: DesiredRole,
+  drift: readonly Drift[],
+  options: PlanOptions = {},
+): IamAction[] {
   const roleName = desired.roleName;
   if (drift.some((d) => d.kind === 'role-missing')) {
     return [
@@ -71,8 +114,15 @@ export function planActions(desired: DesiredRole, drift: readonly Drift[]): IamA
       roleName,
       policyDocument: JSON.stringify(desired.trustPolicy),
     });
+  const revoke =
+    options.revokeSessionsBefore !== undefined &&
+    drift.some((d) => d.remediable && REVOKING_DRIFT.includes(d.kind));
+  // A revocation of another shape under that name is overwritten by the new one, not deleted first.
   for (const d of of('inline-policy'))
-    actions.push({ api: 'DeleteRolePolicy', roleName, policyName: after(d) });
+    if (!(revoke && after(d) === REVOCATION_POLICY_NAME))
+      actions.push({ api: 'DeleteRolePolicy', roleName, policyName: after(d) });
+  if (revoke && options.revokeSessionsBefore)
+    actions.push(revokeSessions(roleName, options.revokeSessionsBefore));
   for (const d of of('extra-managed-policy'))
     actions.push({ api: 'DetachRolePolicy', roleName, policyArn: after(d) });
   if (of('permissions-boundary').length > 0) {
@@ -117,6 +167,8 @@ export function describeAction(action: IamAction): string {
       return `detach ${action.policyArn}`;
     case 'DeleteRolePolicy':
       return `delete inline policy ${action.policyName}`;
+    case 'PutRolePolicy':
+      return `revoke every session issued before ${action.cutoff} (inline policy ${action.policyName})`;
     case 'UpdateAssumeRolePolicy':
       return 'restore the trust policy';
     case 'PutRolePermissionsBoundary':
@@ -142,6 +194,7 @@ const PHASE: Record<IamApi, 0 | 1 | 2> = {
   CreateRole: 0,
   UpdateAssumeRolePolicy: 1,
   DeleteRolePolicy: 1,
+  PutRolePolicy: 1,
   DetachRolePolicy: 1,
   PutRolePermissionsBoundary: 1,
   UntagRole: 1,

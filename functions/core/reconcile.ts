@@ -5,7 +5,7 @@ import { type Drift, detectDrift } from './drift.js';
 import { describeError, NotVerifiedError, RoleChangedConcurrentlyError } from './errors.js';
 import { type IacOwner, iacOwner } from './iac-owner.js';
 import { describeAction, type IamAction, phases, planActions } from './plan.js';
-import type { CallOptions, RoleStore } from './ports.js';
+import type { CallOptions, Clock, RoleStore } from './ports.js';
 import type { ActionResult } from './results.js';
 import type { RoleSnapshot } from './role-snapshot.js';
 
@@ -41,6 +41,12 @@ export interface ReconcileInput {
   readonly partition: string;
   /** Read → plan → apply rounds before giving up on a role that keeps changing. */
   readonly maxRounds?: number;
+  /**
+   * Revoke the role's sessions issued before the repair when the drift let someone in or added
+   * permissions (REVOKE_SESSIONS, on by default). The cut-off is the clock's time at planning.
+   */
+  readonly revokeSessions?: boolean;
+  readonly clock?: Clock;
   /** Told when the first read finds drift (the handler starts what a message needs, alongside). */
   readonly onDrift?: (drift: readonly Drift[]) => void;
   /** Every IAM call is aborted when it passes; the report then says so (`error`). */
@@ -64,6 +70,10 @@ const arnOf = (role: RoleSnapshot): string | undefined => (role.exists ? role.ar
  */
 export async function reconcile(input: ReconcileInput): Promise<ReconcileReport> {
   const { desired, mode, store, partition, maxRounds = 3, deadline } = input;
+  const clock = input.clock ?? (() => new Date());
+  // The session revocation's cut-off is the time each round is planned (after the role was read).
+  const plan = (drift: readonly Drift[]) =>
+    planActions(desired, drift, input.revokeSessions ? { revokeSessionsBefore: clock() } : {});
   const backoff = input.readBackBackoffMs ?? READ_BACK_BACKOFF_MS;
   const call: CallOptions = deadline ? { signal: deadline.signal } : {};
   const asError = (error: unknown): Error => {
@@ -76,14 +86,14 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
   } catch (error) {
     throw asError(error);
   }
-  const initial = detectDrift(desired, role, partition);
+  const initial = detectDrift(desired, role, partition, clock());
   const owner = role.exists ? iacOwner(role.tags) : undefined;
   const managedBy = owner ? { managedBy: owner } : {};
   const fixable = (drift: readonly Drift[]) => drift.filter((d) => d.remediable);
   if (initial.length > 0) input.onDrift?.(initial);
 
   if (fixable(initial).length === 0 || mode === 'detect') {
-    const planned = mode === 'detect' ? planActions(desired, initial) : [];
+    const planned = mode === 'detect' ? plan(initial) : [];
     return {
       drift: initial,
       actions: [
@@ -105,12 +115,12 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
     // The state the guard saw before this round's writes.
     const seen = remaining;
     let raced = false;
-    const plan = planActions(desired, remaining);
+    const actionsOfRound = plan(remaining);
     const waves: IamAction[][] = oneAtATime
-      ? phases(plan)
+      ? phases(actionsOfRound)
           .flat()
           .map((a) => [a])
-      : phases(plan);
+      : phases(actionsOfRound);
     for (const wave of waves) {
       const outcome = await applyWave(store, wave, call);
       actions.push(...outcome.results);
@@ -136,7 +146,7 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
     try {
       for (;;) {
         role = await store.read(desired.roleName, call);
-        remaining = detectDrift(desired, role, partition);
+        remaining = detectDrift(desired, role, partition, clock());
         // After a race the role changed anyway: the next round plans from this read.
         if (raced || fixable(remaining).length === 0 || !onlySeen(fixable(remaining), seen)) break;
         const wait = backoff[rereads];

@@ -18,4 +18,6 @@ export interface PresentRole {
   readonly tags: Readonly<Record<string, string>>;
   readonly attachedPolicyArns: readonly string[];
   readonly inlinePolicyNames: readonly string[];
+  /** The document of the inline policy AWSRevokeOlderSessions, when the role has one (as read). */
+  readonly revocationPolicy?: string;
 }

@@ -39,6 +39,8 @@ export interface DrillScenario {
     readonly notifications: number;
     /** IAM writes the guard makes, in order. */
     readonly writes: readonly string[];
+    /** The role's sessions issued before the repair are revoked (AWSRevokeOlderSessions read back, cut-off after the tampering). */
+    readonly sessionsRevoked?: boolean;
   };
 }
 
@@ -89,7 +91,8 @@ export const SCENARIOS: readonly DrillScenario[] = [
       outcomes: ['remediated'],
       restored: true,
       notifications: 1,
-      writes: ['UpdateAssumeRolePolicy'],
+      writes: ['UpdateAssumeRolePolicy', 'PutRolePolicy'],
+      sessionsRevoked: true,
     },
   },
   {
@@ -103,7 +106,8 @@ export const SCENARIOS: readonly DrillScenario[] = [
       outcomes: ['remediated'],
       restored: true,
       notifications: 1,
-      writes: ['DetachRolePolicy'],
+      writes: ['PutRolePolicy', 'DetachRolePolicy'],
+      sessionsRevoked: true,
     },
   },
   {
@@ -121,7 +125,8 @@ export const SCENARIOS: readonly DrillScenario[] = [
       outcomes: ['remediated'],
       restored: true,
       notifications: 1,
-      writes: ['DeleteRolePolicy'],
+      writes: ['DeleteRolePolicy', 'PutRolePolicy'],
+      sessionsRevoked: true,
     },
   },
   {
@@ -139,7 +144,29 @@ export const SCENARIOS: readonly DrillScenario[] = [
       outcomes: ['remediated'],
       restored: true,
       notifications: 1,
-      writes: ['DeleteRolePermissionsBoundary'],
+      writes: ['PutRolePolicy', 'DeleteRolePermissionsBoundary'],
+      sessionsRevoked: true,
+    },
+  },
+  {
+    name: 'session-revocation',
+    title: 'role opened for 12 hours to a foreign account -> sessions revoked',
+    steps: [
+      { api: 'UpdateRole', input: { RoleName: ROLE, MaxSessionDuration: 43_200 }, actor: ACTORS.alice },
+      {
+        api: 'UpdateAssumeRolePolicy',
+        input: { RoleName: ROLE, PolicyDocument: FOREIGN_TRUST },
+        actor: ACTORS.alice,
+      },
+    ],
+    expect: {
+      delivered: [true, true],
+      // The first event's repair restores both; the second finds the role already restored.
+      outcomes: ['remediated', 'compliant'],
+      restored: true,
+      notifications: 2,
+      writes: ['UpdateAssumeRolePolicy', 'PutRolePolicy', 'UpdateRole'],
+      sessionsRevoked: true,
     },
   },
   {

@@ -23,6 +23,7 @@ import { matchesPattern } from '../core/event-pattern-matcher.js';
 import { GuardFailure, type GuardResult } from '../core/guard-result.js';
 import { DEFAULT_MEMBER_ROLE_NAME, GUARD_ROLE_PATH, memberRoleArn } from '../core/guard-roles.js';
 import { reconcile } from '../core/reconcile.js';
+import { revocationCutoff } from '../core/session-revocation.js';
 import { createHandler } from '../handler/create-handler.js';
 import { cloudTrailEvent, DRILL_ACCOUNT, GUARD_ROLE_ARN } from './cloudtrail.js';
 import { type EnrolmentSweepReport, runEnrolmentSweep } from './drill-enrolment.js';
@@ -63,6 +64,8 @@ export interface ScenarioResult {
   readonly driftSeen: readonly string[];
   /** The role is in desired state at the end (null: not applicable, e.g. detect mode). */
   readonly restored: boolean;
+  /** The cut-off of the session revocation read back from IAM at the end, when the role has one. */
+  readonly sessionsRevokedBefore?: string;
   readonly notifications: readonly { readonly outcome: string; readonly subject: string }[];
   /** With `showMessages`: each message as its subscribers read it (e-mail text, chat rendering). */
   readonly messages?: readonly ShownMessage[];
@@ -341,6 +344,7 @@ async function runScenario(scenario: DrillScenario, deps: ScenarioDeps): Promise
     events.push({ step, event });
   }
   const tamperedAt = performance.now();
+  const tamperingEnded = new Date();
 
   const handler = deps.handlers[scenario.mode ?? 'enforce'];
   const outcomes: DrillEvent[] = [];
@@ -372,7 +376,10 @@ async function runScenario(scenario: DrillScenario, deps: ScenarioDeps): Promise
     });
   }
 
-  const finalDrift = detectDrift(desired, await store.read(deps.roleName));
+  const finalRole = await store.read(deps.roleName);
+  const finalDrift = detectDrift(desired, finalRole);
+  // Read back from IAM: the revocation's cut-off (undefined: none, or not the accepted shape).
+  const cutoff = finalRole.exists ? revocationCutoff(finalRole.revocationPolicy) : undefined;
   const restored = finalDrift.length === 0;
   const restoredAt = performance.now();
   const notifications = (await deps.topic.notifications()).map((n) => ({
@@ -406,6 +413,11 @@ async function runScenario(scenario: DrillScenario, deps: ScenarioDeps): Promise
     failures.push(`${notifications.length} notification(s), expected ${expect.notifications}`);
   if (JSON.stringify(writes) !== JSON.stringify(expect.writes))
     failures.push(`IAM writes ${JSON.stringify(writes)}, expected ${JSON.stringify(expect.writes)}`);
+  // The attacker's sessions are older than the end of the tampering: the cut-off must be later.
+  if (expect.sessionsRevoked && !(cutoff && Date.parse(cutoff) >= tamperingEnded.getTime()))
+    failures.push(
+      `sessions not revoked: cut-off ${cutoff ?? 'none'}, tampering ended ${tamperingEnded.toISOString()}`,
+    );
 
   return finish(failures);
 
@@ -419,6 +431,7 @@ async function runScenario(scenario: DrillScenario, deps: ScenarioDeps): Promise
       events: outcomes,
       driftSeen: [...driftSeen],
       restored,
+      ...(cutoff ? { sessionsRevokedBefore: cutoff } : {}),
       notifications,
       ...(deps.options.showMessages && deps.published ? { messages: publishedMessages(deps.published) } : {}),
       timeToRestoreMs: acted && restored ? Math.round(restoredAt - tamperedAt) : null,

@@ -58,6 +58,7 @@ export function centralGuardStatements(organization: OrganizationSettings): Poli
 export interface MemberStackSetProps {
   readonly desired: DesiredRole;
   readonly organization: OrganizationSettings;
+  readonly revokeSessions?: boolean;
   readonly centralBusArn: string;
   readonly centralGuardRoleArn: string;
 }
@@ -98,7 +99,13 @@ export class MemberStackSet extends Construct {
           regions: [...organization.regions],
         },
       ],
-      templateBody: JSON.stringify(memberTemplate({ desired: props.desired, organization })),
+      templateBody: JSON.stringify(
+        memberTemplate({
+          desired: props.desired,
+          organization,
+          ...(props.revokeSessions === undefined ? {} : { revokeSessions: props.revokeSessions }),
+        }),
+      ),
     });
   }
 }

@@ -77,6 +77,9 @@ describe('guard role permission matrix (default configuration)', () => {
     ['iam:GetRole', SUPPORT_ROLE, {}],
     ['iam:ListAttachedRolePolicies', SUPPORT_ROLE, {}],
     ['iam:ListRolePolicies', SUPPORT_ROLE, {}],
+    ['iam:GetRolePolicy', SUPPORT_ROLE, {}],
+    // The session revocation (AWSRevokeOlderSessions); IAM has no condition key for the policy's name.
+    ['iam:PutRolePolicy', SUPPORT_ROLE, {}],
     ['iam:CreateRole', SUPPORT_ROLE, {}],
     ['iam:AttachRolePolicy', SUPPORT_ROLE, { 'iam:PolicyARN': SUPPORT_ACCESS }],
     ['iam:DetachRolePolicy', SUPPORT_ROLE, { 'iam:PolicyARN': ADMIN }],
@@ -158,7 +161,7 @@ describe('guard role permission matrix (default configuration)', () => {
     ['PassRole of the support role', 'iam:PassRole', SUPPORT_ROLE, {}],
     ['CreateUser', 'iam:CreateUser', `arn:aws:iam::${ACCOUNT}:user/backdoor`, {}],
     ['PutRolePolicy on another role', 'iam:PutRolePolicy', OTHER_ROLE, {}],
-    ['PutRolePolicy on the support role', 'iam:PutRolePolicy', SUPPORT_ROLE, {}],
+    ['GetRolePolicy on another role', 'iam:GetRolePolicy', OTHER_ROLE, {}],
     ['AssumeRole of the support role', 'sts:AssumeRole', SUPPORT_ROLE, {}],
     ['Publish to another topic', 'sns:Publish', `arn:aws:sns:us-east-1:${ACCOUNT}:other`, {}],
     [
@@ -169,6 +172,14 @@ describe('guard role permission matrix (default configuration)', () => {
     ],
   ])('denies %s', async (_name, action, resource, context) => {
     expect(await decide(g.policy, action, resource, context)).toBe('ImplicitlyDenied');
+  });
+});
+
+describe('guard role permission matrix (REVOKE_SESSIONS=false)', () => {
+  it('may not write any inline policy on the support role', async () => {
+    const g = guardPolicy({ revokeSessions: 'false' });
+    expect(await decide(g.policy, 'iam:PutRolePolicy', SUPPORT_ROLE)).toBe('ImplicitlyDenied');
+    expect(await decide(g.policy, 'iam:DeleteRolePolicy', SUPPORT_ROLE)).toBe('Allowed');
   });
 });
 

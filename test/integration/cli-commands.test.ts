@@ -144,7 +144,10 @@ describe('support-role-guard reconcile', () => {
       mode: 'detect',
       outcome: 'drift-detected',
       drift: [{ property: `managedPolicy:${ADMIN}`, before: 'attached', after: null }],
-      actions: [{ api: 'DetachRolePolicy', status: 'planned' }],
+      actions: [
+        { api: 'PutRolePolicy', status: 'planned' },
+        { api: 'DetachRolePolicy', status: 'planned' },
+      ],
     });
     expect(await a.attached()).toEqual([ADMIN, SUPPORT_ACCESS].sort());
   });

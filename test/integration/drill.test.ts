@@ -23,6 +23,7 @@ describe('the local drill', () => {
     'admin-attached',
     'inline-policy',
     'boundary-set',
+    'session-revocation',
   ])('%s: drift seen, restored, notified, with the exact IAM writes on the wire', (name) => {
     const s = report.scenarios.find((r) => r.name === name);
     const expected = SCENARIOS.find((r) => r.name === name)?.expect;
@@ -51,6 +52,18 @@ describe('the local drill', () => {
     expect(s?.iamCalls.writes).toBe(0);
     expect(s?.notifications.map((n) => n.outcome)).toEqual(['drift-detected']);
     expect(s?.driftSeen).toEqual(['managedPolicy:arn:aws:iam::aws:policy/AdministratorAccess']);
+  });
+
+  it('session revocation: the role opened for 12 hours, and every session issued before the repair revoked', () => {
+    const s = report.scenarios.find((r) => r.name === 'session-revocation');
+    expect(s?.driftSeen).toEqual(expect.arrayContaining(['trustPolicy', 'maxSessionDuration']));
+    expect(s?.events.map((e) => [e.eventName, e.outcome])).toEqual([
+      ['UpdateRole', 'remediated'],
+      ['UpdateAssumeRolePolicy', 'compliant'],
+    ]);
+    // Read back from IAM at the end: the revocation policy with a cut-off after the tampering.
+    expect(s?.sessionsRevokedBefore).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(s?.failures).toEqual([]);
   });
 
   it('the role deletion is reported twice: recreated, then the DeleteRole call itself', () => {

@@ -133,14 +133,14 @@ describe('the guard against the emulator', () => {
         iam.send(new UpdateAssumeRolePolicyCommand({ RoleName, PolicyDocument: FOREIGN_TRUST })),
       event: 'update-assume-role-policy',
       drift: ['trustPolicy'],
-      writes: ['UpdateAssumeRolePolicy'],
+      writes: ['UpdateAssumeRolePolicy', 'PutRolePolicy'],
     },
     {
       name: 'AdministratorAccess attached',
       tamper: (iam, RoleName) => iam.send(new AttachRolePolicyCommand({ RoleName, PolicyArn: ADMIN })),
       event: 'attach-role-policy',
       drift: [`managedPolicy:${ADMIN}`],
-      writes: ['DetachRolePolicy'],
+      writes: ['PutRolePolicy', 'DetachRolePolicy'],
     },
     {
       name: 'inline policy added',
@@ -155,7 +155,7 @@ describe('the guard against the emulator', () => {
         ),
       event: 'put-role-policy',
       drift: ['inlinePolicy:break-glass'],
-      writes: ['DeleteRolePolicy'],
+      writes: ['DeleteRolePolicy', 'PutRolePolicy'],
     },
     {
       name: 'permissions boundary set',
@@ -163,7 +163,7 @@ describe('the guard against the emulator', () => {
         iam.send(new PutRolePermissionsBoundaryCommand({ RoleName, PermissionsBoundary: DENY_ALL })),
       event: 'put-role-permissions-boundary',
       drift: ['permissionsBoundary'],
-      writes: ['DeleteRolePermissionsBoundary'],
+      writes: ['PutRolePolicy', 'DeleteRolePermissionsBoundary'],
     },
     {
       name: 'description changed',
@@ -182,7 +182,7 @@ describe('the guard against the emulator', () => {
         ),
       event: 'update-role',
       drift: ['maxSessionDuration'],
-      writes: ['UpdateRole'],
+      writes: ['PutRolePolicy', 'UpdateRole'],
     },
     {
       name: 'stray tag added',
@@ -205,7 +205,7 @@ describe('the guard against the emulator', () => {
       tamper: (iam, RoleName) => iam.send(new DeleteRolePermissionsBoundaryCommand({ RoleName })),
       event: 'delete-role-permissions-boundary',
       drift: ['permissionsBoundary'],
-      writes: ['PutRolePermissionsBoundary'],
+      writes: ['PutRolePolicy', 'PutRolePermissionsBoundary'],
     },
   ];
 
@@ -302,7 +302,11 @@ describe('the guard against the emulator', () => {
     expect(result).toMatchObject({
       outcome: 'drift-detected',
       drift: [{ property: `managedPolicy:${ADMIN}`, before: 'attached', after: null }],
-      actions: [{ api: 'DetachRolePolicy', status: 'planned' }],
+      // What enforce mode would do, sessions revoked included.
+      actions: [
+        { api: 'PutRolePolicy', status: 'planned' },
+        { api: 'DetachRolePolicy', status: 'planned' },
+      ],
     });
     expect(guard.wire.writes).toEqual([]);
     const { AttachedPolicies } = await aws.iam.send(
@@ -324,7 +328,12 @@ describe('the guard against the emulator', () => {
     // Assess
     expect(result).toMatchObject({ outcome: 'compliant', drift: [], actions: [], notified: false });
     expect(guard.wire.writes).toEqual([]);
-    expect(guard.wire.reads).toEqual(['GetRole', 'ListAttachedRolePolicies', 'ListRolePolicies']);
+    expect(guard.wire.reads).toEqual([
+      'GetRole',
+      'ListAttachedRolePolicies',
+      'ListRolePolicies',
+      'GetRolePolicy',
+    ]);
     expect(await guard.topic.notifications()).toEqual([]);
   });
 
@@ -360,12 +369,14 @@ describe('the guard against the emulator', () => {
     expect(guard.wire.writes).toEqual([
       'UpdateAssumeRolePolicy',
       'DeleteRolePolicy',
+      'PutRolePolicy',
       'DetachRolePolicy',
       'AttachRolePolicy',
     ]);
     expect(await guard.driftNow()).toEqual([]);
+    // The extra inline policy is gone; the session revocation took its place.
     const { PolicyNames } = await aws.iam.send(new ListRolePoliciesCommand({ RoleName }));
-    expect(PolicyNames).toEqual([]);
+    expect(PolicyNames).toEqual(['AWSRevokeOlderSessions']);
   });
 
   it('never calls a trust policy with duplicate JSON keys compliant, and rewrites it', async () => {

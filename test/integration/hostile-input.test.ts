@@ -187,7 +187,11 @@ describe('hostile input (property-based, against the emulator, asserted at the w
     await aws.iam.send(new DetachRolePolicyCommand({ RoleName: roleName, PolicyArn: SUPPORT_ACCESS }));
     await run({ ...fixture('scheduled-sweep'), id: uniqueName('sweep') });
     const guardWrites = wire.requests.filter((r) => r.action !== 'Publish' && !/^(Get|List)/.test(r.action));
-    expect(guardWrites.map((w) => w.action).sort()).toEqual(['AttachRolePolicy', 'DetachRolePolicy']);
+    expect(guardWrites.map((w) => w.action).sort()).toEqual([
+      'AttachRolePolicy',
+      'DetachRolePolicy',
+      'PutRolePolicy', // the session revocation
+    ]);
     await topic.notifications();
 
     // Act / Assess

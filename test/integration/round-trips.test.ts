@@ -42,13 +42,18 @@ async function setUp() {
 }
 
 describe('round trips on the wire', () => {
-  it('a compliant role costs 3 reads, 0 writes and 1 round trip', async () => {
+  it('a compliant role costs 4 reads, 0 writes and 1 round trip', async () => {
     const guard = await setUp();
 
     const result = await guard.invoke(fixture('scheduled-sweep'));
 
     expect(result.outcome).toBe('compliant');
-    expect([...guard.wire.calls].sort()).toEqual(['GetRole', 'ListAttachedRolePolicies', 'ListRolePolicies']);
+    expect([...guard.wire.calls].sort()).toEqual([
+      'GetRole',
+      'GetRolePolicy', // the session revocation, alongside: absent, or the exact shape the guard accepts
+      'ListAttachedRolePolicies',
+      'ListRolePolicies',
+    ]);
     expect(guard.wire.roundTrips).toBe(1);
   });
 
@@ -63,12 +68,13 @@ describe('round trips on the wire', () => {
     // Act
     const result = await guard.invoke(fixture('detach-role-policy', { roleName: RoleName }));
 
-    // Assess: read (with the alias) | detach + delete | attach | read back.
+    // Assess: read (with the alias) | detach + delete + revoke sessions | attach | read back.
     expect(result.outcome).toBe('remediated');
     expect([...guard.wire.writes].sort()).toEqual([
       'AttachRolePolicy',
       'DeleteRolePolicy',
       'DetachRolePolicy',
+      'PutRolePolicy',
     ]);
     expect(guard.wire.reads.filter((c) => c === 'GetRole')).toHaveLength(2);
     expect(guard.wire.calls.filter((c) => c === 'ListAccountAliases')).toHaveLength(1);

@@ -106,6 +106,7 @@ describe('parseConfig', () => {
     ['SUPPORT_ROLE_MAX_SESSION_DURATION', { SUPPORT_ROLE_MAX_SESSION_DURATION: '60' }, /3600 to 43200/],
     ['PERMISSIONS_BOUNDARY_ARN', { PERMISSIONS_BOUNDARY_ARN: 'boundary' }, /not a managed policy ARN/],
     ['REQUIRE_MFA', { REQUIRE_MFA: 'maybe' }, /"maybe" is not a boolean/],
+    ['REVOKE_SESSIONS', { REVOKE_SESSIONS: 'sometimes' }, /"sometimes" is not a boolean/],
   ])('refuses a bad %s with a message naming the value', (name, overrides, message) => {
     // Act
     const problems = problemsOf(guardEnv(overrides));
@@ -125,6 +126,12 @@ describe('parseConfig', () => {
       'SUPPORT_ROLE_NAME',
       'TRUSTED_PRINCIPAL_ARNS',
     ]);
+  });
+
+  it('revokes sessions after a repair by default; REVOKE_SESSIONS=false turns it off', () => {
+    expect(parseConfig(guardEnv()).revokeSessions).toBe(true);
+    expect(parseConfig(guardEnv({ REVOKE_SESSIONS: 'false' })).revokeSessions).toBe(false);
+    expect(parseConfig(guardEnv({ REVOKE_SESSIONS: 'true' })).revokeSessions).toBe(true);
   });
 
   it('does not require a topic outside the handler', () => {

@@ -1,0 +1,163 @@
+import { describe, expect, it } from 'vitest';
+import { detectDrift } from '../../functions/core/drift.js';
+import { phases, planActions } from '../../functions/core/plan.js';
+import type { PresentRole } from '../../functions/core/role-snapshot.js';
+import {
+  REVOCATION_POLICY_NAME,
+  revocationCutoff,
+  revocationPolicy,
+} from '../../functions/core/session-revocation.js';
+import { guardConfig } from '../support/config.js';
+
+const desired = guardConfig().desired;
+const NOW = new Date('2026-11-28T12:00:00.000Z');
+/** The document the IAM console writes for "Revoke active sessions". */
+const CONSOLE = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: {
+    Effect: 'Deny',
+    Action: '*',
+    Resource: '*',
+    Condition: { DateLessThan: { 'aws:TokenIssueTime': '2026-11-28T11:47:00Z' } },
+  },
+});
+const statement = (change: Record<string, unknown>) =>
+  JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Deny',
+        Action: '*',
+        Resource: '*',
+        Condition: { DateLessThan: { 'aws:TokenIssueTime': '2026-11-28T11:47:00Z' } },
+        ...change,
+      },
+    ],
+  });
+
+function role(overrides: Partial<PresentRole> = {}): PresentRole {
+  return {
+    exists: true,
+    roleName: desired.roleName,
+    arn: `arn:aws:iam::123456789012:role/${desired.roleName}`,
+    path: desired.path,
+    description: desired.description,
+    maxSessionDuration: desired.maxSessionDuration,
+    trustPolicy: JSON.stringify(desired.trustPolicy),
+    tags: desired.tags,
+    attachedPolicyArns: desired.requiredPolicyArns,
+    inlinePolicyNames: [],
+    ...overrides,
+  };
+}
+
+describe('the session revocation policy', () => {
+  it('Compliance: the console document, URL-encoded or not, as a list or an object, with a Sid', () => {
+    expect(revocationCutoff(CONSOLE, NOW)).toBe('2026-11-28T11:47:00Z');
+    expect(revocationCutoff(encodeURIComponent(CONSOLE), NOW)).toBe('2026-11-28T11:47:00Z');
+    expect(revocationCutoff(statement({ Sid: 'Revoke' }), NOW)).toBe('2026-11-28T11:47:00Z');
+    expect(revocationCutoff(JSON.stringify(revocationPolicy(NOW.toISOString())), NOW)).toBe(
+      NOW.toISOString(),
+    );
+  });
+
+  it.each([
+    ['an Allow', statement({ Effect: 'Allow' })],
+    ['a narrower action', statement({ Action: 's3:*' })],
+    ['a narrower resource', statement({ Resource: 'arn:aws:s3:::bucket' })],
+    ['no condition (a plain Deny-all)', statement({ Condition: undefined })],
+    [
+      'another condition alongside',
+      statement({
+        Condition: {
+          DateLessThan: { 'aws:TokenIssueTime': '2026-11-28T11:47:00Z' },
+          StringEquals: { 'aws:username': 'x' },
+        },
+      }),
+    ],
+    ['a time that is not one', statement({ Condition: { DateLessThan: { 'aws:TokenIssueTime': 'soon' } } })],
+    [
+      'a cut-off in the future (a lock-out)',
+      statement({ Condition: { DateLessThan: { 'aws:TokenIssueTime': '2099-01-01T00:00:00Z' } } }),
+    ],
+    [
+      'two statements',
+      JSON.stringify({ Version: '2012-10-17', Statement: [JSON.parse(CONSOLE).Statement, {}] }),
+    ],
+    ['not JSON', '{'],
+  ])('Noncompliance: %s', (_name, document) => {
+    expect(revocationCutoff(document, NOW)).toBeUndefined();
+  });
+
+  it('is not drift with the exact name and shape; is drift under another name or in another shape', () => {
+    const accepted = role({ inlinePolicyNames: [REVOCATION_POLICY_NAME], revocationPolicy: CONSOLE });
+    const renamed = role({ inlinePolicyNames: ['awsrevokeoldersessions'], revocationPolicy: CONSOLE });
+    const changed = role({
+      inlinePolicyNames: [REVOCATION_POLICY_NAME],
+      revocationPolicy: statement({ Condition: undefined }),
+    });
+
+    expect(detectDrift(desired, accepted, 'aws', NOW)).toEqual([]);
+    expect(detectDrift(desired, renamed, 'aws', NOW).map((d) => d.property)).toEqual([
+      'inlinePolicy:awsrevokeoldersessions',
+    ]);
+    expect(detectDrift(desired, changed, 'aws', NOW).map((d) => d.property)).toEqual([
+      `inlinePolicy:${REVOCATION_POLICY_NAME}`,
+    ]);
+  });
+});
+
+describe('planning the revocation', () => {
+  const revoke = { revokeSessionsBefore: NOW };
+
+  it.each([
+    ['the trust policy', role({ trustPolicy: '{"Version":"2012-10-17","Statement":[]}' })],
+    ['the session duration', role({ maxSessionDuration: 43_200 })],
+    [
+      'an added managed policy',
+      role({
+        attachedPolicyArns: [...desired.requiredPolicyArns, 'arn:aws:iam::aws:policy/AdministratorAccess'],
+      }),
+    ],
+    ['an added inline policy', role({ inlinePolicyNames: ['backdoor'] })],
+    ['a permissions boundary', role({ permissionsBoundaryArn: 'arn:aws:iam::aws:policy/AWSDenyAll' })],
+  ])(
+    'revokes sessions issued before the repair when %s drifted, with access taken away',
+    (_name, drifted) => {
+      const actions = planActions(desired, detectDrift(desired, drifted, 'aws', NOW), revoke);
+
+      const put = actions.find((a) => a.api === 'PutRolePolicy');
+      expect(put).toEqual({
+        api: 'PutRolePolicy',
+        roleName: desired.roleName,
+        policyName: 'AWSRevokeOlderSessions',
+        policyDocument: JSON.stringify(revocationPolicy('2026-11-28T12:00:00.000Z')),
+        cutoff: '2026-11-28T12:00:00.000Z',
+      });
+      expect(phases(actions)[0]).toContainEqual(put);
+    },
+  );
+
+  it.each([
+    ['a tag', role({ tags: {} })],
+    ['the description', role({ description: 'changed' })],
+    ['a detached required policy', role({ attachedPolicyArns: [] })],
+  ])('does not revoke when only %s drifted', (_name, drifted) => {
+    const actions = planActions(desired, detectDrift(desired, drifted, 'aws', NOW), revoke);
+    expect(actions.map((a) => a.api)).not.toContain('PutRolePolicy');
+  });
+
+  it('does not revoke when REVOKE_SESSIONS is off, and then removes a changed revocation policy', () => {
+    const changed = role({
+      inlinePolicyNames: [REVOCATION_POLICY_NAME],
+      revocationPolicy: statement({ Condition: undefined }),
+    });
+    const drift = detectDrift(desired, changed, 'aws', NOW);
+
+    expect(planActions(desired, drift).map((a) => [a.api, 'policyName' in a ? a.policyName : ''])).toEqual([
+      ['DeleteRolePolicy', REVOCATION_POLICY_NAME],
+    ]);
+    // On: the changed policy is overwritten with a fresh cut-off, not deleted first.
+    expect(planActions(desired, drift, revoke).map((a) => a.api)).toEqual(['PutRolePolicy']);
+  });
+});
