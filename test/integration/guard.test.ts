@@ -399,7 +399,8 @@ describe('the guard against the emulator', () => {
 
     // Assess
     expect(result.outcome).toBe('remediated');
-    expect(guard.wire.writes).toEqual(['UpdateAssumeRolePolicy']);
+    // Trust drift: sessions issued while the ambiguous trust policy was in place are revoked too.
+    expect(guard.wire.writes).toEqual(['UpdateAssumeRolePolicy', 'PutRolePolicy']);
     const after = (await aws.iam.send(new GetRoleCommand({ RoleName }))).Role?.AssumeRolePolicyDocument ?? '';
     expect(decodeURIComponent(after).match(/"Principal"/g)).toHaveLength(1);
     expect(await guard.driftNow()).toEqual([]);
