@@ -113,6 +113,7 @@ export class IamRoleStore implements RoleStore {
       ...(revocation.status === 'fulfilled' && revocation.value !== undefined
         ? { revocationPolicy: decodePolicy(revocation.value) }
         : {}),
+      ...(role.CreateDate ? { createdAt: new Date(role.CreateDate).toISOString() } : {}),
     };
   }
 

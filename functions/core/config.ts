@@ -43,6 +43,8 @@ export interface GuardConfig {
    * sessions issued before the repair (inline policy AWSRevokeOlderSessions). Default true.
    */
   readonly revokeSessions: boolean;
+  /** Seconds between scheduled sweeps (the stack sets it from sweepSchedule; default one hour). */
+  readonly sweepPeriodSeconds: number;
   /** Set in organization mode (MEMBER_ROLE_NAME given). */
   readonly organization?: OrganizationConfig;
   /** Security Hub annotations and findings (single-account guard; both off by default). */
@@ -73,6 +75,7 @@ export const ENV = {
   organizationId: 'ORGANIZATION_ID',
   sweepConcurrency: 'SWEEP_CONCURRENCY',
   stormWindow: 'STORM_WINDOW_SECONDS',
+  sweepPeriod: 'SWEEP_PERIOD_SECONDS',
   chatTopic: 'CHAT_TOPIC_ARN',
   targetOus: 'TARGET_OU_IDS',
   notEnrolledGrace: 'NOT_ENROLLED_GRACE_HOURS',
@@ -188,6 +191,11 @@ export function parseConfig(env: Env, options: ParseOptions = {}): GuardConfig {
   if (stormWindow !== undefined && !(/^\d+$/.test(stormWindow) && stormWindowSeconds <= 86_400))
     problem(ENV.stormWindow, `${show(stormWindow)} is not a number of seconds from 0 (off) to 86400`);
 
+  const sweepPeriod = present(env, ENV.sweepPeriod);
+  const sweepPeriodSeconds = sweepPeriod === undefined ? 3600 : Number(sweepPeriod);
+  if (sweepPeriod !== undefined && !(/^\d+$/.test(sweepPeriod) && sweepPeriodSeconds >= 60))
+    problem(ENV.sweepPeriod, `${show(sweepPeriod)} is not a number of seconds of at least 60`);
+
   const organization = parseOrganization(env, problem);
   const securityHub: SecurityHubOptions = {
     annotateControlFindings: parseBoolean(
@@ -228,6 +236,7 @@ export function parseConfig(env: Env, options: ParseOptions = {}): GuardConfig {
     ...(idempotencyTable === undefined ? {} : { idempotencyTableName: idempotencyTable }),
     stormWindowSeconds,
     revokeSessions,
+    sweepPeriodSeconds,
     ...(organization === undefined ? {} : { organization: Object.freeze(organization) }),
     securityHub: Object.freeze(securityHub),
   });

@@ -12,6 +12,7 @@ import { reportToSecurityHub } from './security-hub.js';
 import { actOf, type FoldedActs, renderFollowUp, type StormLedger } from './storm.js';
 import { isTamperingAct } from './tampering.js';
 import { SECURITY_HUB_METRICS } from './telemetry.js';
+import { alreadyReportedUnfixable } from './unfixable-drift.js';
 
 /** What the use case needs; the Lambda handler and the CLI wire the real adapters in. */
 export interface GuardDeps {
@@ -78,7 +79,9 @@ export async function handleEvent(event: unknown, deps: GuardDeps): Promise<Guar
     };
   }
   const outcome = outcomeOf(report, config.mode);
-  const notifiable = outcome !== 'compliant' || tampering;
+  const reported =
+    classification.kind === 'sweep' && alreadyReportedUnfixable(report, now(deps), config.sweepPeriodSeconds);
+  const notifiable = (outcome !== 'compliant' || tampering) && !reported;
   const account = accountOf(trigger, classification, report, config.notifyTopicArn);
   // The storm ledger is optional too: past the deadline the act is notified on its own.
   const admission = notifiable
@@ -88,7 +91,11 @@ export async function handleEvent(event: unknown, deps: GuardDeps): Promise<Guar
   const shouldNotify = notifiable && !folded;
   const result: GuardResult = {
     outcome,
-    ...(reasonOf(outcome, report, tampering) ? { reason: reasonOf(outcome, report, tampering) } : {}),
+    ...(reported
+      ? { reason: 'drift that IAM cannot fix in place remains; already reported when the role was created' }
+      : reasonOf(outcome, report, tampering)
+        ? { reason: reasonOf(outcome, report, tampering) }
+        : {}),
     ...(eventId ? { eventId } : {}),
     drift: report.drift.map(({ property, before, after }) => ({ property, before, after })),
     actions: report.actions,

@@ -30,6 +30,8 @@ export interface ReconcileReport {
   /** Set when a write failed for a reason other than a race, or the rounds ran out. */
   readonly error?: Error;
   readonly roleArn?: string;
+  /** When the role was created, when only drift IAM cannot fix in place was found. */
+  readonly roleCreatedAt?: string;
   /** Another tool that manages the role, by its tags on the first read (functions/core/iac-owner.ts). */
   readonly managedBy?: IacOwner;
 }
@@ -103,6 +105,7 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
       remaining: initial,
       verified: true,
       roleArn: arnOf(role),
+      ...(role.exists && role.createdAt ? { roleCreatedAt: role.createdAt } : {}),
       ...managedBy,
     };
   }

@@ -20,4 +20,6 @@ export interface PresentRole {
   readonly inlinePolicyNames: readonly string[];
   /** The document of the inline policy AWSRevokeOlderSessions, when the role has one (as read). */
   readonly revocationPolicy?: string;
+  /** When IAM created the role (ISO 8601): the path can change only with a new role. */
+  readonly createdAt?: string;
 }

@@ -95,6 +95,7 @@ export class GuardFunction extends Construct {
         ...settings.environment,
         NOTIFY_TOPIC_ARN: topic.topicArn,
         GUARD_ROLE_ARN: this.role.roleArn,
+        SWEEP_PERIOD_SECONDS: String(settings.sweepPeriodSeconds),
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',

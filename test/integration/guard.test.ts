@@ -406,6 +406,33 @@ describe('the guard against the emulator', () => {
     expect(await guard.driftNow()).toEqual([]);
   });
 
+  it('reports a role whose path differs once per change: the first sweep after it was created, not every hour', async () => {
+    // Prepare: the role created (in every other respect as desired) under another path.
+    const roleName = uniqueName('AWSSupportRole');
+    const topic = await topicWithInbox(aws, uniqueName('guard-topic'));
+    const env = { SUPPORT_ROLE_NAME: roleName, NOTIFY_TOPIC_ARN: topic.topicArn, GUARD_ROLE_ARN: GUARD_ROLE };
+    const elsewhere = parseConfig(guardEnv({ ...env, SUPPORT_ROLE_PATH: '/elsewhere/' }));
+    const store = new IamRoleStore(aws.iam);
+    await reconcile({ desired: elsewhere.desired, mode: 'enforce', store, partition: 'aws' });
+    const config = parseConfig(guardEnv(env), { requireTopic: true });
+    const sweepAt = (at: Date) =>
+      createHandler({ config, clients: guardClients(new WireLog()), logger: silent(), clock: () => at })(
+        fixture('scheduled-sweep'),
+        lambdaContext(),
+      );
+
+    // Act: the first sweep after the change, then one two hours later.
+    const first = await sweepAt(new Date());
+    const later = await sweepAt(new Date(Date.now() + 2 * 3600_000));
+
+    // Assess
+    expect(first).toMatchObject({ outcome: 'drift-detected', notified: true });
+    expect(first.drift).toEqual([{ property: 'path', before: '/elsewhere/', after: '/' }]);
+    expect(later).toMatchObject({ outcome: 'drift-detected', notified: false });
+    expect(later.reason).toMatch(/already reported/);
+    expect(await topic.notifications()).toHaveLength(1);
+  });
+
   it('also puts the outcome on the configured event bus', async () => {
     // Prepare
     const bus = await busWithInbox(aws, uniqueName('guard-bus'));
