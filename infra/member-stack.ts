@@ -8,7 +8,7 @@ import { ArnPrincipal, Policy, PolicyStatement, Role, ServicePrincipal } from 'a
 import type { Construct } from 'constructs';
 import type { DesiredRole } from '../functions/core/desired-state.js';
 import { roleMutationPattern } from '../functions/core/event-pattern.js';
-import { GUARD_ROLE_PATH } from '../functions/core/guard-roles.js';
+import { GUARD_ROLE_PATH, MEMBER_RULE_NAMES } from '../functions/core/guard-roles.js';
 import { guardRoleChangesPattern } from '../functions/core/self-protection.js';
 import { toCdkPattern } from './constructs/guard-rules.js';
 import { repairPolicyStatements } from './guard-policy.js';
@@ -69,6 +69,8 @@ export class MemberStack extends Stack {
     });
 
     const forwardRole = new Role(this, 'ForwardRole', {
+      // Under the guard path, where the optional SCP lets only the StackSet change it.
+      path: GUARD_ROLE_PATH,
       assumedBy: new ServicePrincipal('events.amazonaws.com'),
       description: 'support-role-guard: forwards the support role IAM events to the central bus',
     });
@@ -76,7 +78,9 @@ export class MemberStack extends Stack {
       new PolicyStatement({ actions: ['events:PutEvents'], resources: [centralBusArn] }),
     );
     const centralBus = EventBus.fromEventBusArn(this, 'CentralBus', centralBusArn);
+    // Exact names: the optional SCP lets only the StackSet change or remove these rules.
     new Rule(this, 'ForwardRoleMutations', {
+      ruleName: MEMBER_RULE_NAMES[0],
       description: `support-role-guard: IAM changes to ${desired.roleName}, to the central guard`,
       eventPattern: toCdkPattern(
         roleMutationPattern({ roleName: desired.roleName, guardRoleArn: remediationRole.roleArn }),
@@ -86,6 +90,7 @@ export class MemberStack extends Stack {
     // Changes to the remediation role itself: whoever re-trusts or re-permits it acts as the guard,
     // whose calls are not reported. The central stack alerts on these (self-protection).
     new Rule(this, 'ForwardRemediationRoleChanges', {
+      ruleName: MEMBER_RULE_NAMES[1],
       description: 'support-role-guard: IAM changes to the remediation role, to the central guard',
       eventPattern: toCdkPattern(guardRoleChangesPattern([organization.memberRoleName])),
       targets: [new EventBusTarget(centralBus, { role: forwardRole })],

@@ -1,9 +1,20 @@
 import { ROLE_ARN_RE, ROLE_NAME_RE, ROLE_PATH_RE } from '../functions/core/arn.js';
 import type { ConfigProblem } from '../functions/core/errors.js';
 import { ROLE_MUTATION_EVENT_NAMES } from '../functions/core/event-pattern.js';
-import { DEFAULT_MEMBER_ROLE_NAME, GUARD_ROLE_NAME, GUARD_ROLE_PATH } from '../functions/core/guard-roles.js';
+import {
+  DEFAULT_MEMBER_ROLE_NAME,
+  GUARD_ROLE_NAME,
+  GUARD_ROLE_PATH,
+  MEMBER_RULE_NAMES,
+} from '../functions/core/guard-roles.js';
 
 export interface ScpOptions {
+  /**
+   * `organization` (the central stack; the default): the member remediation role is exempt and the
+   * guard's member resources are protected. `single-account`: the single-account guard role is
+   * exempt (attach it only to accounts where that stack is deployed).
+   */
+  readonly mode?: 'organization' | 'single-account';
   /** The guarded role's name (the SCP applies to it, under any path, in every account it is attached to). */
   readonly supportRoleName: string;
   /** The member remediation role's name (organization mode; `memberRoleName`). */
@@ -20,12 +31,32 @@ export const SCP_ACTIONS = [
   ...new Set(['iam:CreateRole', ...ROLE_MUTATION_EVENT_NAMES.map((name) => `iam:${name}`)]),
 ];
 
+/**
+ * Who creates the member template's resources in a member account: the execution role a
+ * service-managed StackSet creates there (through its service-linked role, which SCPs do not
+ * affect). The prefix is safe only because the SCP denies everyone creating or changing a role
+ * of that name.
+ */
+export const STACKSET_EXECUTION_ROLE_ARN = 'arn:*:iam::*:role/stacksets-exec-*';
+
+/** Every change to an EventBridge rule and its targets. */
+export const SCP_RULE_ACTIONS = [
+  'events:PutRule',
+  'events:DeleteRule',
+  'events:DisableRule',
+  'events:PutTargets',
+  'events:RemoveTargets',
+  'events:TagResource',
+  'events:UntagResource',
+];
+
 /** The options docs/scp.md shows (a test keeps the document equal to the code). */
 export const DOCUMENTED_SCP_OPTIONS = {
+  mode: 'organization',
   supportRoleName: 'AWSSupportRole',
   memberRoleName: DEFAULT_MEMBER_ROLE_NAME,
   exampleBreakGlass: 'arn:aws:iam::111122223333:role/BreakGlass',
-} as const;
+} as const satisfies Partial<ScpOptions> & { exampleBreakGlass: string };
 
 const BREAK_GLASS_PATH_NAME_RE = /^(?:\/(?:[\x21-\x7e]*\/)?)?[\w+=,.@-]{1,64}$/;
 
@@ -72,20 +103,30 @@ function breakGlassArn(glass: string): string {
 }
 
 /**
- * An optional Service Control Policy: nobody but the guard's own roles (and the break-glass role)
- * may create or change the support role. The exemptions are the exact ARNs the stacks give those
- * roles (name and path), never a prefix. It denies only the IAM calls that change the role, never
- * sts:AssumeRole, so the people who need AWS Support keep using it. The StackSet execution role is
- * not exempt: the member template never creates or touches the support role.
+ * An optional Service Control Policy: nobody but the guard's own role (and the break-glass role)
+ * may create or change the support role. The exemption is the exact ARN the stacks give that role
+ * (name and path), never a prefix. It denies only the IAM calls that change the role, never
+ * sts:AssumeRole, so the people who need AWS Support keep using it.
+ *
+ * In organization mode an exemption by name holds only if nobody else can create or re-trust a
+ * role of that name, so it also protects what the member template deploys: every role under the
+ * guard path and the break-glass role (only the StackSet execution role changes them), the
+ * execution role's own name (nobody changes it: StackSets creates it through its service-linked
+ * role, which SCPs do not affect; the pattern of Control Tower's own controls), and the member
+ * forwarding rules.
  */
 export function supportRoleScp(options: ScpOptions): Record<string, unknown> {
   const problems = scpOptionsProblems(options);
   if (problems.length > 0) throw new Error(problems.map((p) => `${p.name}: ${p.message}`).join('; '));
+  const organization = (options.mode ?? 'organization') === 'organization';
+  const glass = options.breakGlassRole ? [breakGlassArn(options.breakGlassRole)] : [];
   const exempt = [
-    `arn:*:iam::*:role${GUARD_ROLE_PATH}${GUARD_ROLE_NAME}`,
-    `arn:*:iam::*:role${GUARD_ROLE_PATH}${options.memberRoleName}`,
-    ...(options.breakGlassRole ? [breakGlassArn(options.breakGlassRole)] : []),
+    organization
+      ? `arn:*:iam::*:role${GUARD_ROLE_PATH}${options.memberRoleName}`
+      : `arn:*:iam::*:role${GUARD_ROLE_PATH}${GUARD_ROLE_NAME}`,
+    ...glass,
   ];
+  const onlyTheStackSet = { ArnNotLike: { 'aws:PrincipalArn': [STACKSET_EXECUTION_ROLE_ARN] } };
   return {
     Version: '2012-10-17',
     Statement: [
@@ -100,6 +141,30 @@ export function supportRoleScp(options: ScpOptions): Record<string, unknown> {
         ],
         Condition: { ArnNotLike: { 'aws:PrincipalArn': exempt } },
       },
+      ...(organization
+        ? [
+            {
+              Sid: 'OnlyTheStackSetChangesTheGuardRoles',
+              Effect: 'Deny',
+              Action: [...SCP_ACTIONS],
+              Resource: [`arn:*:iam::*:role${GUARD_ROLE_PATH}*`, ...glass],
+              Condition: onlyTheStackSet,
+            },
+            {
+              Sid: 'NobodyChangesTheStackSetExecutionRole',
+              Effect: 'Deny',
+              Action: [...SCP_ACTIONS],
+              Resource: [STACKSET_EXECUTION_ROLE_ARN, 'arn:*:iam::*:role/*/stacksets-exec-*'],
+            },
+            {
+              Sid: 'OnlyTheStackSetChangesTheForwardingRules',
+              Effect: 'Deny',
+              Action: [...SCP_RULE_ACTIONS],
+              Resource: MEMBER_RULE_NAMES.map((name) => `arn:*:events:*:*:rule/${name}`),
+              Condition: onlyTheStackSet,
+            },
+          ]
+        : []),
     ],
   };
 }

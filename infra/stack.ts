@@ -222,6 +222,7 @@ export class SupportRoleGuardStack extends Stack {
     new CfnOutput(this, 'SupportRoleScp', {
       value: JSON.stringify(
         supportRoleScp({
+          mode: organization ? 'organization' : 'single-account',
           supportRoleName: desired.roleName,
           memberRoleName: organization?.memberRoleName ?? DEFAULT_MEMBER_ROLE_NAME,
           ...(settings.breakGlassRole ? { breakGlassRole: settings.breakGlassRole } : {}),

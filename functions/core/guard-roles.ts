@@ -14,6 +14,15 @@ export const CENTRAL_GUARD_ROLE_NAME = 'SupportRoleGuardCentral';
 /** The remediation role in every member account, assumed by the central guard. */
 export const DEFAULT_MEMBER_ROLE_NAME = 'SupportRoleGuardRemediation';
 
+/**
+ * The member template's forwarding rules on each member account's default bus, by exact name: the
+ * optional SCP lets only the StackSet execution role change or remove them.
+ */
+export const MEMBER_RULE_NAMES = [
+  'SupportRoleGuardMember-ForwardRoleMutations',
+  'SupportRoleGuardMember-ForwardRemediationRoleChanges',
+] as const;
+
 /** The StackSet that enrols member accounts (its instances say which accounts are enrolled). */
 export const MEMBER_STACK_SET_NAME = 'SupportRoleGuardMembers';
 

@@ -21,7 +21,12 @@ import { describeError } from '../core/errors.js';
 import { roleMutationPattern } from '../core/event-pattern.js';
 import { matchesPattern } from '../core/event-pattern-matcher.js';
 import { GuardFailure, type GuardResult } from '../core/guard-result.js';
-import { DEFAULT_MEMBER_ROLE_NAME, GUARD_ROLE_PATH, memberRoleArn } from '../core/guard-roles.js';
+import {
+  DEFAULT_MEMBER_ROLE_NAME,
+  GUARD_ROLE_PATH,
+  MEMBER_RULE_NAMES,
+  memberRoleArn,
+} from '../core/guard-roles.js';
 import { reconcile } from '../core/reconcile.js';
 import { revocationCutoff } from '../core/session-revocation.js';
 import { createHandler } from '../handler/create-handler.js';
@@ -579,7 +584,7 @@ async function runOrganizationDrill(input: OrganizationDrillInput): Promise<Dril
     const credentials = await emulatedAccountCredentials(sts, id, 'drill');
     const iam = new IAMClient({ ...settings, credentials });
     const eventBridge = new EventBridgeClient({ ...settings, credentials });
-    const ruleName = 'SupportRoleGuardMember-ForwardRoleMutations';
+    const ruleName = MEMBER_RULE_NAMES[0];
     await eventBridge.send(
       new PutRuleCommand({
         Name: ruleName,

@@ -8,6 +8,7 @@ import {
   DEFAULT_MEMBER_ROLE_NAME,
   GUARD_ROLE_NAME,
   GUARD_ROLE_PATH,
+  MEMBER_RULE_NAMES,
 } from '../../functions/core/guard-roles.js';
 import { DOCUMENTED_SCP_OPTIONS, SCP_ACTIONS, scpOptionsProblems, supportRoleScp } from '../../infra/scp.js';
 import { synthGuard } from '../support/stack.js';
@@ -21,11 +22,29 @@ const REMEDIATION = role(`support-role-guard/${DEFAULT_MEMBER_ROLE_NAME}`);
 const BREAK_GLASS = role('BreakGlass', '111122223333');
 const STACKSET_EXEC = role('stacksets-exec-6c0b1b0a4bd0fd4d2a0cd9a4d3c4b0fd');
 const ADMIN = role('AdminRole');
+const FORWARD_ROLE = role('support-role-guard/StackSet-SupportRoleGuardMembers-ForwardRole-ABC');
+const memberRule = (name: string) => `arn:aws:events:us-east-1:${ACCOUNT}:rule/${name}`;
+/** Every IAM call that creates or changes a role (the same thirteen the SCP denies on the support role). */
+const ROLE_CHANGES = SCP_ACTIONS;
+const RULE_CHANGES = [
+  'events:PutRule',
+  'events:DeleteRule',
+  'events:DisableRule',
+  'events:PutTargets',
+  'events:RemoveTargets',
+  'events:TagResource',
+  'events:UntagResource',
+];
 const scp = supportRoleScp({ ...DOCUMENTED_SCP_OPTIONS, breakGlassRole: BREAK_GLASS });
+const singleAccountScp = supportRoleScp({
+  ...DOCUMENTED_SCP_OPTIONS,
+  mode: 'single-account',
+  breakGlassRole: BREAK_GLASS,
+});
 const allowAll = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] };
 
 /** A typical administrator's identity policy (allow everything), under the SCP, in a member account. */
-async function decide(principal: string, action: string, target?: string) {
+async function decide(principal: string, action: string, target?: string, policy: unknown = scp) {
   const account = principal.split(':')[4] ?? ACCOUNT;
   // The support role of the principal's own account (IAM acts within one account).
   const resource = target ?? SUPPORT_ROLE.replace(ACCOUNT, account);
@@ -38,7 +57,7 @@ async function decide(principal: string, action: string, target?: string) {
           orgIdentifier: account,
           policies: [
             { name: 'FullAWSAccess', policy: allowAll },
-            { name: 'ProtectSupportRole', policy: scp },
+            { name: 'ProtectSupportRole', policy },
           ],
         },
       ],
@@ -80,26 +99,31 @@ describe('the optional SCP (real policy evaluator, an administrator identity pol
     );
   });
 
-  it.each(SCP_ACTIONS)('%s on the support role: the guard roles and break-glass only', async (action) => {
-    for (const allowed of [GUARD, REMEDIATION, BREAK_GLASS])
-      expect([allowed, await decide(allowed, action)]).toEqual([allowed, 'Allowed']);
-    for (const denied of [
-      ADMIN,
-      // a name prefix an attacker with iam:CreateRole can satisfy (the old exemption)
-      role('SupportRoleGuard-GuardRoleX'),
-      // the exempt names outside the path the stacks put them in
-      role(DEFAULT_MEMBER_ROLE_NAME),
-      role(`other/${DEFAULT_MEMBER_ROLE_NAME}`),
-      role(`support-role-guard/${DEFAULT_MEMBER_ROLE_NAME}X`),
-      // the central guard never changes a member's role itself: it goes through the remediation role
-      role(`support-role-guard/${CENTRAL_GUARD_ROLE_NAME}`),
-      // the break-glass name in an account the SCP does not name
-      role('BreakGlass', OTHER_ACCOUNT),
-      // the StackSet execution role: the member template never touches the support role
-      STACKSET_EXEC,
-    ])
-      expect([denied, await decide(denied, action)]).toEqual([denied, 'ExplicitlyDenied']);
-  });
+  it.each(SCP_ACTIONS)(
+    '%s on the support role: the remediation role and break-glass only',
+    async (action) => {
+      for (const allowed of [REMEDIATION, BREAK_GLASS])
+        expect([allowed, await decide(allowed, action)]).toEqual([allowed, 'Allowed']);
+      for (const denied of [
+        ADMIN,
+        // the single-account guard never runs in a member account: anyone could create its role there
+        GUARD,
+        // a name prefix an attacker with iam:CreateRole can satisfy (the old exemption)
+        role('SupportRoleGuard-GuardRoleX'),
+        // the exempt names outside the path the stacks put them in
+        role(DEFAULT_MEMBER_ROLE_NAME),
+        role(`other/${DEFAULT_MEMBER_ROLE_NAME}`),
+        role(`support-role-guard/${DEFAULT_MEMBER_ROLE_NAME}X`),
+        // the central guard never changes a member's role itself: it goes through the remediation role
+        role(`support-role-guard/${CENTRAL_GUARD_ROLE_NAME}`),
+        // the break-glass name in an account the SCP does not name
+        role('BreakGlass', OTHER_ACCOUNT),
+        // the StackSet execution role: the member template never touches the support role
+        STACKSET_EXEC,
+      ])
+        expect([denied, await decide(denied, action)]).toEqual([denied, 'ExplicitlyDenied']);
+    },
+  );
 
   it('covers the support role under any path (an attacker cannot create it elsewhere first)', async () => {
     expect(await decide(ADMIN, 'iam:CreateRole', role('evil/AWSSupportRole'))).toBe('ExplicitlyDenied');
@@ -108,18 +132,108 @@ describe('the optional SCP (real policy evaluator, an administrator identity pol
 
   it('lets the StackSet execution role do what the member template needs', async () => {
     const needs: [string, string][] = [
-      ['iam:CreateRole', REMEDIATION],
-      ['iam:PutRolePolicy', REMEDIATION],
-      ['iam:UpdateAssumeRolePolicy', REMEDIATION],
-      ['iam:TagRole', REMEDIATION],
-      ['iam:DeleteRole', REMEDIATION],
-      ['iam:CreateRole', role('StackSet-SupportRoleGuardMembers-ForwardRole-ABC')],
-      ['iam:PassRole', role('StackSet-SupportRoleGuardMembers-ForwardRole-ABC')],
-      ['events:PutRule', `arn:aws:events:us-east-1:${ACCOUNT}:rule/ForwardRoleMutations`],
-      ['events:PutTargets', `arn:aws:events:us-east-1:${ACCOUNT}:rule/ForwardRoleMutations`],
+      ...ROLE_CHANGES.map((action): [string, string] => [action, REMEDIATION]),
+      ...ROLE_CHANGES.map((action): [string, string] => [action, FORWARD_ROLE]),
+      ['iam:PassRole', FORWARD_ROLE],
+      ...MEMBER_RULE_NAMES.flatMap((name) =>
+        RULE_CHANGES.map((a): [string, string] => [a, memberRule(name)]),
+      ),
     ];
     for (const [action, resource] of needs)
-      expect([action, await decide(STACKSET_EXEC, action, resource)]).toEqual([action, 'Allowed']);
+      expect([action, resource, await decide(STACKSET_EXEC, action, resource)]).toEqual([
+        action,
+        resource,
+        'Allowed',
+      ]);
+  });
+
+  it('nobody but the StackSet execution role creates or changes a role under the guard path', async () => {
+    const guardRoles = [
+      REMEDIATION,
+      FORWARD_ROLE,
+      // never deployed in a member account: whoever created it could pass for the guard
+      GUARD,
+      role(`support-role-guard/${CENTRAL_GUARD_ROLE_NAME}`),
+      role('support-role-guard/Anything'),
+    ];
+    for (const principal of [ADMIN, REMEDIATION])
+      for (const target of guardRoles)
+        for (const action of ROLE_CHANGES)
+          expect([principal, action, target, await decide(principal, action, target)]).toEqual([
+            principal,
+            action,
+            target,
+            'ExplicitlyDenied',
+          ]);
+  });
+
+  it('an administrator cannot re-trust the remediation role and act as the guard', async () => {
+    expect(await decide(ADMIN, 'iam:UpdateAssumeRolePolicy', REMEDIATION)).toBe('ExplicitlyDenied');
+    expect(await decide(ADMIN, 'iam:AttachRolePolicy', REMEDIATION)).toBe('ExplicitlyDenied');
+    expect(await decide(ADMIN, 'iam:DeleteRole', REMEDIATION)).toBe('ExplicitlyDenied');
+  });
+
+  it('nobody creates or changes a role named like the StackSet execution role (so its exemption holds)', async () => {
+    for (const principal of [ADMIN, REMEDIATION, STACKSET_EXEC])
+      for (const target of [
+        STACKSET_EXEC,
+        role('stacksets-exec-attacker'),
+        role('x/stacksets-exec-attacker'),
+      ])
+        for (const action of ROLE_CHANGES)
+          expect([principal, action, target, await decide(principal, action, target)]).toEqual([
+            principal,
+            action,
+            target,
+            'ExplicitlyDenied',
+          ]);
+  });
+
+  it('nobody but the StackSet execution role changes or removes the member forwarding rules', async () => {
+    for (const name of MEMBER_RULE_NAMES)
+      for (const action of RULE_CHANGES)
+        for (const principal of [ADMIN, REMEDIATION])
+          expect([principal, action, name, await decide(principal, action, memberRule(name))]).toEqual([
+            principal,
+            action,
+            name,
+            'ExplicitlyDenied',
+          ]);
+    expect(await decide(ADMIN, 'events:PutRule', memberRule('SomeOtherRule'))).toBe('Allowed');
+  });
+
+  it('the break-glass role itself is changed only by the StackSet execution role', async () => {
+    const glass = role('BreakGlass');
+    const everywhere = supportRoleScp({ ...DOCUMENTED_SCP_OPTIONS, breakGlassRole: '/admin/BreakGlass' });
+    for (const action of ROLE_CHANGES) {
+      expect(await decide(role('AdminRole', '111122223333'), action, BREAK_GLASS, scp)).toBe(
+        'ExplicitlyDenied',
+      );
+      expect(await decide(ADMIN, action, role('admin/BreakGlass'), everywhere)).toBe('ExplicitlyDenied');
+      expect(await decide(STACKSET_EXEC, action, role('admin/BreakGlass'), everywhere)).toBe('Allowed');
+    }
+    expect(await decide(role('admin/BreakGlass'), 'iam:DeleteRole', SUPPORT_ROLE, everywhere)).toBe(
+      'Allowed',
+    );
+    expect(await decide(glass, 'iam:DeleteRole', SUPPORT_ROLE, everywhere)).toBe('ExplicitlyDenied');
+  });
+
+  it('the single-account SCP exempts the single-account guard role (where that stack is deployed)', async () => {
+    for (const action of SCP_ACTIONS) {
+      expect(await decide(GUARD, action, undefined, singleAccountScp)).toBe('Allowed');
+      expect(await decide(REMEDIATION, action, undefined, singleAccountScp)).toBe('ExplicitlyDenied');
+      expect(await decide(ADMIN, action, undefined, singleAccountScp)).toBe('ExplicitlyDenied');
+    }
+  });
+
+  it('fits the 5,120-character SCP limit with the longest names (minified, as Organizations stores it)', () => {
+    const long = 'R'.repeat(64);
+    const policy = supportRoleScp({
+      supportRoleName: long,
+      memberRoleName: long,
+      breakGlassRole: `/${'p/'.repeat(200)}${long}`,
+    });
+    expect(JSON.stringify(policy).length).toBeLessThanOrEqual(5120);
   });
 
   it('never denies assuming the support role, nor changing other roles', async () => {
@@ -127,15 +241,14 @@ describe('the optional SCP (real policy evaluator, an administrator identity pol
     expect(await decide(ADMIN, 'iam:DetachRolePolicy', role('Other'))).toBe('Allowed');
   });
 
-  it('without a break-glass role, exempts only the guard roles', async () => {
-    const statement = (supportRoleScp(DOCUMENTED_SCP_OPTIONS).Statement as { Condition: unknown }[])[0];
-    expect(statement?.Condition).toEqual({
-      ArnNotLike: {
-        'aws:PrincipalArn': [
-          `arn:*:iam::*:role${GUARD_ROLE_PATH}${GUARD_ROLE_NAME}`,
-          `arn:*:iam::*:role${GUARD_ROLE_PATH}${DEFAULT_MEMBER_ROLE_NAME}`,
-        ],
-      },
+  it('without a break-glass role, exempts only the guard role of its mode', async () => {
+    const exempt = (options: Parameters<typeof supportRoleScp>[0]) =>
+      (supportRoleScp(options).Statement as { Condition: unknown }[])[0]?.Condition;
+    expect(exempt(DOCUMENTED_SCP_OPTIONS)).toEqual({
+      ArnNotLike: { 'aws:PrincipalArn': [`arn:*:iam::*:role${GUARD_ROLE_PATH}${DEFAULT_MEMBER_ROLE_NAME}`] },
+    });
+    expect(exempt({ ...DOCUMENTED_SCP_OPTIONS, mode: 'single-account' })).toEqual({
+      ArnNotLike: { 'aws:PrincipalArn': [`arn:*:iam::*:role${GUARD_ROLE_PATH}${GUARD_ROLE_NAME}`] },
     });
   });
 
@@ -145,7 +258,7 @@ describe('the optional SCP (real policy evaluator, an administrator identity pol
         supportRoleScp({ ...DOCUMENTED_SCP_OPTIONS, breakGlassRole }).Statement as {
           Condition: { ArnNotLike: { 'aws:PrincipalArn': string[] } };
         }[]
-      )[0]?.Condition.ArnNotLike['aws:PrincipalArn'][2];
+      )[0]?.Condition.ArnNotLike['aws:PrincipalArn'][1];
     expect(exempt(BREAK_GLASS)).toBe(BREAK_GLASS);
     expect(exempt('/admin/OrganizationAccountAccessRole')).toBe(
       'arn:*:iam::*:role/admin/OrganizationAccountAccessRole',
@@ -194,10 +307,17 @@ describe('the stacks name the guard roles exactly as the SCP exempts them, and p
   });
 
   it('outputs the SCP for this configuration (with the break-glass role from context)', () => {
-    for (const t of [template, central]) {
-      const output = t.findOutputs('SupportRoleScp').SupportRoleScp as { Value: string };
-      expect(JSON.parse(output.Value)).toEqual(scp);
-    }
+    const output = (t: Template) =>
+      JSON.parse((t.findOutputs('SupportRoleScp').SupportRoleScp as { Value: string }).Value);
+    expect(output(central)).toEqual(scp);
+    expect(output(template)).toEqual(singleAccountScp);
+  });
+
+  it('names the member forwarding rules and puts the forwarding role under the guard path, as the SCP protects them', () => {
+    const rules = Object.values(memberTemplate.Resources).filter((r) => r.Type === 'AWS::Events::Rule');
+    expect(rules.map((r) => r.Properties.Name).sort()).toEqual([...MEMBER_RULE_NAMES].sort());
+    const roles = Object.values(memberTemplate.Resources).filter((r) => r.Type === 'AWS::IAM::Role');
+    expect(roles.map((r) => r.Properties.Path)).toEqual(roles.map(() => GUARD_ROLE_PATH));
   });
 
   it('refuses a bad break-glass role at synth, naming the context key', () => {
