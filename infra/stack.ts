@@ -237,7 +237,7 @@ export class SupportRoleGuardStack extends Stack {
       Validations.of(this.guard.role).acknowledge({
         id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
         reason:
-          'organizations:DescribeOrganization/ListAccounts have no resource-level permissions, nested OUs are not known at synth; neither have X-Ray and iam:ListAccountAliases',
+          'organizations:DescribeOrganization/ListAccounts/ListDelegatedAdministrators have no resource-level permissions, nested OUs are not known at synth; neither have X-Ray and iam:ListAccountAliases',
       });
       Validations.of(this.guard.role).acknowledge({
         id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudformation:<AWS::Region>:*:stackset/${MEMBER_STACK_SET_NAME}:*]`,

@@ -16,6 +16,7 @@ import type {
 } from './ports.js';
 import type { ActionResult } from './reconcile.js';
 import { reconcile } from './reconcile.js';
+import { ENROLMENT_READ_FAILED_METRIC } from './telemetry.js';
 
 /** One account's part of an organization sweep. */
 export interface AccountResult {
@@ -163,10 +164,13 @@ async function classifyUnreachable(
     if (!read) throw deps.deadline?.signal.reason;
     enrolment = read;
   } catch (error) {
-    log('reading the StackSet instances failed; unreachable accounts stay failed', {
-      error: describeError(error),
-    });
-    return results.map(({ unreachable: _, ...r }) => r);
+    // Visible, not only logged: counted, and named next to each unreachable account in the summary.
+    const why = `enrolment unknown: reading the StackSet instances failed: ${describeError(error)}`;
+    log('reading the StackSet instances failed; unreachable accounts stay failed', { error: why });
+    deps.count?.(ENROLMENT_READ_FAILED_METRIC, 1);
+    return results.map(({ unreachable, ...r }) =>
+      unreachable ? { ...r, reason: r.reason ? `${r.reason}; ${why}` : why } : r,
+    );
   }
   const now = (deps.clock ?? (() => new Date()))().getTime();
   const graceHours = deps.config.organization?.notEnrolledGraceHours ?? 24;

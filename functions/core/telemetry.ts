@@ -15,6 +15,12 @@ export const OUTCOME_METRICS = {
 /** Counted once per successful scheduled sweep; the stack alarms when it stops. */
 export const SWEEP_METRIC = 'SweepCompleted';
 
+/**
+ * An organization sweep could not read the member StackSet's instances: its unreachable accounts
+ * stay `failed`, with the reason.
+ */
+export const ENROLMENT_READ_FAILED_METRIC = 'EnrolmentReadFailed';
+
 /** A repeated delivery of an event already handled (answered from the idempotency record). */
 export const DUPLICATE_METRIC = 'DuplicateDelivery';
 

@@ -41,9 +41,12 @@ export function centralGuardStatements(organization: OrganizationSettings): Poli
         'organizations:ListAccounts',
         'organizations:ListAccountsForParent',
         'organizations:ListOrganizationalUnitsForParent',
+        // ListStackInstances with CallAs=DELEGATED_ADMIN checks that the caller is a delegated
+        // administrator with it; without it: "Account used is not a delegated administrator".
+        'organizations:ListDelegatedAdministrators',
       ],
-      // DescribeOrganization and ListAccounts have no resource-level permissions; the nested OUs
-      // (and the management account in their ARNs) are not known at synth.
+      // DescribeOrganization, ListAccounts and ListDelegatedAdministrators have no resource-level
+      // permissions; the nested OUs (and the management account in their ARNs) are not known at synth.
       resources: ['*'],
     }),
     new PolicyStatement({

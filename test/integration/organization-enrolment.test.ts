@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import {
   CloudFormationClient,
   CreateStackInstancesCommand,
@@ -38,7 +39,9 @@ import {
   uniqueName,
 } from '../support/aws.js';
 import { guardEnv, SUPPORT_ACCESS } from '../support/config.js';
+import { captureEmf, enabledMetrics } from '../support/emf.js';
 import { fixture } from '../support/events.js';
+import { startFaultProxy } from '../support/fault-proxy.js';
 import { lambdaContext } from '../support/lambda.js';
 
 const HOUR = 3_600_000;
@@ -147,30 +150,37 @@ async function organizationWithOus() {
     });
   }
   let now = new Date();
-  const handler = createHandler({
-    config,
-    clients: {
-      iam: new IAMClient(settings()),
-      sns: new SNSClient(settings()),
-      eventBridge: new EventBridgeClient(settings()),
-      // As in AWS, AssumeRole fails where the remediation role does not exist (moto would allow it).
-      sts: refuseAssumeRoleOfMissingRole(new STSClient(settings()), settings()),
-      organizations,
-      cloudformation,
-    },
-    logger: new Logger({ serviceName: 'support-role-guard', logLevel: 'SILENT' }),
-    clock: () => now,
-    memberClientSettings: { endpoint: emulatorEndpoint() },
-    organizationPorts: (c, clients, memberSettings, instrument) =>
-      organizationPorts(c, clients, memberSettings, instrument, { pageSize: 1 }),
-  });
-  const sweep = async () =>
-    (await handler(
+  const handlerWith = (over: { cloudformation?: CloudFormationClient; metrics?: Metrics } = {}) =>
+    createHandler({
+      config,
+      ...(over.metrics ? { metrics: over.metrics } : {}),
+      clients: {
+        iam: new IAMClient(settings()),
+        sns: new SNSClient(settings()),
+        eventBridge: new EventBridgeClient(settings()),
+        // As in AWS, AssumeRole fails where the remediation role does not exist (moto would allow it).
+        sts: refuseAssumeRoleOfMissingRole(new STSClient(settings()), settings()),
+        organizations,
+        cloudformation: over.cloudformation ?? cloudformation,
+      },
+      logger: new Logger({ serviceName: 'support-role-guard', logLevel: 'SILENT' }),
+      clock: () => now,
+      memberClientSettings: { endpoint: emulatorEndpoint() },
+      organizationPorts: (c, clients, memberSettings, instrument) =>
+        organizationPorts(c, clients, memberSettings, instrument, { pageSize: 1 }),
+    });
+  const handler = handlerWith();
+  const sweepWith = async (h: ReturnType<typeof createHandler>) =>
+    (await h(
       { ...fixture('scheduled-sweep'), id: uniqueName('sweep'), time: uniqueName('t') },
       lambdaContext(),
     )) as OrganizationResult;
+  const sweep = () => sweepWith(handler);
   return {
     ids,
+    mgmtCredentials: scoped.credentials,
+    handlerWith,
+    sweepWith,
     roleName,
     topic,
     memberIam,
@@ -287,5 +297,48 @@ describe('organization sweeps over the target OUs, with enrolment', () => {
     expect(message?.subject).toBe(
       '[support-role-guard] SWEEP: 0 remediated, 1 failed, 1 not enrolled of 3 accounts',
     );
+  }, 120_000);
+
+  it('a failed read of the StackSet instances is visible: counted, and named in the summary next to each unreachable account', async () => {
+    // Prepare: as in AWS when the central role may not call organizations:ListDelegatedAdministrators
+    // (ListStackInstances with CallAs=DELEGATED_ADMIN checks it), injected on the wire.
+    const proxy = await startFaultProxy(emulatorEndpoint());
+    proxy.setPlan({
+      kind: 'error',
+      error: {
+        status: 400,
+        code: 'ValidationError',
+        message: 'Account used is not a delegated administrator',
+      },
+      rate: 1,
+      services: ['cloudformation'],
+      bodyContains: 'Action=ListStackInstances',
+    });
+    const cloudformation = new CloudFormationClient({
+      ...settings(),
+      endpoint: proxy.endpoint,
+      credentials: org.mgmtCredentials,
+    });
+    const handler = org.handlerWith({ cloudformation, metrics: enabledMetrics() });
+
+    // Act
+    let result: OrganizationResult | undefined;
+    const emf = await captureEmf(async () => {
+      result = await org.sweepWith(handler);
+    });
+    await proxy.close();
+
+    // Assess
+    expect(proxy.stats.injected).toBeGreaterThan(0);
+    expect(emf).toContainEqual(expect.objectContaining({ EnrolmentReadFailed: 1 }));
+    const c = result?.accounts?.find((a) => a.account === org.ids.c);
+    expect(c).toMatchObject({
+      outcome: 'failed',
+      reason: expect.stringMatching(
+        /enrolment unknown: reading the StackSet instances failed: .*not a delegated administrator/,
+      ),
+    });
+    const [message] = await org.topic.notifications();
+    expect(JSON.stringify(message?.document)).toContain('enrolment unknown');
   }, 120_000);
 });

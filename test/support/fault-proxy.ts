@@ -1,7 +1,15 @@
 import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type FaultKind = 'throttle' | 'error500' | 'error503' | 'reset' | 'slow' | 'accessDenied' | 'hang';
+export type FaultKind =
+  | 'throttle'
+  | 'error500'
+  | 'error503'
+  | 'reset'
+  | 'slow'
+  | 'accessDenied'
+  | 'hang'
+  | 'error';
 export const FAULT_KINDS: readonly FaultKind[] = ['throttle', 'error500', 'error503', 'reset', 'slow'];
 
 export interface FaultPlan {
@@ -16,6 +24,8 @@ export interface FaultPlan {
   readonly afterAction?: string;
   /** Only requests whose form body contains this text (URL-encoded as sent) may fail. */
   readonly bodyContains?: string;
+  /** For `error`: the service's error answered as it would (the Query protocol's ErrorResponse). */
+  readonly error?: { readonly status: number; readonly code: string; readonly message: string };
 }
 
 export interface FaultProxy {
@@ -169,6 +179,15 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
           return res.end(
             queryError(403, 'AccessDenied', 'User is not authorized to perform: sts:AssumeRole (injected)'),
           );
+        case 'error': {
+          const { status, code, message } = plan.error ?? {
+            status: 400,
+            code: 'ValidationError',
+            message: '',
+          };
+          res.writeHead(status, { 'content-type': 'text/xml' });
+          return res.end(queryError(status, code, message));
+        }
         case 'reset':
           return req.socket.destroy();
         case 'slow':
