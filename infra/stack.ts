@@ -181,6 +181,7 @@ export class SupportRoleGuardStack extends Stack {
     });
     const selfProtection = new SelfProtection(this, 'SelfProtection', {
       topic,
+      fallbackTopic: this.notifications.fallbackTopic,
       deadLetterQueue: this.rules.deadLetterQueue,
       function: this.guard.function,
       ruleNames: this.rules.ruleNames,
@@ -201,6 +202,7 @@ export class SupportRoleGuardStack extends Stack {
     // The topic policy replaces SNS's default one: name every service publisher, scoped to its sources.
     this.notifications.allowAlarms(alarms.alarmArns);
     this.notifications.allowRules(selfProtection.ruleArns);
+    this.notifications.allowFallbackRules(selfProtection.fallbackRuleArns);
     const initial = new InitialReconcile(this, 'InitialReconcile', {
       function: this.guard.function,
       functionTimeout: this.guard.timeout,
@@ -255,6 +257,11 @@ export class SupportRoleGuardStack extends Stack {
 
 /** Every cdk-nag finding we accept on our own resources, each with its specific reason. */
 function acknowledgeFindings(stack: SupportRoleGuardStack): void {
+  Validations.of(stack.notifications.fallbackTopic).acknowledge({
+    id: 'AwsSolutions::AwsSolutions-SNS2',
+    reason:
+      'the second channel is deliberately not encrypted with the guard key: it carries the alerts that this key was disabled, scheduled for deletion or re-policed, which could not travel through that key',
+  });
   const queues = [stack.rules.deadLetterQueue, stack.guard.failureQueue, stack.notifications.deadLetterQueue];
   for (const queue of queues) {
     Validations.of(queue).acknowledge({

@@ -43,6 +43,11 @@ export interface Watch {
    * the other (a rule cannot be relied on to see the call that removes it).
    */
   readonly twin?: boolean;
+  /**
+   * Also alert on the second channel (a topic not encrypted with the topic's key): for calls that
+   * break the topic or its key, whose alert could not travel through them.
+   */
+  readonly secondChannel?: boolean;
   /** Only in organization mode (it needs `centralBusName`). */
   readonly organizationOnly?: boolean;
   /** The part of `detail` that names the guard's resource. */
@@ -120,6 +125,7 @@ export const SELF_PROTECTION_WATCHES: readonly Watch[] = [
   },
   {
     id: 'TopicChanges',
+    secondChannel: true,
     source: 'aws.sns',
     eventSource: 'sns.amazonaws.com',
     eventNames: [
@@ -141,6 +147,7 @@ export const SELF_PROTECTION_WATCHES: readonly Watch[] = [
   },
   {
     id: 'SubscriptionChanges',
+    secondChannel: true,
     source: 'aws.sns',
     eventSource: 'sns.amazonaws.com',
     eventNames: ['Unsubscribe', 'SetSubscriptionAttributes'],
@@ -150,6 +157,7 @@ export const SELF_PROTECTION_WATCHES: readonly Watch[] = [
   },
   {
     id: 'KeyChanges',
+    secondChannel: true,
     source: 'aws.kms',
     eventSource: 'kms.amazonaws.com',
     eventNames: ['DisableKey', 'ScheduleKeyDeletion', 'PutKeyPolicy', 'CreateGrant'],

@@ -1,4 +1,4 @@
-import { Stack } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Topic } from 'aws-cdk-lib/aws-sns';
@@ -28,6 +28,12 @@ export class NotificationTopic extends Construct {
   readonly topic: Topic;
   /** Notifications a subscription could not take (email bounced, endpoint down). */
   readonly deadLetterQueue: Queue;
+  /**
+   * The second channel: self-protection alerts about the topic and its key also go here. Not
+   * encrypted with the key (nor any key): an alert that the key was disabled or its policy
+   * replaced must not depend on that key. It carries only those alerts (who called what, when).
+   */
+  readonly fallbackTopic: Topic;
 
   constructor(scope: Construct, id: string, props: NotificationTopicProps) {
     super(scope, id);
@@ -72,6 +78,21 @@ export class NotificationTopic extends Construct {
       this.topic.addSubscription(new EmailSubscription(email, { deadLetterQueue }));
     for (const url of props.httpsEndpoints)
       this.topic.addSubscription(new UrlSubscription(url, { deadLetterQueue }));
+    this.fallbackTopic = new Topic(this, 'FallbackTopic', {
+      displayName: 'support-role-guard (second channel)',
+      enforceSSL: true,
+    });
+    // No dead-letter queue: the guard's queues are encrypted with the key this channel stands in for.
+    const fallbackSubscriptions = [
+      ...props.emails.map((email) => this.fallbackTopic.addSubscription(new EmailSubscription(email))),
+      ...props.httpsEndpoints.map((url) => this.fallbackTopic.addSubscription(new UrlSubscription(url))),
+    ];
+    for (const subscription of fallbackSubscriptions)
+      Validations.of(subscription).acknowledge({
+        id: 'Serverless::Serverless-SNSRedrivePolicy',
+        reason:
+          "the second channel keeps no dead-letter queue: the guard's queues are encrypted with the key this channel stands in for",
+      });
   }
 
   /** CloudWatch may publish for these alarms (their ARNs), of this account, and for no other. */
@@ -84,14 +105,24 @@ export class NotificationTopic extends Construct {
     this.allowService('SelfProtectionRulesPublish', 'events.amazonaws.com', ruleArns);
   }
 
-  private allowService(sid: string, service: string, sourceArns: readonly string[]): void {
+  /** The same, on the second channel, for the rules that also alert there. */
+  allowFallbackRules(ruleArns: readonly string[]): void {
+    this.allowService('SelfProtectionRulesPublish', 'events.amazonaws.com', ruleArns, this.fallbackTopic);
+  }
+
+  private allowService(
+    sid: string,
+    service: string,
+    sourceArns: readonly string[],
+    topic = this.topic,
+  ): void {
     if (sourceArns.length === 0) return;
-    this.topic.addToResourcePolicy(
+    topic.addToResourcePolicy(
       new PolicyStatement({
         sid,
         principals: [new ServicePrincipal(service)],
         actions: ['sns:Publish'],
-        resources: [this.topic.topicArn],
+        resources: [topic.topicArn],
         conditions: {
           StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
           ArnEquals: { 'aws:SourceArn': [...sourceArns] },

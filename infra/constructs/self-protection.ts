@@ -1,4 +1,4 @@
-import { Stack } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
 import { EventField, type IEventBus, type IRuleTarget, Rule, RuleTargetInput } from 'aws-cdk-lib/aws-events';
 import { addToDeadLetterQueueResourcePolicy, bindBaseTargetConfig } from 'aws-cdk-lib/aws-events-targets';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -16,6 +16,8 @@ import { toCdkPattern } from './guard-rules.js';
 
 export interface SelfProtectionProps {
   readonly topic: ITopic;
+  /** The second channel (not encrypted with the topic's key) for alerts about the topic and its key. */
+  readonly fallbackTopic: ITopic;
   readonly function: IFunction;
   /** Names of the guard's other rules (the watch rules add their own). */
   readonly ruleNames: readonly string[];
@@ -42,6 +44,8 @@ export class SelfProtection extends Construct {
   readonly rules: Rule[] = [];
   /** The rules' ARNs, built from their fixed names: the only rules EventBridge may publish to the topic for. */
   readonly ruleArns: string[] = [];
+  /** The rules that also publish to the second channel. */
+  readonly fallbackRuleArns: string[] = [];
 
   constructor(scope: Construct, id: string, props: SelfProtectionProps) {
     super(scope, id);
@@ -69,17 +73,25 @@ export class SelfProtection extends Construct {
     };
     for (const watch of watches) {
       for (const ruleId of watchRuleIds(watch)) {
-        this.ruleArns.push(
-          stack.formatArn({ service: 'events', resource: 'rule', resourceName: ruleName(ruleId) }),
-        );
-        this.rules.push(
-          new Rule(this, ruleId, {
-            ruleName: ruleName(ruleId),
-            description: `support-role-guard self-protection: changes to ${watch.what}`,
-            eventPattern: toCdkPattern(watchPattern(watch, resources)),
-            targets: [alertTarget(props.topic, alertText(watch.what), props.deadLetterQueue)],
-          }),
-        );
+        const arn = stack.formatArn({ service: 'events', resource: 'rule', resourceName: ruleName(ruleId) });
+        this.ruleArns.push(arn);
+        if (watch.secondChannel) this.fallbackRuleArns.push(arn);
+        const rule = new Rule(this, ruleId, {
+          ruleName: ruleName(ruleId),
+          description: `support-role-guard self-protection: changes to ${watch.what}`,
+          eventPattern: toCdkPattern(watchPattern(watch, resources)),
+          targets: [
+            alertTarget(props.topic, alertText(watch.what), props.deadLetterQueue),
+            ...(watch.secondChannel ? [alertTarget(props.fallbackTopic, alertText(watch.what))] : []),
+          ],
+        });
+        this.rules.push(rule);
+        if (watch.secondChannel)
+          Validations.of(rule).acknowledge({
+            id: 'Serverless::Serverless-EventBusDLQ',
+            reason:
+              "the second-channel target has no dead-letter queue: the guard's queues are encrypted with the key whose breakage this channel reports (the first target keeps its queue)",
+          });
       }
     }
     if (memberWatch && props.centralBus && props.memberRoleName) {
@@ -113,12 +125,12 @@ export class SelfProtection extends Construct {
  * and key grant for every EventBridge rule of any account): the topic policy names the guard's
  * rules instead (NotificationTopic.allowRules). Undeliverable alerts go to the dead-letter queue.
  */
-function alertTarget(topic: ITopic, message: RuleTargetInput, deadLetterQueue: IQueue): IRuleTarget {
+function alertTarget(topic: ITopic, message: RuleTargetInput, deadLetterQueue?: IQueue): IRuleTarget {
   return {
     bind: (rule) => {
-      addToDeadLetterQueueResourcePolicy(rule, deadLetterQueue);
+      if (deadLetterQueue) addToDeadLetterQueueResourcePolicy(rule, deadLetterQueue);
       return {
-        ...bindBaseTargetConfig({ deadLetterQueue }),
+        ...bindBaseTargetConfig(deadLetterQueue ? { deadLetterQueue } : {}),
         arn: topic.topicArn,
         input: message,
         targetResource: topic,

@@ -14,7 +14,8 @@ describe('the chat channel (Amazon Q Developer in chat applications)', () => {
     expect(Object.keys(template.findResources('AWS::Chatbot::MicrosoftTeamsChannelConfiguration'))).toEqual(
       [],
     );
-    expect(Object.keys(template.findResources('AWS::SNS::Topic'))).toHaveLength(1);
+    // The notification topic and its second channel (self-protection alerts about the topic's key).
+    expect(Object.keys(template.findResources('AWS::SNS::Topic'))).toHaveLength(2);
     expect(JSON.stringify(template.toJSON())).not.toContain('CHAT_TOPIC_ARN');
   });
 

@@ -237,6 +237,22 @@ describe('self-protection sees every call that could blind the guard', () => {
     expect(alertingRules(own)).toEqual([]);
   });
 
+  it.each([...kmsCalls.filter(([n]) => !n.startsWith('CreateGrant')), ...snsCalls.slice(0, 1)])(
+    '%s also reaches on-call through a topic that does not depend on the key',
+    (_, event) => {
+      const unkeyed = ofType('AWS::SNS::Topic')
+        .filter(([, r]) => r.Properties.KmsMasterKeyId === undefined)
+        .map(([id]) => str({ Ref: id }));
+      const second = watchRules.filter(
+        (r) => r.targets.some((t) => unkeyed.includes(t)) && matchesPattern(r.pattern, event),
+      );
+      expect(second.map((r) => r.name)).not.toEqual([]);
+      expect(
+        ofType('AWS::SNS::Subscription').filter(([, r]) => unkeyed.includes(str(r.Properties.TopicArn))),
+      ).toHaveLength(1);
+    },
+  );
+
   it('stays quiet on other resources and on failed calls', () => {
     const quiet = [
       kmsEvent('DisableKey', `arn:aws:kms:${REGION}:${ACCOUNT}:key/other`, { keyId: 'other' }),

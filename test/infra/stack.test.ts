@@ -223,7 +223,9 @@ describe('the support role at deploy time', () => {
 describe('the notification topic', () => {
   it('is encrypted with a rotating customer-managed key that CloudWatch and EventBridge may use', () => {
     const keyId = logicalId('AWS::KMS::Key');
-    expect(only('AWS::SNS::Topic').Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
+    expect(only('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() }).Properties.KmsMasterKeyId).toEqual({
+      'Fn::GetAtt': [keyId, 'Arn'],
+    });
     const key = only('AWS::KMS::Key');
     expect(key.Properties.EnableKeyRotation).toBe(true);
     const statements = (key.Properties.KeyPolicy as { Statement: { Principal?: { Service?: string } }[] })
@@ -242,8 +244,13 @@ describe('the notification topic', () => {
     });
   });
 
-  it('subscribes the configured emails and HTTPS endpoints', () => {
-    template.resourceCountIs('AWS::SNS::Subscription', 3);
+  it('subscribes the configured emails and HTTPS endpoints, to the topic and to the second channel', () => {
+    template.resourceCountIs('AWS::SNS::Subscription', 6);
+    const fallback = only('AWS::SNS::Topic', { DisplayName: 'support-role-guard (second channel)' });
+    expect(fallback.Properties.KmsMasterKeyId).toBeUndefined();
+    const fallbackId = logicalId('AWS::SNS::Topic', { DisplayName: 'support-role-guard (second channel)' });
+    for (const Endpoint of ['oncall@example.com', 'security@example.com', 'https://hooks.example.com/aws'])
+      template.hasResourceProperties('AWS::SNS::Subscription', { Endpoint, TopicArn: { Ref: fallbackId } });
     template.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'email',
       Endpoint: 'oncall@example.com',

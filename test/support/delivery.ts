@@ -264,12 +264,17 @@ export function deliveryPaths(template: Template): DeliveryPath[] {
   for (const [id, rule] of m.ofType('AWS::Events::Rule')) {
     const ruleArn = m.arnOf(id);
     const ruleName = m.str({ Ref: id });
-    for (const target of (rule.Properties.Targets as Record<string, unknown>[]) ?? []) {
+    const targets = (rule.Properties.Targets as Record<string, unknown>[]) ?? [];
+    for (const target of targets) {
       const targetId = m.idOf(target.Arn);
       const targetType = targetId ? m.resources[targetId]?.Type : undefined;
       if (targetType === 'AWS::SNS::Topic') {
+        // A rule with a second topic (self-protection's second channel) names which one.
+        const topicCount = targets.filter(
+          (t) => m.resources[m.idOf(t.Arn) ?? '']?.Type === 'AWS::SNS::Topic',
+        ).length;
         paths.push({
-          name: `rule ${ruleName} → topic`,
+          name: topicCount > 1 ? `rule ${ruleName} → ${targetId} topic` : `rule ${ruleName} → topic`,
           steps: m.publishSteps(
             targetId as string,
             'events.amazonaws.com',
