@@ -25,7 +25,11 @@ import { parseConfig } from '../functions/core/config.js';
 import type { OrganizationResult } from '../functions/core/handle-org-event.js';
 import { reconcile } from '../functions/core/reconcile.js';
 import { createHandler } from '../functions/handler/create-handler.js';
-import { emulatedAccountCredentials, emulatorSettings } from '../functions/local/emulated-accounts.js';
+import {
+  createPerAccountPrincipal,
+  emulatedAccountCredentials,
+  emulatorSettings,
+} from '../functions/local/emulated-accounts.js';
 import { startEmulator } from '../functions/local/emulator.js';
 import { topicWithInbox } from '../functions/local/inbox.js';
 import { LATENCY_MS, latencyProxy } from './latency-proxy.js';
@@ -76,6 +80,8 @@ export async function benchOrganizationSweep(endpoint: string): Promise<string[]
       credentials: await emulatedAccountCredentials(sts, id, 'bench'),
     });
     memberIam.set(id, iam);
+    // The per-account principal the trust policy names must exist (IAM refuses it otherwise).
+    await createPerAccountPrincipal(iam, id);
     // The role in its desired state in two calls (a reconcile would also read and verify, 1,000 times).
     const d = resolveDesired(desired, { account: id, partition: 'aws' });
     await iam.send(

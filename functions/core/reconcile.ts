@@ -4,6 +4,7 @@ import type { DesiredRole } from './desired-state.js';
 import { type Drift, detectDrift } from './drift.js';
 import { describeError, NotVerifiedError, RoleChangedConcurrentlyError } from './errors.js';
 import { type IacOwner, iacOwner } from './iac-owner.js';
+import { explainInvalidPrincipal } from './invalid-principal.js';
 import { describeAction, type IamAction, phases, planActions } from './plan.js';
 import type { CallOptions, Clock, RoleStore } from './ports.js';
 import type { ActionResult } from './results.js';
@@ -79,7 +80,7 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
   const backoff = input.readBackBackoffMs ?? READ_BACK_BACKOFF_MS;
   const call: CallOptions = deadline ? { signal: deadline.signal } : {};
   const asError = (error: unknown): Error => {
-    const explained = explainAbort(error, deadline);
+    const explained = explainAbort(explainInvalidPrincipal(error, desired.trustedPrincipalArns), deadline);
     return explained instanceof Error ? explained : new Error(String(explained));
   };
   let role: RoleSnapshot;

@@ -16,10 +16,15 @@ import type { OrganizationResult } from '../core/handle-org-event.js';
 import { resolveDesired } from '../core/placeholders.js';
 import { reconcile } from '../core/reconcile.js';
 import { createHandler } from '../handler/create-handler.js';
-import { emulatedAccountCredentials, refuseAssumeRoleOfMissingRole } from './emulated-accounts.js';
+import {
+  createPerAccountPrincipal,
+  emulatedAccountCredentials,
+  PER_ACCOUNT_ROLE_NAME,
+  refuseAssumeRoleOfMissingRole,
+} from './emulated-accounts.js';
 
-/** The per-account principal the drill's sweep adds: each account's own OpsSupport role. */
-export const PER_ACCOUNT_PRINCIPAL = 'arn:${Partition}:iam::${AccountId}:role/OpsSupport';
+/** The per-account principal the drill's sweep adds: each account's own OpsSupport role (created first). */
+export const PER_ACCOUNT_PRINCIPAL = `arn:\${Partition}:iam::\${AccountId}:role/${PER_ACCOUNT_ROLE_NAME}`;
 
 export interface EnrolmentSweepAccount {
   readonly account: string;
@@ -118,6 +123,13 @@ export async function runEnrolmentSweep(input: EnrolmentSweepInput): Promise<Enr
     store: new IamRoleStore(newcomerIam),
     partition: 'aws',
   });
+  // Every account has the per-account principal before the guard writes a trust policy naming it.
+  await createPerAccountPrincipal(newcomerIam, newcomer);
+  for (const account of enrolled)
+    await createPerAccountPrincipal(
+      new IAMClient({ ...settings, credentials: await emulatedAccountCredentials(sts, account, 'drill') }),
+      account,
+    );
   const handler = createHandler({
     config,
     clients: {

@@ -1,4 +1,4 @@
-import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { CreateRoleCommand, GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { CLIENT_SETTINGS } from '../adapters/aws-clients.js';
 
@@ -26,6 +26,32 @@ export async function emulatedAccountCredentials(sts: STSClient, account: string
     secretAccessKey: c?.SecretAccessKey ?? '',
     sessionToken: c?.SessionToken ?? '',
   };
+}
+
+/**
+ * The per-account principal the drill, the tests and the benchmark trust (`${AccountId}`):
+ * IAM refuses a trust policy naming a role that does not exist ("Invalid principal in policy"),
+ * so each emulated account gets its own `OpsSupport` role first, as a real organization must.
+ * (The emulator would accept a missing principal; AWS would not.)
+ */
+export const PER_ACCOUNT_ROLE_NAME = 'OpsSupport';
+
+export async function createPerAccountPrincipal(iam: IAMClient, account: string): Promise<void> {
+  await iam
+    .send(
+      new CreateRoleCommand({
+        RoleName: PER_ACCOUNT_ROLE_NAME,
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${account}:root` }, Action: 'sts:AssumeRole' },
+          ],
+        }),
+      }),
+    )
+    .catch((error: Error) => {
+      if (error.name !== 'EntityAlreadyExistsException') throw error;
+    });
 }
 
 /**

@@ -29,7 +29,10 @@ import {
 import type { OrganizationResult } from '../../functions/core/handle-org-event.js';
 import { reconcile } from '../../functions/core/reconcile.js';
 import { createHandler } from '../../functions/handler/create-handler.js';
-import { refuseAssumeRoleOfMissingRole } from '../../functions/local/emulated-accounts.js';
+import {
+  createPerAccountPrincipal,
+  refuseAssumeRoleOfMissingRole,
+} from '../../functions/local/emulated-accounts.js';
 import {
   emulatorEndpoint,
   isolatedAccount,
@@ -140,6 +143,8 @@ async function organizationWithOus() {
   for (const id of Object.values(ids)) {
     const credentials = (await isolatedAccountFor(sts, id)).credentials;
     memberIam[id] = new IAMClient({ ...settings(), credentials });
+    // The per-account principal exists, as IAM requires of a trust policy naming it.
+    await createPerAccountPrincipal(memberIam[id] as IAMClient, id);
     // Before the guard: the role trusts only the central team.
     await reconcile({
       desired: parseConfig(guardEnv({ SUPPORT_ROLE_NAME: roleName, TRUSTED_PRINCIPAL_ARNS: CENTRAL_TEAM }))
