@@ -31,6 +31,14 @@ import { SelfProtection } from './constructs/self-protection.js';
 import { repairPolicyStatements, securityHubPolicyStatements } from './guard-policy.js';
 import type { OrganizationSettings } from './organization-settings.js';
 import { supportRoleScp } from './scp.js';
+
+/**
+ * Organization mode: the central deployment fails when more than this share of the accounts
+ * failed its deploy-time sweep (a configuration that cannot be applied), not for a few broken or
+ * not-enrolled member accounts, which the published summary names (docs/organizations.md).
+ */
+export const DEPLOY_SWEEP_MAX_FAILED_PERCENT = 10;
+
 import type { GuardSettings } from './settings.js';
 
 export const STACK_NAME = 'SupportRoleGuard';
@@ -208,6 +216,7 @@ export class SupportRoleGuardStack extends Stack {
       functionTimeout: this.guard.timeout,
       mode: settings.guard.mode,
       configuration: settings.environment,
+      ...(organization ? { maxFailedPercent: DEPLOY_SWEEP_MAX_FAILED_PERCENT } : {}),
     });
     // The rules and alarms exist before the first reconcile runs, so its notification is not lost.
     initial.node.addDependency(this.rules, topic);

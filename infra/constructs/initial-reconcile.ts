@@ -27,6 +27,11 @@ export interface InitialReconcileProps {
   /** The guard function's timeout: the provider waits longer than that. */
   readonly functionTimeout: Duration;
   readonly mode: GuardMode;
+  /**
+   * Organization mode: the deployment passes a completed sweep unless more than this share of the
+   * accounts failed (one broken member account must not block every central deployment).
+   */
+  readonly maxFailedPercent?: number;
   /** Anything whose change should trigger a new reconcile (the guard's configuration). */
   readonly configuration: Readonly<Record<string, string>>;
 }
@@ -107,6 +112,7 @@ export class InitialReconcile extends Construct {
         Mode: props.mode,
         ConfigurationHash: hash,
         Event: stack.toJsonString(sweep),
+        ...(props.maxFailedPercent === undefined ? {} : { MaxFailedPercent: String(props.maxFailedPercent) }),
       },
     });
     const acknowledgments = [

@@ -38,8 +38,13 @@ function shorten(text) {
   return text.length <= REASON_LIMIT ? text : `${text.slice(0, REASON_LIMIT - 1)}…`;
 }
 
-/** The verdict on one invocation of the guard: { ok, reason }. */
-function verdict(invocation, mode) {
+/**
+ * The verdict on one invocation of the guard: { ok, reason }. In organization mode
+ * (`maxFailedPercent` set) a sweep that completed (no function error: the accounts were listed and
+ * the summary, if any, published) passes unless more than that share of the accounts failed: one
+ * broken or not-enrolled member account must not block every central deployment.
+ */
+function verdict(invocation, mode, maxFailedPercent) {
   const text = decode(invocation.Payload);
   let body;
   try {
@@ -59,6 +64,19 @@ function verdict(invocation, mode) {
   }
   const outcome = body && typeof body === 'object' ? body.outcome : undefined;
   const detail = body && typeof body.reason === 'string' ? `: ${body.reason}` : '';
+  const max = Number(maxFailedPercent);
+  if (maxFailedPercent !== undefined && Array.isArray(body?.accounts)) {
+    const total = body.accounts.length;
+    const failed = body.accounts.filter((a) => a?.outcome === 'failed').length;
+    const share = `${failed} of ${total} accounts failed`;
+    if (failed * 100 > total * max)
+      return {
+        ok: false,
+        reason: shorten(`the deploy-time sweep ended ${outcome}: ${share}, more than ${max} %`),
+      };
+    const published = body.notified ? '; the summary was published' : '';
+    return { ok: true, reason: shorten(`${outcome}: ${share} (at most ${max} % may)${published}`) };
+  }
   if (
     outcome === 'compliant' ||
     outcome === 'remediated' ||
@@ -114,7 +132,7 @@ async function handler(event, _context, deps = {}) {
         InvocationType: 'RequestResponse',
         Payload: JSON.stringify(sweep),
       });
-      const result = verdict(invocation, properties.Mode);
+      const result = verdict(invocation, properties.Mode, properties.MaxFailedPercent);
       status = result.ok ? 'SUCCESS' : 'FAILED';
       reason = result.reason;
       outcome = result.ok ? reason.split(':')[0] : 'failed';

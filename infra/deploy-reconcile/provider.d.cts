@@ -21,7 +21,11 @@ export declare function sweepEvent(
   requestId: string,
   now: Date,
 ): Record<string, unknown> & { id: string; time: string };
-export declare function verdict(invocation: Invocation, mode: string): { ok: boolean; reason: string };
+export declare function verdict(
+  invocation: Invocation,
+  mode: string,
+  maxFailedPercent?: string,
+): { ok: boolean; reason: string };
 export declare function handler(
   event: Record<string, unknown>,
   context: unknown,

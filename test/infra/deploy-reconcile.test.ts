@@ -57,6 +57,11 @@ describe('deploy-time reconcile resource', () => {
     expect(provider.Properties).toMatchObject({ Runtime: 'nodejs24.x', Handler: 'index.handler' });
   });
 
+  it('organization mode passes a completed sweep unless more than 10 % of the accounts failed', () => {
+    expect(parts(central).reconcile.Properties.MaxFailedPercent).toBe('10');
+    expect(parts(single).reconcile.Properties.MaxFailedPercent).toBeUndefined();
+  });
+
   it('sends a sweep the guard recognises (Scheduled Event from aws.events)', () => {
     const { reconcile } = parts(single);
     const event = JSON.stringify(reconcile.Properties.Event);

@@ -23,7 +23,7 @@ const EVENT = JSON.stringify({
 });
 const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
 
-function request(type: 'Create' | 'Update' | 'Delete', mode = 'enforce') {
+function request(type: 'Create' | 'Update' | 'Delete', mode = 'enforce', organization = false) {
   return {
     RequestType: type,
     RequestId: `req-${type}`,
@@ -36,15 +36,21 @@ function request(type: 'Create' | 'Update' | 'Delete', mode = 'enforce') {
       Mode: mode,
       ConfigurationHash: '0123456789abcdef',
       Event: EVENT,
+      ...(organization ? { MaxFailedPercent: '10' } : {}),
     },
   };
 }
 
-async function run(type: 'Create' | 'Update' | 'Delete', invocation: Invocation | Error, mode = 'enforce') {
+async function run(
+  type: 'Create' | 'Update' | 'Delete',
+  invocation: Invocation | Error,
+  mode = 'enforce',
+  organization = false,
+) {
   const sent: { url: string; body: Record<string, unknown> }[] = [];
   const invoked: Record<string, unknown>[] = [];
   await handler(
-    request(type, mode),
+    request(type, mode, organization),
     {},
     {
       invoke: async (params) => {
@@ -173,5 +179,53 @@ describe('deploy-time reconcile provider', () => {
     expect(long.ok).toBe(false);
     expect(long.reason.length).toBe(REASON_LIMIT);
     expect(long.reason.endsWith('…')).toBe(true);
+  });
+
+  describe('organization mode: the central deployment does not hang on the worst member account', () => {
+    const sweep = (outcomes: Record<string, number>, notified = true) => {
+      const accounts = Object.entries(outcomes).flatMap(([outcome, n]) =>
+        Array.from({ length: n }, (_, i) => ({ account: `${outcome}-${i}`, outcome })),
+      );
+      const worst = outcomes.failed ? 'failed' : outcomes['not-enrolled'] ? 'not-enrolled' : 'compliant';
+      return { StatusCode: 200, Payload: encode({ outcome: worst, notified, accounts }) };
+    };
+
+    it.each(['Create', 'Update'] as const)(
+      '%s: a completed sweep passes with a broken or not-enrolled member account, saying how many failed',
+      async (type) => {
+        const { response } = await run(
+          type,
+          sweep({ compliant: 97, failed: 1, 'not-enrolled': 2 }),
+          'enforce',
+          true,
+        );
+        expect(response).toMatchObject({ Status: 'SUCCESS' });
+        expect(response.Reason).toMatch(
+          /1 of 100 accounts failed \(at most 10 % may\); the summary was published/,
+        );
+      },
+    );
+
+    it('a not-enrolled account past its grace period alone never fails the deployment', async () => {
+      const { response } = await run('Update', sweep({ compliant: 3, 'not-enrolled': 1 }), 'enforce', true);
+      expect(response).toMatchObject({ Status: 'SUCCESS' });
+    });
+
+    it('more than 10 % of the accounts failed: the deployment fails, naming the share', async () => {
+      const { response } = await run('Update', sweep({ compliant: 8, failed: 2 }), 'enforce', true);
+      expect(response).toMatchObject({ Status: 'FAILED' });
+      expect(response.Reason).toMatch(/2 of 10 accounts failed, more than 10 %/);
+    });
+
+    it('an invocation error (the account listing or the summary failed) still fails it', async () => {
+      const error = {
+        FunctionError: 'Unhandled',
+        Payload: encode({
+          errorType: 'NotificationError',
+          errorMessage: 'publishing the sweep summary failed',
+        }),
+      };
+      expect((await run('Update', error, 'enforce', true)).response).toMatchObject({ Status: 'FAILED' });
+    });
   });
 });
