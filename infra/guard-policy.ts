@@ -7,6 +7,8 @@ export interface RepairPolicyInput {
   readonly permissionsBoundaryArn?: string;
   /** REVOKE_SESSIONS (default true): the guard may write the session revocation policy. */
   readonly revokeSessions?: boolean;
+  /** Customer-managed policies whose content the guard pins (REQUIRED_POLICY_DOCUMENTS). */
+  readonly pinnedPolicyArns?: readonly string[];
 }
 
 export interface GuardPolicyInput extends RepairPolicyInput {
@@ -93,6 +95,24 @@ export function repairPolicyStatements(input: RepairPolicyInput): PolicyStatemen
         sid: 'RevokeSupportRoleSessions',
         actions: ['iam:PutRolePolicy'],
         resources: role,
+      }),
+    );
+  }
+  const pinned = [...(input.pinnedPolicyArns ?? [])];
+  if (pinned.length > 0) {
+    // Only the pinned policies: read their versions, make the pinned one default again, or recreate it.
+    statements.push(
+      new PolicyStatement({
+        sid: 'RestorePinnedPolicyContent',
+        actions: [
+          'iam:ListPolicyVersions',
+          'iam:GetPolicyVersion',
+          'iam:CreatePolicyVersion',
+          'iam:SetDefaultPolicyVersion',
+          'iam:DeletePolicyVersion',
+          'iam:CreatePolicy',
+        ],
+        resources: pinned,
       }),
     );
   }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { type GuardConfig, parseConfig } from '../functions/core/config.js';
 import { CONTEXT_TO_ENV, DEFAULT_ROLE_NAME, environmentOf } from '../functions/core/context-keys.js';
 import { ConfigError, type ConfigProblem } from '../functions/core/errors.js';
@@ -68,10 +69,43 @@ const RATE_UNITS: Record<string, number> = {
   days: 86400,
 };
 
+/**
+ * `requiredPolicyDocuments` may name a JSON file (read at synth, from the working directory) instead
+ * of giving the JSON inline; either way the guard gets it minified in REQUIRED_POLICY_DOCUMENTS.
+ */
+function withPolicyDocumentsFile(context: GuardContext, problems: ConfigProblem[]): GuardContext {
+  const value = context.requiredPolicyDocuments?.trim();
+  if (value === undefined || value === '') return context;
+  let text = value;
+  if (!value.startsWith('{')) {
+    try {
+      text = readFileSync(value, 'utf8');
+    } catch (error) {
+      problems.push({
+        name: 'requiredPolicyDocuments',
+        message: `${JSON.stringify(value)} is neither a JSON object nor a readable file (${(error as Error).message})`,
+      });
+      return { ...context, requiredPolicyDocuments: undefined };
+    }
+  }
+  try {
+    return { ...context, requiredPolicyDocuments: JSON.stringify(JSON.parse(text)) };
+  } catch {
+    return { ...context, requiredPolicyDocuments: text }; // the parser names the problem
+  }
+}
+
 /** Reads and validates the settings; throws ConfigError naming every bad context key. */
 export function settingsFromContext(context: GuardContext, region: string): GuardSettings {
   const problems: ConfigProblem[] = [];
-  const env = environmentOf(context, region);
+  const env = environmentOf(withPolicyDocumentsFile(context, problems), region);
+  // Lambda allows 4 KB of environment variables in all; the stack adds a few hundred bytes of its own.
+  const size = Object.entries(env).reduce((n, [k, v]) => n + k.length + v.length, 0);
+  if (size > 3_072 && env.REQUIRED_POLICY_DOCUMENTS)
+    problems.push({
+      name: 'requiredPolicyDocuments',
+      message: `the configuration takes ${size} bytes of the function's 4 KB environment; pin smaller documents (minified, no Sid)`,
+    });
   let guard: GuardConfig | undefined;
   try {
     guard = parseConfig(env);

@@ -12,6 +12,7 @@ import {
 } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { mfaWarnings } from '../functions/core/audit.js';
+import { pinnedPolicyArns } from '../functions/core/desired-state.js';
 import {
   CENTRAL_GUARD_ROLE_NAME,
   DEFAULT_MEMBER_ROLE_NAME,
@@ -118,6 +119,7 @@ export class SupportRoleGuardStack extends Stack {
               supportRoleArn,
               requiredPolicyArns: desired.requiredPolicyArns,
               revokeSessions: settings.guard.revokeSessions,
+              pinnedPolicyArns: pinnedPolicyArns(desired),
               ...(desired.permissionsBoundaryArn
                 ? { permissionsBoundaryArn: desired.permissionsBoundaryArn }
                 : {}),
@@ -163,6 +165,7 @@ export class SupportRoleGuardStack extends Stack {
       function: this.guard.function,
       roleName: desired.roleName,
       guardRoleArn: this.guard.role.roleArn,
+      pinnedPolicyArns: pinnedPolicyArns(desired),
       sweepSchedule: settings.sweepSchedule,
       key,
       ...(centralBus ? { eventBus: centralBus.bus } : {}),

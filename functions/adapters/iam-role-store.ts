@@ -1,17 +1,24 @@
 import {
   AttachRolePolicyCommand,
+  CreatePolicyCommand,
+  CreatePolicyVersionCommand,
   CreateRoleCommand,
+  DeletePolicyVersionCommand,
   DeleteRolePermissionsBoundaryCommand,
   DeleteRolePolicyCommand,
   DetachRolePolicyCommand,
+  GetPolicyVersionCommand,
   GetRoleCommand,
   GetRolePolicyCommand,
   type IAMClient,
   ListAccountAliasesCommand,
+  ListPolicyVersionsCommand,
+  type ListPolicyVersionsCommandOutput,
   PutRolePermissionsBoundaryCommand,
   PutRolePolicyCommand,
   paginateListAttachedRolePolicies,
   paginateListRolePolicies,
+  SetDefaultPolicyVersionCommand,
   TagRoleCommand,
   UntagRoleCommand,
   UpdateAssumeRolePolicyCommand,
@@ -20,7 +27,7 @@ import {
 import { RoleChangedConcurrentlyError } from '../core/errors.js';
 import type { IamAction } from '../core/plan.js';
 import type { CallOptions, RoleStore } from '../core/ports.js';
-import type { RoleSnapshot } from '../core/role-snapshot.js';
+import type { ManagedPolicyVersions, RoleSnapshot } from '../core/role-snapshot.js';
 import { REVOCATION_POLICY_NAME } from '../core/session-revocation.js';
 
 /** IAM errors that mean "the role changed under us": re-read and plan again. */
@@ -117,6 +124,43 @@ export class IamRoleStore implements RoleStore {
     };
   }
 
+  /**
+   * The pinned customer-managed policies, side by side: ListPolicyVersions, then every version's
+   * document together (IAM keeps at most 5). NoSuchEntity on the list: the policy does not exist.
+   */
+  async readPolicies(
+    policyArns: readonly string[],
+    options: CallOptions = {},
+  ): Promise<Record<string, ManagedPolicyVersions | null>> {
+    const send = sendOptions(options);
+    const read = async (PolicyArn: string): Promise<ManagedPolicyVersions | null> => {
+      let listed: ListPolicyVersionsCommandOutput;
+      try {
+        listed = await this.#iam.send(new ListPolicyVersionsCommand({ PolicyArn }), send);
+      } catch (error) {
+        if (isNoSuchEntity(error)) return null;
+        throw error;
+      }
+      const versions = await Promise.all(
+        (listed.Versions ?? []).map(async (v) => {
+          const { PolicyVersion } = await this.#iam.send(
+            new GetPolicyVersionCommand({ PolicyArn, VersionId: v.VersionId }),
+            send,
+          );
+          return {
+            versionId: v.VersionId ?? '',
+            isDefault: v.IsDefaultVersion === true,
+            ...(v.CreateDate ? { createDate: v.CreateDate.toISOString() } : {}),
+            document: decodePolicy(PolicyVersion?.Document ?? '{}'),
+          };
+        }),
+      );
+      return { versions };
+    };
+    const entries = await Promise.all(policyArns.map(async (arn) => [arn, await read(arn)] as const));
+    return Object.fromEntries(entries);
+  }
+
   /** Looked up once per store (one per container); a failed lookup is tried again next time. */
   accountAlias(options: CallOptions = {}): Promise<string | undefined> {
     this.#alias ??= this.#iam.send(new ListAccountAliasesCommand({}), sendOptions(options)).then(
@@ -208,6 +252,39 @@ export class IamRoleStore implements RoleStore {
         return;
       case 'TagRole':
         await this.#iam.send(new TagRoleCommand({ RoleName, Tags: tagList(action.tags) }), send);
+        return;
+      case 'CreatePolicy':
+        await this.#iam.send(
+          new CreatePolicyCommand({
+            PolicyName: action.policyName,
+            Path: action.path,
+            PolicyDocument: action.policyDocument,
+            Description: 'Pinned by support-role-guard (recreated after it was deleted)',
+          }),
+          send,
+        );
+        return;
+      case 'CreatePolicyVersion':
+        await this.#iam.send(
+          new CreatePolicyVersionCommand({
+            PolicyArn: action.policyArn,
+            PolicyDocument: action.policyDocument,
+            SetAsDefault: true,
+          }),
+          send,
+        );
+        return;
+      case 'SetDefaultPolicyVersion':
+        await this.#iam.send(
+          new SetDefaultPolicyVersionCommand({ PolicyArn: action.policyArn, VersionId: action.versionId }),
+          send,
+        );
+        return;
+      case 'DeletePolicyVersion':
+        await this.#iam.send(
+          new DeletePolicyVersionCommand({ PolicyArn: action.policyArn, VersionId: action.versionId }),
+          send,
+        );
         return;
       case 'UntagRole':
         await this.#iam.send(new UntagRoleCommand({ RoleName, TagKeys: [...action.tagKeys] }), send);

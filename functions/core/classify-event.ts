@@ -1,8 +1,10 @@
-import { type DesiredRole, sameIamName } from './desired-state.js';
+import { type DesiredRole, pinnedPolicyArns, sameIamName } from './desired-state.js';
 import {
   CLOUDTRAIL_DETAIL_TYPE,
   IAM_EVENT_SOURCE,
   IAM_SOURCE,
+  POLICY_MUTATION_EVENT_NAMES,
+  type PolicyMutationEventName,
   ROLE_MUTATION_EVENT_NAMES,
   type RoleMutationEventName,
   SCHEDULE_SOURCES,
@@ -12,7 +14,7 @@ import { memberRoleArn } from './guard-roles.js';
 
 /** Who did what, as CloudTrail recorded it. Information for on-call, never desired state. */
 export interface Trigger {
-  readonly eventName: RoleMutationEventName;
+  readonly eventName: RoleMutationEventName | PolicyMutationEventName;
   readonly eventId: string;
   readonly eventTime?: string;
   readonly actorArn?: string;
@@ -73,17 +75,27 @@ export function classifyEvent(event: unknown, options: ClassifyOptions): Classif
     return ignore(`event source ${show(detail.eventSource)} is not IAM`, trailId);
 
   const eventName = detail.eventName;
-  if (!(ROLE_MUTATION_EVENT_NAMES as readonly unknown[]).includes(eventName))
+  const onPolicy = (POLICY_MUTATION_EVENT_NAMES as readonly unknown[]).includes(eventName);
+  if (!onPolicy && !(ROLE_MUTATION_EVENT_NAMES as readonly unknown[]).includes(eventName))
     return ignore(`event ${show(eventName)} does not change a role`, trailId);
   if (detail.errorCode !== undefined && detail.errorCode !== null)
     return ignore(`the call failed (${show(detail.errorCode)}), nothing changed`, trailId);
 
   const params = detail.requestParameters;
-  const roleName = isObject(params) ? str(params.roleName, 256) : undefined;
-  if (roleName === undefined)
-    return ignore('malformed event: requestParameters.roleName is missing', trailId);
-  if (!sameIamName(roleName, options.desired.roleName))
-    return ignore(`event is for role ${show(roleName)}, not ${options.desired.roleName}`, trailId);
+  if (onPolicy) {
+    // A change to a pinned policy's content: the ARN compared as IAM names are (case-insensitively).
+    const policyArn = isObject(params) ? str(params.policyArn, 2048) : undefined;
+    if (policyArn === undefined)
+      return ignore('malformed event: requestParameters.policyArn is missing', trailId);
+    if (!pinnedPolicyArns(options.desired).some((arn) => sameIamName(arn, policyArn)))
+      return ignore(`event is for policy ${show(policyArn)}, not one whose content the guard pins`, trailId);
+  } else {
+    const roleName = isObject(params) ? str(params.roleName, 256) : undefined;
+    if (roleName === undefined)
+      return ignore('malformed event: requestParameters.roleName is missing', trailId);
+    if (!sameIamName(roleName, options.desired.roleName))
+      return ignore(`event is for role ${show(roleName)}, not ${options.desired.roleName}`, trailId);
+  }
 
   const identity = isObject(detail.userIdentity) ? detail.userIdentity : {};
   const session = isObject(identity.sessionContext) ? identity.sessionContext : {};
@@ -101,7 +113,7 @@ export function classifyEvent(event: unknown, options: ClassifyOptions): Classif
   return {
     kind: 'role-change',
     trigger: {
-      eventName: eventName as RoleMutationEventName,
+      eventName: eventName as Trigger['eventName'],
       eventId: trailId ?? 'unknown',
       eventTime: str(detail.eventTime, 64) ?? str(event.time, 64),
       actorArn: str(identity.arn) ?? issuerArn,

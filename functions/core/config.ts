@@ -20,6 +20,7 @@ import {
 import { ConfigError, type ConfigProblem } from './errors.js';
 import type { SecurityHubOptions } from './findings.js';
 import { PLACEHOLDERS, substitute, unknownPlaceholders } from './placeholders.js';
+import type { PolicyDocument } from './policy-document.js';
 
 export type GuardMode = 'enforce' | 'detect';
 
@@ -82,6 +83,7 @@ export const ENV = {
   securityHubAnnotate: 'SECURITY_HUB_ANNOTATE',
   securityHubImport: 'SECURITY_HUB_IMPORT_FINDINGS',
   revokeSessions: 'REVOKE_SESSIONS',
+  policyDocuments: 'REQUIRED_POLICY_DOCUMENTS',
 } as const;
 
 /** How long an account may stay not enrolled before a sweep names it to on-call (hours). */
@@ -197,6 +199,12 @@ export function parseConfig(env: Env, options: ParseOptions = {}): GuardConfig {
     problem(ENV.sweepPeriod, `${show(sweepPeriod)} is not a number of seconds of at least 60`);
 
   const organization = parseOrganization(env, problem);
+  const policyDocuments = parsePolicyDocuments(
+    present(env, ENV.policyDocuments),
+    [...required, ...(boundary === undefined ? [] : [boundary])],
+    organization !== undefined,
+    problem,
+  );
   const securityHub: SecurityHubOptions = {
     annotateControlFindings: parseBoolean(
       present(env, ENV.securityHubAnnotate),
@@ -223,6 +231,7 @@ export function parseConfig(env: Env, options: ParseOptions = {}): GuardConfig {
     ...(boundary === undefined ? {} : { permissionsBoundaryArn: boundary }),
     tags: Object.freeze(tags),
     trustPolicy: deepFreeze(buildTrustPolicy(trusted, requireMfa)),
+    ...(policyDocuments ? { policyDocuments: deepFreeze(policyDocuments) } : {}),
   };
   return Object.freeze({
     desired: Object.freeze(desired),
@@ -336,6 +345,52 @@ function parseRequiredPolicies(raw: string | undefined, partition: string, probl
   if (arns.length > 20)
     problem(ENV.requiredPolicies, `lists ${arns.length} policies; IAM allows 20 per role`);
   return arns;
+}
+
+/**
+ * REQUIRED_POLICY_DOCUMENTS: a JSON object from policy ARN to the policy document the guard pins
+ * for it. Each ARN must be a customer-managed policy of REQUIRED_POLICY_ARNS or the boundary
+ * (AWS-managed policies cannot be edited), each document a JSON object with a Statement.
+ */
+function parsePolicyDocuments(
+  raw: string | undefined,
+  allowed: readonly string[],
+  organizationMode: boolean,
+  problem: Problem,
+): Record<string, PolicyDocument> | undefined {
+  if (raw === undefined) return undefined;
+  const name = ENV.policyDocuments;
+  if (organizationMode) {
+    problem(name, 'applies to the single-account guard only (a policy ARN names one account)');
+    return undefined;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    problem(name, 'is not JSON: give {"<policy ARN>": <policy document>, ...}');
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    problem(name, 'is not a JSON object: give {"<policy ARN>": <policy document>, ...}');
+    return undefined;
+  }
+  const out: Record<string, PolicyDocument> = {};
+  for (const [arn, document] of Object.entries(parsed)) {
+    if (/^arn:[\w-]+:iam::aws:policy\//.test(arn))
+      problem(name, `${show(arn)} is AWS-managed: it cannot be edited, so there is nothing to pin`);
+    else if (!allowed.includes(arn))
+      problem(name, `${show(arn)} is neither in ${ENV.requiredPolicies} nor ${ENV.boundary}`);
+    else if (
+      typeof document !== 'object' ||
+      document === null ||
+      Array.isArray(document) ||
+      !('Statement' in document)
+    )
+      problem(name, `the document for ${show(arn)} is not a policy document (an object with a Statement)`);
+    else out[arn] = document as PolicyDocument;
+  }
+  return out;
 }
 
 function parseMode(raw: string | undefined, problem: Problem): GuardMode {

@@ -19,6 +19,7 @@ export const CONTEXT_TO_ENV = {
   securityHubAnnotate: 'SECURITY_HUB_ANNOTATE',
   securityHubImportFindings: 'SECURITY_HUB_IMPORT_FINDINGS',
   revokeSessions: 'REVOKE_SESSIONS',
+  requiredPolicyDocuments: 'REQUIRED_POLICY_DOCUMENTS',
 } as const;
 
 /** A context key of the guard's configuration. */

@@ -15,6 +15,16 @@ export interface DesiredRole {
   readonly permissionsBoundaryArn?: string;
   readonly tags: Readonly<Record<string, string>>;
   readonly trustPolicy: PolicyDocument;
+  /**
+   * The content pinned for customer-managed required policies and the boundary (by ARN), from
+   * REQUIRED_POLICY_DOCUMENTS: the default version's document must mean exactly this.
+   */
+  readonly policyDocuments?: Readonly<Record<string, PolicyDocument>>;
+}
+
+/** The ARNs whose content the guard pins (customer-managed, with a configured document). */
+export function pinnedPolicyArns(desired: Pick<DesiredRole, 'policyDocuments'>): string[] {
+  return Object.keys(desired.policyDocuments ?? {}).sort();
 }
 
 export const DEFAULT_DESCRIPTION =

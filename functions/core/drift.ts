@@ -14,7 +14,8 @@ export type DriftKind =
   | 'description'
   | 'max-session-duration'
   | 'tag'
-  | 'path';
+  | 'path'
+  | 'policy-content';
 
 /** One property of the role that differs from desired state. `null` means absent. */
 export interface Drift {
@@ -112,12 +113,39 @@ const tags: Check = (desired, role) => {
   return out;
 };
 
+/**
+ * A pinned customer-managed policy (required or boundary) whose default version does not mean
+ * exactly the configured document, or that no longer exists. Compared like the trust policy.
+ */
+const policyContent: Check = (desired, role, partition) => {
+  const out: Drift[] = [];
+  for (const [arn, document] of Object.entries(desired.policyDocuments ?? {}).sort(([a], [b]) =>
+    a.localeCompare(b),
+  )) {
+    const read = role.policies?.[arn];
+    if (read === undefined) continue; // not read (the store does not pin)
+    const wanted = canonicalPolicy(document, partition);
+    const current = read?.versions.find((v) => v.isDefault);
+    let actual: string | null = null;
+    if (current) {
+      try {
+        actual = canonicalPolicy(parsePolicyDocument(current.document), partition);
+      } catch {
+        actual = current.document;
+      }
+    }
+    if (actual !== wanted) out.push(drift('policy-content', `policyContent:${arn}`, actual, wanted));
+  }
+  return out;
+};
+
 const path: Check = (desired, role) =>
   role.path === desired.path ? [] : [drift('path', 'path', role.path, desired.path)];
 
 /** In the order the fixes are applied: take access away first, then restore what is missing. */
 const CHECKS: readonly Check[] = [
   trustPolicy,
+  policyContent,
   inlinePolicies,
   extraManagedPolicies,
   permissionsBoundary,

@@ -27,6 +27,20 @@ export const ROLE_MUTATION_EVENT_NAMES = [
 
 export type RoleMutationEventName = (typeof ROLE_MUTATION_EVENT_NAMES)[number];
 
+/**
+ * IAM API calls that change what a customer-managed policy grants (CloudTrail `eventName`, with
+ * `requestParameters.policyArn`): the guard pins the content of the required policies and the
+ * boundary it was given documents for (REQUIRED_POLICY_DOCUMENTS).
+ */
+export const POLICY_MUTATION_EVENT_NAMES = [
+  'CreatePolicyVersion',
+  'DeletePolicy',
+  'DeletePolicyVersion',
+  'SetDefaultPolicyVersion',
+] as const;
+
+export type PolicyMutationEventName = (typeof POLICY_MUTATION_EVENT_NAMES)[number];
+
 export const CLOUDTRAIL_DETAIL_TYPE = 'AWS API Call via CloudTrail';
 export const IAM_SOURCE = 'aws.iam';
 export const IAM_EVENT_SOURCE = 'iam.amazonaws.com';
@@ -37,6 +51,8 @@ export interface RolePatternOptions {
   readonly roleName: string;
   /** The guard's own execution role: its calls are not events to react to. */
   readonly guardRoleArn?: string;
+  /** The customer-managed policies whose content the guard pins: changes to them match too. */
+  readonly pinnedPolicyArns?: readonly string[];
 }
 
 /**
@@ -45,13 +61,27 @@ export interface RolePatternOptions {
  * spelling). Callers without a session issuer (IAM users, root) match through `exists: false`.
  */
 export function roleMutationPattern(options: RolePatternOptions): Record<string, unknown> {
+  const role = {
+    eventName: [...ROLE_MUTATION_EVENT_NAMES],
+    requestParameters: { roleName: [{ 'equals-ignore-case': options.roleName }] },
+  };
+  const pinned = options.pinnedPolicyArns ?? [];
   return {
     source: [IAM_SOURCE],
     'detail-type': [CLOUDTRAIL_DETAIL_TYPE],
     detail: {
       eventSource: [IAM_EVENT_SOURCE],
-      eventName: [...ROLE_MUTATION_EVENT_NAMES],
-      requestParameters: { roleName: [{ 'equals-ignore-case': options.roleName }] },
+      ...(pinned.length === 0
+        ? role
+        : {
+            $or: [
+              role,
+              {
+                eventName: [...POLICY_MUTATION_EVENT_NAMES],
+                requestParameters: { policyArn: pinned.map((arn) => ({ 'equals-ignore-case': arn })) },
+              },
+            ],
+          }),
       errorCode: [{ exists: false }],
       ...(options.guardRoleArn
         ? {

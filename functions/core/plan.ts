@@ -1,5 +1,7 @@
 import type { DesiredRole } from './desired-state.js';
 import type { Drift, DriftKind } from './drift.js';
+import { canonicalPolicy, parsePolicyDocument } from './policy-document.js';
+import type { ManagedPolicyVersions } from './role-snapshot.js';
 import { REVOCATION_POLICY_NAME, revocationPolicy } from './session-revocation.js';
 
 /** One IAM write, as data. The IAM adapter turns each into exactly one API call. */
@@ -39,6 +41,36 @@ export type IamAction =
       readonly maxSessionDuration: number;
     }
   | { readonly api: 'TagRole'; readonly roleName: string; readonly tags: Readonly<Record<string, string>> }
+  /** The pinned policy was deleted: created again, at the same path and name (so the same ARN). */
+  | {
+      readonly api: 'CreatePolicy';
+      readonly roleName: string;
+      readonly policyArn: string;
+      readonly policyName: string;
+      readonly path: string;
+      readonly policyDocument: string;
+    }
+  /** The pinned document as a new default version (the version that held it is gone). */
+  | {
+      readonly api: 'CreatePolicyVersion';
+      readonly roleName: string;
+      readonly policyArn: string;
+      readonly policyDocument: string;
+    }
+  /** A version that still holds the pinned document, made the default again. */
+  | {
+      readonly api: 'SetDefaultPolicyVersion';
+      readonly roleName: string;
+      readonly policyArn: string;
+      readonly versionId: string;
+    }
+  /** The oldest non-default version, to make room (IAM keeps at most 5). */
+  | {
+      readonly api: 'DeletePolicyVersion';
+      readonly roleName: string;
+      readonly policyArn: string;
+      readonly versionId: string;
+    }
   | { readonly api: 'UntagRole'; readonly roleName: string; readonly tagKeys: readonly string[] };
 
 export type IamApi = IamAction['api'];
@@ -56,11 +88,65 @@ export const REVOKING_DRIFT: readonly DriftKind[] = [
   'extra-managed-policy',
   'permissions-boundary',
   'max-session-duration',
+  'policy-content',
 ];
+
+/** IAM keeps at most this many versions of a managed policy. */
+export const MAX_POLICY_VERSIONS = 5;
 
 export interface PlanOptions {
   /** Revoke sessions issued before this time when the drift calls for it (REVOKE_SESSIONS). */
   readonly revokeSessionsBefore?: Date;
+  /** The pinned policies as read (to repair `policy-content` drift), with the partition. */
+  readonly policies?: Readonly<Record<string, ManagedPolicyVersions | null>>;
+  readonly partition?: string;
+}
+
+/**
+ * The writes that give a pinned policy its document back: the version that still holds it made
+ * default again; else a new default version (after deleting the oldest non-default one when IAM's
+ * 5 are used); else, the policy deleted, the policy created again at its path and name.
+ */
+export function planPolicyRepair(
+  roleName: string,
+  policyArn: string,
+  document: Readonly<Record<string, unknown>>,
+  read: ManagedPolicyVersions | null,
+  partition = 'aws',
+): IamAction[] {
+  const policyDocument = JSON.stringify(document);
+  if (read === null) {
+    const resource = policyArn.slice(policyArn.indexOf(':policy/') + ':policy'.length);
+    const slash = resource.lastIndexOf('/');
+    return [
+      {
+        api: 'CreatePolicy',
+        roleName,
+        policyArn,
+        policyName: resource.slice(slash + 1),
+        path: resource.slice(0, slash + 1),
+        policyDocument,
+      },
+    ];
+  }
+  const wanted = canonicalPolicy(document, partition);
+  const same = read.versions.find((v) => {
+    try {
+      return !v.isDefault && canonicalPolicy(parsePolicyDocument(v.document), partition) === wanted;
+    } catch {
+      return false;
+    }
+  });
+  if (same) return [{ api: 'SetDefaultPolicyVersion', roleName, policyArn, versionId: same.versionId }];
+  const oldest = read.versions
+    .filter((v) => !v.isDefault)
+    .sort((a, b) => (a.createDate ?? '').localeCompare(b.createDate ?? ''))[0];
+  return [
+    ...(read.versions.length >= MAX_POLICY_VERSIONS && oldest
+      ? [{ api: 'DeletePolicyVersion' as const, roleName, policyArn, versionId: oldest.versionId }]
+      : []),
+    { api: 'CreatePolicyVersion', roleName, policyArn, policyDocument },
+  ];
 }
 
 /** The write that revokes every session of the role issued before `cutoff` (one policy, the latest cut-off). */
@@ -86,8 +172,18 @@ export function planActions(
   options: PlanOptions = {},
 ): IamAction[] {
   const roleName = desired.roleName;
+  const of = (kind: Drift['kind']) => drift.filter((d) => d.kind === kind && d.remediable);
+  const repairPolicy = (d: Drift): IamAction[] => {
+    const arn = after(d);
+    const document = desired.policyDocuments?.[arn];
+    const read = options.policies?.[arn];
+    return document && read !== undefined
+      ? planPolicyRepair(roleName, arn, document, read, options.partition)
+      : [];
+  };
   if (drift.some((d) => d.kind === 'role-missing')) {
     return [
+      ...of('policy-content').flatMap(repairPolicy),
       {
         api: 'CreateRole',
         roleName,
@@ -105,8 +201,7 @@ export function planActions(
       })),
     ];
   }
-  const actions: IamAction[] = [];
-  const of = (kind: Drift['kind']) => drift.filter((d) => d.kind === kind && d.remediable);
+  const actions: IamAction[] = [...of('policy-content').flatMap(repairPolicy)];
 
   if (of('trust-policy').length > 0)
     actions.push({
@@ -181,6 +276,14 @@ export function describeAction(action: IamAction): string {
       return `restore tags ${Object.keys(action.tags).join(', ')}`;
     case 'UntagRole':
       return `remove tags ${action.tagKeys.join(', ')}`;
+    case 'CreatePolicy':
+      return `create the deleted policy ${action.policyArn} again with its pinned document`;
+    case 'CreatePolicyVersion':
+      return `make the pinned document the default version of ${action.policyArn}`;
+    case 'SetDefaultPolicyVersion':
+      return `make ${action.versionId} (the pinned document) the default version of ${action.policyArn} again`;
+    case 'DeletePolicyVersion':
+      return `delete the oldest non-default version ${action.versionId} of ${action.policyArn} (IAM keeps 5)`;
   }
 }
 
@@ -198,6 +301,10 @@ const PHASE: Record<IamApi, 0 | 1 | 2> = {
   DetachRolePolicy: 1,
   PutRolePermissionsBoundary: 1,
   UntagRole: 1,
+  CreatePolicy: 0,
+  SetDefaultPolicyVersion: 1,
+  DeletePolicyVersion: 1,
+  CreatePolicyVersion: 2,
   DeleteRolePermissionsBoundary: 2,
   AttachRolePolicy: 2,
   UpdateRole: 2,

@@ -1,7 +1,7 @@
 import type { AsffFinding, ControlFinding, FindingAnnotation, FindingFilters } from './findings.js';
 import type { Notification } from './messages.js';
 import type { IamAction } from './plan.js';
-import type { RoleSnapshot } from './role-snapshot.js';
+import type { ManagedPolicyVersions, RoleSnapshot } from './role-snapshot.js';
 
 /** Per call: `signal` aborts the call (the invocation's deadline passed). */
 export interface CallOptions {
@@ -16,6 +16,11 @@ export interface CallOptions {
 export interface RoleStore {
   read(roleName: string, options?: CallOptions): Promise<RoleSnapshot>;
   apply(action: IamAction, options?: CallOptions): Promise<void>;
+  /** Customer-managed policies with every version's document (null: the policy does not exist). */
+  readPolicies?(
+    policyArns: readonly string[],
+    options?: CallOptions,
+  ): Promise<Record<string, ManagedPolicyVersions | null>>;
   /** The account's alias, for messages; undefined when there is none or it cannot be read. */
   accountAlias?(options?: CallOptions): Promise<string | undefined>;
 }

@@ -1,6 +1,6 @@
 import type { GuardMode } from './config.js';
 import { type Deadline, explainAbort, pause } from './deadline.js';
-import type { DesiredRole } from './desired-state.js';
+import { type DesiredRole, pinnedPolicyArns } from './desired-state.js';
 import { type Drift, detectDrift } from './drift.js';
 import { describeError, NotVerifiedError, RoleChangedConcurrentlyError } from './errors.js';
 import { type IacOwner, iacOwner } from './iac-owner.js';
@@ -76,7 +76,20 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
   const clock = input.clock ?? (() => new Date());
   // The session revocation's cut-off is the time each round is planned (after the role was read).
   const plan = (drift: readonly Drift[]) =>
-    planActions(desired, drift, input.revokeSessions ? { revokeSessionsBefore: clock() } : {});
+    planActions(desired, drift, {
+      ...(input.revokeSessions ? { revokeSessionsBefore: clock() } : {}),
+      ...(role.exists && role.policies ? { policies: role.policies } : {}),
+      partition,
+    });
+  const pinned = pinnedPolicyArns(desired);
+  // The pinned policies are read alongside the role (only when there are any: AWS-managed cost nothing).
+  const readAll = async (): Promise<RoleSnapshot> => {
+    const [read, policies] = await Promise.all([
+      store.read(desired.roleName, call),
+      pinned.length > 0 && store.readPolicies ? store.readPolicies(pinned, call) : undefined,
+    ]);
+    return read.exists && policies ? { ...read, policies } : read;
+  };
   const backoff = input.readBackBackoffMs ?? READ_BACK_BACKOFF_MS;
   const call: CallOptions = deadline ? { signal: deadline.signal } : {};
   const asError = (error: unknown): Error => {
@@ -85,7 +98,7 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
   };
   let role: RoleSnapshot;
   try {
-    role = await store.read(desired.roleName, call);
+    role = await readAll();
   } catch (error) {
     throw asError(error);
   }
@@ -149,7 +162,7 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
     let rereads = 0;
     try {
       for (;;) {
-        role = await store.read(desired.roleName, call);
+        role = await readAll();
         remaining = detectDrift(desired, role, partition, clock());
         // After a race the role changed anyway: the next round plans from this read.
         if (raced || fixable(remaining).length === 0 || !onlySeen(fixable(remaining), seen)) break;

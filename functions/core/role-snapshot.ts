@@ -22,4 +22,16 @@ export interface PresentRole {
   readonly revocationPolicy?: string;
   /** When IAM created the role (ISO 8601): the path can change only with a new role. */
   readonly createdAt?: string;
+  /** The pinned customer-managed policies as read (null: the policy does not exist). */
+  readonly policies?: Readonly<Record<string, ManagedPolicyVersions | null>>;
+}
+
+/** A customer-managed policy's versions (at most 5), each with its document (JSON, decoded). */
+export interface ManagedPolicyVersions {
+  readonly versions: readonly {
+    readonly versionId: string;
+    readonly isDefault: boolean;
+    readonly createDate?: string;
+    readonly document: string;
+  }[];
 }

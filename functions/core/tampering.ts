@@ -38,6 +38,24 @@ const RULES: Record<Trigger['eventName'], Rule> = {
       return wanted === undefined || wanted[1] !== value;
     });
   },
+  // A new version that becomes the default with another document; a dormant one changes nothing.
+  CreatePolicyVersion: (p, d, partition) => {
+    if (p.setAsDefault !== true && p.setAsDefault !== 'true') return false;
+    const pinned = Object.entries(d.policyDocuments ?? {}).find(([arn]) =>
+      sameIamName(arn, text(p, 'policyArn') ?? ''),
+    )?.[1];
+    const doc = text(p, 'policyDocument');
+    if (pinned === undefined || doc === undefined) return true;
+    try {
+      return canonicalPolicy(parsePolicyDocument(doc), partition) !== canonicalPolicy(pinned, partition);
+    } catch {
+      return true;
+    }
+  },
+  // The event does not say what the version holds: on-call hears of it (the reconcile tells the content).
+  SetDefaultPolicyVersion: () => true,
+  DeletePolicyVersion: () => false,
+  DeletePolicy: () => true,
   UntagRole: (p, d) => {
     if (!Array.isArray(p.tagKeys)) return true;
     return p.tagKeys.some((key: unknown) =>

@@ -28,6 +28,11 @@ export interface DrillScenario {
   readonly name: string;
   readonly title: string;
   readonly mode?: 'detect';
+  /**
+   * The guard also requires a customer-managed policy (`POLICY` in the input) and pins its content
+   * (REQUIRED_POLICY_DOCUMENTS). Single-account drill only: a pinned ARN names one account.
+   */
+  readonly pinnedPolicy?: boolean;
   readonly steps: readonly DrillStep[];
   readonly expect: {
     /** Whether each step's event must reach the handler (false: filtered by the rule's pattern). */
@@ -45,6 +50,13 @@ export interface DrillScenario {
 }
 
 export const ROLE = '$ROLE';
+/** In a scenario's input: the customer-managed policy the drill creates and the guard pins. */
+export const POLICY = '$POLICY';
+/** The pinned content: the Support Center console, which `audit` recommends adding. */
+export const CONSOLE_DOCUMENT = {
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Action: 'support-console:*', Resource: '*' }],
+};
 
 export const SCENARIOS: readonly DrillScenario[] = [
   {
@@ -166,6 +178,26 @@ export const SCENARIOS: readonly DrillScenario[] = [
       restored: true,
       notifications: 2,
       writes: ['UpdateAssumeRolePolicy', 'PutRolePolicy', 'UpdateRole'],
+      sessionsRevoked: true,
+    },
+  },
+  {
+    name: 'policy-version-tampering',
+    title: 'pinned customer-managed policy given a new default version granting *',
+    pinnedPolicy: true,
+    steps: [
+      {
+        api: 'CreatePolicyVersion',
+        input: { PolicyArn: POLICY, PolicyDocument: WILDCARD_INLINE, SetAsDefault: true },
+        actor: ACTORS.bob,
+      },
+    ],
+    expect: {
+      delivered: [true],
+      outcomes: ['remediated'],
+      restored: true,
+      notifications: 1,
+      writes: ['SetDefaultPolicyVersion', 'PutRolePolicy'],
       sessionsRevoked: true,
     },
   },

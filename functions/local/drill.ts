@@ -7,7 +7,12 @@ import {
   PutRuleCommand,
   PutTargetsCommand,
 } from '@aws-sdk/client-eventbridge';
-import { AttachRolePolicyCommand, CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import {
+  AttachRolePolicyCommand,
+  CreatePolicyCommand,
+  CreateRoleCommand,
+  IAMClient,
+} from '@aws-sdk/client-iam';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { STSClient } from '@aws-sdk/client-sts';
@@ -16,6 +21,7 @@ import { CLIENT_SETTINGS } from '../adapters/aws-clients.js';
 import { IamRoleStore } from '../adapters/iam-role-store.js';
 import { organizationPorts } from '../adapters/member-access.js';
 import { type GuardConfig, parseConfig } from '../core/config.js';
+import { pinnedPolicyArns } from '../core/desired-state.js';
 import { detectDrift } from '../core/drift.js';
 import { describeError } from '../core/errors.js';
 import { roleMutationPattern } from '../core/event-pattern.js';
@@ -33,9 +39,11 @@ import { createHandler } from '../handler/create-handler.js';
 import { cloudTrailEvent, DRILL_ACCOUNT, GUARD_ROLE_ARN } from './cloudtrail.js';
 import { type EnrolmentSweepReport, runEnrolmentSweep } from './drill-enrolment.js';
 import {
+  CONSOLE_DOCUMENT,
   type DrillScenario,
   type DrillStep,
   OTHER_ROLE,
+  POLICY,
   ROLE,
   SCENARIOS,
   SUPPORT_ACCESS,
@@ -205,10 +213,29 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
   report.setup?.("creating the rule with the stack's event pattern, and a queue standing in for the Lambda");
   const target = await Inbox.create(sqs, `support-role-guard-target-${suffix}`);
   const ruleName = `SupportRoleGuard-RoleMutations-${suffix}`;
+  // The customer-managed policy the pinned scenarios require (the drill's own, one per run).
+  const policyArn = `arn:aws:iam::${DRILL_ACCOUNT}:policy/support/SupportConsole-${suffix}`;
+  const pinned = !options.accounts && scenarios.some((s) => s.pinnedPolicy);
+  if (pinned) {
+    report.setup?.(`creating the customer-managed policy ${policyArn} whose content the guard pins`);
+    await iam.send(
+      new CreatePolicyCommand({
+        PolicyName: `SupportConsole-${suffix}`,
+        Path: '/support/',
+        PolicyDocument: JSON.stringify(CONSOLE_DOCUMENT),
+      }),
+    );
+  }
   await eventBridge.send(
     new PutRuleCommand({
       Name: ruleName,
-      EventPattern: JSON.stringify(roleMutationPattern({ roleName, guardRoleArn: GUARD_ROLE_ARN })),
+      EventPattern: JSON.stringify(
+        roleMutationPattern({
+          roleName,
+          guardRoleArn: GUARD_ROLE_ARN,
+          ...(pinned ? { pinnedPolicyArns: [policyArn] } : {}),
+        }),
+      ),
     }),
   );
   await eventBridge.send(
@@ -225,9 +252,21 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
     ...(chatTopicArn ? { CHAT_TOPIC_ARN: chatTopicArn } : {}),
     GUARD_ROLE_ARN,
   };
-  const configs: Record<'enforce' | 'detect', GuardConfig> = {
+  const configs: DrillConfigs = {
     enforce: parseConfig(env, { requireTopic: true }),
     detect: parseConfig({ ...env, GUARD_MODE: 'detect' }, { requireTopic: true }),
+    ...(pinned
+      ? {
+          pinned: parseConfig(
+            {
+              ...env,
+              REQUIRED_POLICY_ARNS: `${SUPPORT_ACCESS},${policyArn}`,
+              REQUIRED_POLICY_DOCUMENTS: JSON.stringify({ [policyArn]: CONSOLE_DOCUMENT }),
+            },
+            { requireTopic: true },
+          ),
+        }
+      : {}),
   };
   const logger = new Logger({
     serviceName: 'support-role-guard',
@@ -244,6 +283,15 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
       clients: { iam: guardIam, sns: guardSns, eventBridge },
       logger,
     }),
+    ...(configs.pinned
+      ? {
+          pinned: createHandler({
+            config: configs.pinned,
+            clients: { iam: guardIam, sns: guardSns, eventBridge },
+            logger,
+          }),
+        }
+      : {}),
   };
   const store = new IamRoleStore(iam);
   if (options.accounts) {
@@ -282,6 +330,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
       eventBridge,
       options,
       published,
+      policyArn,
     });
     results.push(result);
     report.end?.(result, index, scenarios.length);
@@ -296,8 +345,10 @@ interface ScenarioDeps {
   readonly iam: IAMClient;
   readonly store: IamRoleStore;
   readonly wire: WireLog;
-  readonly configs: Record<'enforce' | 'detect', GuardConfig>;
-  readonly handlers: Record<'enforce' | 'detect', (event: unknown, context: Context) => Promise<GuardResult>>;
+  readonly configs: DrillConfigs;
+  readonly handlers: Record<'enforce' | 'detect', DrillHandler> & { readonly pinned?: DrillHandler };
+  /** The customer-managed policy of the pinned scenarios. */
+  readonly policyArn?: string;
   readonly pattern: Record<string, unknown>;
   readonly topic: Awaited<ReturnType<typeof topicWithInbox>>;
   readonly target: Inbox;
@@ -311,7 +362,9 @@ interface ScenarioDeps {
 
 async function runScenario(scenario: DrillScenario, deps: ScenarioDeps): Promise<ScenarioResult> {
   const { store, wire } = deps;
-  const desired = deps.configs.enforce.desired;
+  const config = (scenario.pinnedPolicy ? deps.configs.pinned : undefined) ?? deps.configs.enforce;
+  const desired = config.desired;
+  const pinnedArns = pinnedPolicyArns(desired);
   // Every scenario starts from the role in desired state and an empty inbox.
   const before = await reconcile({ desired, mode: 'enforce', store, partition: 'aws' });
   if (before.error) throw before.error;
@@ -324,7 +377,7 @@ async function runScenario(scenario: DrillScenario, deps: ScenarioDeps): Promise
   // The tampering calls, for real, each with the event CloudTrail would deliver.
   const events: { step: DrillStep; event: Record<string, unknown> }[] = [];
   for (const step of scenario.steps) {
-    const input = resolveInput(step.input, deps.roleName);
+    const input = resolveInput(step.input, deps.roleName, deps.policyArn);
     if (!step.denied) await callIam(deps.iam, step.api, input);
     const event = toAccount(
       deps.account,
@@ -351,7 +404,8 @@ async function runScenario(scenario: DrillScenario, deps: ScenarioDeps): Promise
   const tamperedAt = performance.now();
   const tamperingEnded = new Date();
 
-  const handler = deps.handlers[scenario.mode ?? 'enforce'];
+  const handler =
+    (scenario.pinnedPolicy ? deps.handlers.pinned : undefined) ?? deps.handlers[scenario.mode ?? 'enforce'];
   const outcomes: DrillEvent[] = [];
   const driftSeen = new Set<string>();
   for (const { step, event } of events) {
@@ -381,7 +435,12 @@ async function runScenario(scenario: DrillScenario, deps: ScenarioDeps): Promise
     });
   }
 
-  const finalRole = await store.read(deps.roleName);
+  const readRole = await store.read(deps.roleName);
+  // The pinned policies read back too: their content is part of the desired state.
+  const finalRole =
+    readRole.exists && pinnedArns.length > 0
+      ? { ...readRole, policies: await store.readPolicies(pinnedArns) }
+      : readRole;
   const finalDrift = detectDrift(desired, finalRole);
   // Read back from IAM: the revocation's cut-off (undefined: none, or not the accepted shape).
   const cutoff = finalRole.exists ? revocationCutoff(finalRole.revocationPolicy) : undefined;
@@ -491,9 +550,18 @@ function resilientFailures(
   return failures;
 }
 
-function resolveInput(input: Readonly<Record<string, unknown>>, roleName: string): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(input).map(([k, v]) => [k, v === ROLE ? roleName : v]));
+function resolveInput(
+  input: Readonly<Record<string, unknown>>,
+  roleName: string,
+  policyArn?: string,
+): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(input).map(([k, v]) => [k, v === ROLE ? roleName : v === POLICY ? policyArn : v]),
+  );
 }
+
+type DrillHandler = (event: unknown, context: Context) => Promise<GuardResult>;
+type DrillConfigs = Record<'enforce' | 'detect', GuardConfig> & { readonly pinned?: GuardConfig };
 
 /** Makes one IAM call by its API name, with the SDK's command for it. */
 async function callIam(iam: IAMClient, api: string, input: Record<string, unknown>): Promise<void> {
@@ -627,9 +695,11 @@ async function runOrganizationDrill(input: OrganizationDrillInput): Promise<Dril
   const handlers = { enforce: handler(configs.enforce), detect: handler(configs.detect) };
 
   const results: ScenarioResult[] = [];
-  const total = accounts.length * input.scenarios.length;
+  // A pinned policy ARN names one account: those scenarios are the single-account drill's.
+  const scenarios = input.scenarios.filter((s) => !s.pinnedPolicy);
+  const total = accounts.length * scenarios.length;
   for (const account of accounts) {
-    for (const scenario of input.scenarios) {
+    for (const scenario of scenarios) {
       const index = results.length;
       report.start?.({ ...scenario, title: `${account.id}: ${scenario.title}` }, index, total);
       const result = await runScenario(scenario, {

@@ -12,6 +12,8 @@ export interface GuardRulesProps {
   readonly function: IFunction;
   readonly roleName: string;
   readonly guardRoleArn: string;
+  /** Customer-managed policies whose content is pinned: their version changes match too. */
+  readonly pinnedPolicyArns?: readonly string[];
   readonly sweepSchedule: string;
   readonly key: Key;
   /** Where the role-mutation events arrive: the default bus, or (organization mode) the central bus. */
@@ -52,7 +54,11 @@ export class GuardRules extends Construct {
       ruleName: this.ruleNames[0],
       description: `support-role-guard: successful IAM calls that change ${props.roleName}`,
       eventPattern: toCdkPattern(
-        roleMutationPattern({ roleName: props.roleName, guardRoleArn: props.guardRoleArn }),
+        roleMutationPattern({
+          roleName: props.roleName,
+          guardRoleArn: props.guardRoleArn,
+          ...(props.pinnedPolicyArns ? { pinnedPolicyArns: props.pinnedPolicyArns } : {}),
+        }),
       ),
       ...(props.eventBus ? { eventBus: props.eventBus } : {}),
       targets: [target],

@@ -175,6 +175,43 @@ describe('guard role permission matrix (default configuration)', () => {
   });
 });
 
+describe('guard role permission matrix (a pinned customer-managed policy)', () => {
+  const CONSOLE = `arn:aws:iam::${ACCOUNT}:policy/support/SupportConsole`;
+  const OTHER_POLICY = `arn:aws:iam::${ACCOUNT}:policy/support/Other`;
+  const document = {
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Action: 'support-console:*', Resource: '*' }],
+  };
+  const g = guardPolicy({
+    requiredPolicyArns: `${SUPPORT_ACCESS},${CONSOLE}`,
+    requiredPolicyDocuments: JSON.stringify({ [CONSOLE]: document }),
+  });
+  const actions = [
+    'iam:ListPolicyVersions',
+    'iam:GetPolicyVersion',
+    'iam:CreatePolicyVersion',
+    'iam:SetDefaultPolicyVersion',
+    'iam:DeletePolicyVersion',
+    'iam:CreatePolicy',
+  ];
+
+  it.each(actions)(
+    'allows %s on exactly that policy, on no other and on no AWS-managed one',
+    async (action) => {
+      expect(await decide(g.policy, action, CONSOLE)).toBe('Allowed');
+      expect(await decide(g.policy, action, OTHER_POLICY)).toBe('ImplicitlyDenied');
+      expect(await decide(g.policy, action, SUPPORT_ACCESS)).toBe('ImplicitlyDenied');
+    },
+  );
+
+  it('still may not delete the policy, and gets none of this without a pinned document', async () => {
+    expect(await decide(g.policy, 'iam:DeletePolicy', CONSOLE)).toBe('ImplicitlyDenied');
+    const unpinned = guardPolicy({ requiredPolicyArns: `${SUPPORT_ACCESS},${CONSOLE}` });
+    for (const action of actions)
+      expect(await decide(unpinned.policy, action, CONSOLE)).toBe('ImplicitlyDenied');
+  });
+});
+
 describe('guard role permission matrix (REVOKE_SESSIONS=false)', () => {
   it('may not write any inline policy on the support role', async () => {
     const g = guardPolicy({ revokeSessions: 'false' });

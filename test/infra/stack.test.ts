@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
@@ -470,5 +473,53 @@ describe('the idempotency table', () => {
     ).toEqual({
       Ref: logicalId('AWS::DynamoDB::GlobalTable'),
     });
+  });
+});
+
+describe('a pinned customer-managed policy', () => {
+  const CONSOLE = 'arn:aws:iam::123456789012:policy/support/SupportConsole';
+  const document = {
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Action: 'support-console:*', Resource: '*' }],
+  };
+
+  it('joins the role-mutation rule with its four version events, and the document reaches the function', () => {
+    // Prepare: the documents in a file, as `-c requiredPolicyDocuments=policies.json` gives them.
+    const dir = mkdtempSync(join(tmpdir(), 'srg-pins-'));
+    const file = join(dir, 'policies.json');
+    writeFileSync(file, JSON.stringify({ [CONSOLE]: document }, null, 2));
+
+    // Act
+    const { template: t } = synthGuard({
+      requiredPolicyArns: `arn:aws:iam::aws:policy/AWSSupportAccess,${CONSOLE}`,
+      requiredPolicyDocuments: file,
+    });
+
+    // Assess
+    const rule = Object.values(
+      t.findResources('AWS::Events::Rule', { Properties: { Name: 'SupportRoleGuard-RoleMutations' } }),
+    )[0] as { Properties: { EventPattern: { detail: { $or: Record<string, unknown>[] } } } };
+    expect(rule.Properties.EventPattern.detail.$or[1]).toEqual({
+      eventName: ['CreatePolicyVersion', 'DeletePolicy', 'DeletePolicyVersion', 'SetDefaultPolicyVersion'],
+      requestParameters: { policyArn: [{ 'equals-ignore-case': CONSOLE }] },
+    });
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({ REQUIRED_POLICY_DOCUMENTS: JSON.stringify({ [CONSOLE]: document }) }),
+      },
+    });
+  });
+
+  it('refuses a file it cannot read, naming the context key', () => {
+    expect(() =>
+      settingsFromContext(
+        {
+          trustedPrincipalArns: OPS_ROLE,
+          requiredPolicyArns: CONSOLE,
+          requiredPolicyDocuments: '/nonexistent/p.json',
+        },
+        'us-east-1',
+      ),
+    ).toThrow(/requiredPolicyDocuments.*neither a JSON object nor a readable file/);
   });
 });

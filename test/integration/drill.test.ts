@@ -24,6 +24,7 @@ describe('the local drill', () => {
     'inline-policy',
     'boundary-set',
     'session-revocation',
+    'policy-version-tampering',
   ])('%s: drift seen, restored, notified, with the exact IAM writes on the wire', (name) => {
     const s = report.scenarios.find((r) => r.name === name);
     const expected = SCENARIOS.find((r) => r.name === name)?.expect;
@@ -66,6 +67,18 @@ describe('the local drill', () => {
     expect(s?.failures).toEqual([]);
   });
 
+  it('policy-version tampering: the pinned document is the default version again, read back from IAM', () => {
+    const s = report.scenarios.find((r) => r.name === 'policy-version-tampering');
+    expect(s?.driftSeen).toEqual([
+      expect.stringMatching(/^policyContent:arn:aws:iam::\d{12}:policy\/support\//),
+    ]);
+    expect(s?.events.map((e) => [e.eventName, e.delivered, e.outcome])).toEqual([
+      ['CreatePolicyVersion', true, 'remediated'],
+    ]);
+    expect(s?.iamCalls.calls).toEqual(expect.arrayContaining(['ListPolicyVersions', 'GetPolicyVersion']));
+    expect(s?.restored).toBe(true);
+  });
+
   it('the role deletion is reported twice: recreated, then the DeleteRole call itself', () => {
     const s = report.scenarios.find((r) => r.name === 'delete-role');
     expect(s?.events.map((e) => [e.eventName, e.outcome])).toEqual([
@@ -97,7 +110,8 @@ describe('the drill across emulated member accounts (organization mode)', () => 
     });
     const accounts = [...new Set(org.scenarios.map((s) => s.account))];
     expect(accounts).toHaveLength(2);
-    expect(org.scenarios).toHaveLength(2 * SCENARIOS.length);
+    // A pinned policy ARN names one account: the pinned scenarios are the single-account drill's.
+    expect(org.scenarios).toHaveLength(2 * SCENARIOS.filter((s) => !s.pinnedPolicy).length);
     for (const s of org.scenarios) expect(s.failures, `${s.account} ${s.name}`).toEqual([]);
     const detach = org.scenarios.filter((s) => s.name === 'detach-support-access');
     expect(detach.map((s) => s.iamCalls.writes)).toEqual([1, 1]);
