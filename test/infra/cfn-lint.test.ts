@@ -14,6 +14,15 @@ function synthesizedTemplates(): string[] {
   const single = synthGuard({
     notifyEmails: 'oncall@example.com',
     notifyHttpsEndpoints: 'https://hooks.example.com/aws',
+    // A pinned customer-managed policy: the rule's `$or` pattern and the policy-version permissions.
+    requiredPolicyArns:
+      'arn:aws:iam::aws:policy/AWSSupportAccess,arn:aws:iam::123456789012:policy/support/SupportConsole',
+    requiredPolicyDocuments: JSON.stringify({
+      'arn:aws:iam::123456789012:policy/support/SupportConsole': {
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: 'support-console:*', Resource: '*' }],
+      },
+    }),
   });
   const org = synthGuard({ organizationId: 'o-abcdef1234', targetOuIds: 'ou-ab12-cdef5678' });
   const files: string[] = [];
