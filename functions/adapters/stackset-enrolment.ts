@@ -1,4 +1,8 @@
-import { type CloudFormationClient, paginateListStackInstances } from '@aws-sdk/client-cloudformation';
+import {
+  type CloudFormationClient,
+  paginateListStackInstances,
+  type StackInstanceSummary,
+} from '@aws-sdk/client-cloudformation';
 import type { Enrolment, EnrolmentDirectory } from '../core/ports.js';
 
 const PENDING = new Set(['PENDING', 'RUNNING']);
@@ -22,18 +26,27 @@ export class StackSetEnrolment implements EnrolmentDirectory {
       { StackSetName: this.stackSetName, CallAs: this.callAs },
     )) {
       for (const instance of page.Summaries ?? []) {
-        if (!instance.Account) continue;
-        const detailed = instance.StackInstanceStatus?.DetailedStatus;
-        const state: Enrolment['state'] =
-          detailed === 'SUCCEEDED' || (detailed === undefined && instance.Status === 'CURRENT')
-            ? 'enrolled'
-            : detailed && PENDING.has(detailed)
-              ? 'pending'
-              : 'failed';
-        const detail = [detailed ?? instance.Status, instance.StatusReason].filter(Boolean).join(': ');
-        byAccount.set(instance.Account, detail ? { state, detail } : { state });
+        if (instance.Account) byAccount.set(instance.Account, enrolmentOf(instance));
       }
     }
     return byAccount;
   }
+}
+
+/**
+ * One account's enrolment, from its stack instance. Enrolled once the StackSet created the member
+ * stack there (the instance has a StackId), whatever a later operation's status: an update that
+ * failed, was cancelled or is running (Status OUTDATED) leaves the stack, and so an unreachable
+ * remediation role there is a broken role, `failed`. Pending or failed only before the stack exists.
+ */
+export function enrolmentOf(instance: StackInstanceSummary): Enrolment {
+  const detailed = instance.StackInstanceStatus?.DetailedStatus;
+  const state: Enrolment['state'] =
+    instance.StackId || detailed === 'SUCCEEDED' || (detailed === undefined && instance.Status === 'CURRENT')
+      ? 'enrolled'
+      : detailed && PENDING.has(detailed)
+        ? 'pending'
+        : 'failed';
+  const detail = [detailed ?? instance.Status, instance.StatusReason].filter(Boolean).join(': ');
+  return detail ? { state, detail } : { state };
 }
