@@ -1,3 +1,5 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
@@ -42,9 +44,21 @@ export interface MemberAccessOptions {
   readonly instrument?: (iam: IAMClient) => IAMClient;
 }
 
-/** Assumes the member remediation role (one session per event) and talks to that account's IAM. */
+/** Sockets all member IAM clients share (IAM is one host): bounded whatever the number of accounts, well below 1,024. */
+export const MEMBER_MAX_SOCKETS = 256;
+
+/**
+ * Assumes the member remediation role (one session per event) and talks to that account's IAM.
+ * Every member IAM client (one per account: its own credentials) uses the same keep-alive agents:
+ * a client with its own agent keeps its own sockets open, and over 1,000 accounts those would run
+ * into Lambda's 1,024 file descriptors (EMFILE).
+ */
 export class MemberAccess implements AccountAccess {
   readonly #options: MemberAccessOptions;
+  readonly #agents = {
+    httpAgent: new HttpAgent({ keepAlive: true, maxSockets: MEMBER_MAX_SOCKETS }),
+    httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: MEMBER_MAX_SOCKETS }),
+  };
 
   constructor(options: MemberAccessOptions) {
     this.#options = options;
@@ -79,7 +93,18 @@ export class MemberAccess implements AccountAccess {
             secretAccessKey: c.SecretAccessKey,
             sessionToken: c.SessionToken ?? '',
           };
-          const iam = new IAMClient({ ...CLIENT_SETTINGS, region, ...clientSettings, credentials });
+          const requestHandler = {
+            ...CLIENT_SETTINGS.requestHandler,
+            ...(clientSettings?.requestHandler as Record<string, unknown> | undefined),
+            ...this.#agents,
+          };
+          const iam = new IAMClient({
+            ...CLIENT_SETTINGS,
+            region,
+            ...clientSettings,
+            requestHandler,
+            credentials,
+          });
           return new IamRoleStore(this.#options.instrument ? this.#options.instrument(iam) : iam);
         })
         .catch((error: unknown) => {
