@@ -11,6 +11,7 @@ import {
   CreateAccountCommand,
   CreateOrganizationalUnitCommand,
   CreateOrganizationCommand,
+  ListAccountsForParentCommand,
   ListRootsCommand,
   MoveAccountCommand,
   OrganizationsClient,
@@ -107,6 +108,14 @@ async function organizationWithOus() {
     c: await account('c', prod),
     d: await account('d', rootId),
   };
+  // The management account sits inside the target OUs (nested), as it may in AWS: the sweep must
+  // leave it out by its id (a StackSet never deploys there), not by where it is.
+  await organizations.send(
+    new MoveAccountCommand({ AccountId: mgmt.account, SourceParentId: rootId, DestinationParentId: prod }),
+  );
+  const inProd = await organizations.send(new ListAccountsForParentCommand({ ParentId: prod }));
+  if (!inProd.Accounts?.some((a) => a.Id === mgmt.account))
+    throw new Error('the management account did not move into the target OU');
   await cloudformation.send(
     new CreateStackSetCommand({
       StackSetName: MEMBER_STACK_SET_NAME,
