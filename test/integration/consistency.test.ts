@@ -83,8 +83,9 @@ describe('verification under IAM eventual consistency (stale reads served on the
       );
       proxy.setStaleReads(0);
 
-      // Assess: the three reads were served stale n times; the write went out once.
-      expect(proxy.stats.stale - staleBefore).toBe(3 * n);
+      // Assess: the four reads (role, attached, inline, the revocation policy) were served stale n
+      // times; the write went out once.
+      expect(proxy.stats.stale - staleBefore).toBe(4 * n);
       expect(result).toMatchObject({ outcome: 'remediated', notified: true });
       expect(g.wire.writes).toEqual(['AttachRolePolicy']);
       expect(g.wire.calls.filter((c) => c === 'GetRole')).toHaveLength(n + 2);
@@ -121,7 +122,13 @@ describe('verification under IAM eventual consistency (stale reads served on the
 
     // Assess
     expect(result).toMatchObject({ outcome: 'remediated' });
-    expect([...g.wire.writes].sort()).toEqual(['AttachRolePolicy', 'DeleteRolePolicy', 'DetachRolePolicy']);
+    // An added inline and managed policy also revoke older sessions (PutRolePolicy, same wave).
+    expect([...g.wire.writes].sort()).toEqual([
+      'AttachRolePolicy',
+      'DeleteRolePolicy',
+      'DetachRolePolicy',
+      'PutRolePolicy',
+    ]);
     expect(await g.driftNow()).toEqual([]);
   });
 
