@@ -141,18 +141,7 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
     for (const wave of waves) {
       const outcome = await applyWave(store, wave, call);
       actions.push(...outcome.results);
-      if ('failure' in outcome) {
-        const err = asError(outcome.failure);
-        return {
-          drift: initial,
-          actions,
-          remaining,
-          verified: false,
-          error: err,
-          roleArn: arnOf(role),
-          ...managedBy,
-        };
-      }
+      if ('failure' in outcome) return unverified(asError(outcome.failure));
       if (outcome.raced) {
         oneAtATime ||= wave.length > 1 && outcome.concurrentModification;
         raced = true;
@@ -182,28 +171,14 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
       }
     } catch (error) {
       // The writes went out but the result cannot be read back: not verified, so not "remediated".
-      const err = asError(error);
-      return {
-        drift: initial,
-        actions,
-        remaining,
-        verified: false,
-        error: err,
-        roleArn: arnOf(role),
-        ...managedBy,
-      };
+      return unverified(asError(error));
     }
   }
+  function unverified(error: Error): ReconcileReport {
+    return { drift: initial, actions, remaining, verified: false, error, roleArn: arnOf(role), ...managedBy };
+  }
   function notVerified(why: string): ReconcileReport {
-    return {
-      drift: initial,
-      actions,
-      remaining,
-      verified: false,
-      error: new NotVerifiedError(`applied, not verified: ${why} (IAM is eventually consistent)`),
-      roleArn: arnOf(role),
-      ...managedBy,
-    };
+    return unverified(new NotVerifiedError(`applied, not verified: ${why} (IAM is eventually consistent)`));
   }
   const unresolved = fixable(remaining);
   return {
