@@ -29,14 +29,14 @@ export function buildApp(app: App = new App()): {
     app.node.tryGetContext('region') ?? process.env.CDK_DEFAULT_REGION ?? IAM_EVENTS_REGION,
   );
   const account = process.env.CDK_DEFAULT_ACCOUNT;
-  const settings = settingsFromContext(context, region);
+  const orgContext: OrganizationContext = readContext(app, ORGANIZATION_CONTEXT_KEYS);
+  const organization = organizationFromContext(orgContext);
+  const settings = settingsFromContext(context, region, { organizationMode: organization !== undefined });
   const stack = new SupportRoleGuardStack(app, STACK_NAME, {
     env: { region, ...(account ? { account } : {}) },
     settings,
     description: 'support-role-guard: keeps the AWS Support role (CIS 1.17 / Security Hub IAM.18) in place',
   });
-  const orgContext: OrganizationContext = readContext(app, ORGANIZATION_CONTEXT_KEYS);
-  const organization = organizationFromContext(orgContext);
   const central = organization
     ? new SupportRoleGuardStack(app, CENTRAL_STACK_NAME, {
         env: { region, ...(account ? { account } : {}) },

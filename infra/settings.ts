@@ -95,8 +95,15 @@ function withPolicyDocumentsFile(context: GuardContext, problems: ConfigProblem[
   }
 }
 
-/** Reads and validates the settings; throws ConfigError naming every bad context key. */
-export function settingsFromContext(context: GuardContext, region: string): GuardSettings {
+/**
+ * Reads and validates the settings; throws ConfigError naming every bad context key. With
+ * organizationMode (the central stack), organization mode's rules apply too.
+ */
+export function settingsFromContext(
+  context: GuardContext,
+  region: string,
+  options: { readonly organizationMode?: boolean } = {},
+): GuardSettings {
   const problems: ConfigProblem[] = [];
   const env = environmentOf(withPolicyDocumentsFile(context, problems), region);
   // Lambda allows 4 KB of environment variables in all; the stack adds a few hundred bytes of its own.
@@ -108,7 +115,7 @@ export function settingsFromContext(context: GuardContext, region: string): Guar
     });
   let guard: GuardConfig | undefined;
   try {
-    guard = parseConfig(env);
+    guard = parseConfig(env, { organizationMode: options.organizationMode === true });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     for (const p of error.problems)

@@ -110,6 +110,11 @@ export interface OrganizationConfig {
 export interface ParseOptions {
   /** The Lambda handler needs somewhere to send notifications; the CLI's audit does not. */
   readonly requireTopic?: boolean;
+  /**
+   * The central stack's synth: apply organization mode's rules (no customer-managed policies)
+   * before the stack adds MEMBER_ROLE_NAME to the function's environment.
+   */
+  readonly organizationMode?: boolean;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -199,12 +204,26 @@ export function parseConfig(env: Env, options: ParseOptions = {}): GuardConfig {
     problem(ENV.sweepPeriod, `${show(sweepPeriod)} is not a number of seconds of at least 60`);
 
   const organization = parseOrganization(env, problem);
+  const organizationMode = organization !== undefined || options.organizationMode === true;
+  const before = problems.length;
   const policyDocuments = parsePolicyDocuments(
     present(env, ENV.policyDocuments),
     [...required, ...(boundary === undefined ? [] : [boundary])],
-    organization !== undefined,
+    organizationMode,
     problem,
   );
+  // Once REQUIRED_POLICY_DOCUMENTS itself is wrong, "not pinned" would only repeat that problem.
+  if (problems.length === before || organizationMode)
+    problems.push(
+      ...unpinnedPolicyProblems(
+        {
+          requiredPolicyArns: required,
+          ...(boundary === undefined ? {} : { permissionsBoundaryArn: boundary }),
+          ...(policyDocuments ? { policyDocuments } : {}),
+        },
+        organizationMode,
+      ),
+    );
   const securityHub: SecurityHubOptions = {
     annotateControlFindings: parseBoolean(
       present(env, ENV.securityHubAnnotate),
@@ -347,6 +366,52 @@ function parseRequiredPolicies(raw: string | undefined, partition: string, probl
   return arns;
 }
 
+/** An AWS managed policy (arn:PARTITION:iam::aws:policy/...): nobody can edit it, so nothing to pin. */
+export const isAwsManagedPolicy = (arn: string): boolean => /^arn:[\w-]+:iam::aws:policy\//.test(arn);
+
+/**
+ * Every customer-managed required policy and boundary must have its content pinned: anyone with
+ * iam:CreatePolicyVersion could otherwise make it grant `*`, and neither an event on the role nor
+ * a sweep would see it. Pinned content comes from configuration only (REQUIRED_POLICY_DOCUMENTS),
+ * so an unpinned one is refused, never trusted by ARN. Organization mode refuses customer-managed
+ * policies outright: a policy ARN names one account, and pinning is not implemented across member
+ * accounts (docs/organizations.md). Shared by parseConfig and the central stack's synth.
+ */
+export function unpinnedPolicyProblems(
+  desired: Pick<DesiredRole, 'requiredPolicyArns' | 'permissionsBoundaryArn' | 'policyDocuments'>,
+  organizationMode: boolean,
+): ConfigProblem[] {
+  const candidates: [string, string][] = [
+    ...desired.requiredPolicyArns.map((arn): [string, string] => [ENV.requiredPolicies, arn]),
+    ...(desired.permissionsBoundaryArn
+      ? [[ENV.boundary, desired.permissionsBoundaryArn] as [string, string]]
+      : []),
+  ];
+  const out: ConfigProblem[] = [];
+  for (const [name, arn] of candidates) {
+    if (isAwsManagedPolicy(arn)) continue;
+    if (organizationMode)
+      out.push({
+        name,
+        message:
+          `${show(arn)} is customer-managed: organization mode cannot pin its content (a policy ARN names one ` +
+          'account, and the member remediation role cannot repair policy versions), so anyone with ' +
+          'iam:CreatePolicyVersion could make it grant anything unseen; use AWS managed policies in ' +
+          'organization mode, or a single-account guard per account (docs/organizations.md, "Limitations")',
+      });
+    else if (desired.policyDocuments?.[arn] === undefined)
+      out.push({
+        name,
+        message:
+          `${show(arn)} is customer-managed and not pinned: anyone with iam:CreatePolicyVersion could make it ` +
+          `grant anything unseen; pin its content in ${ENV.policyDocuments} ({"<policy ARN>": <policy document>}; ` +
+          "the stack's requiredPolicyDocuments takes that JSON or a file holding it) — " +
+          "`support-role-guard init` prints it from the policy's default version (docs/design.md)",
+      });
+  }
+  return out;
+}
+
 /**
  * REQUIRED_POLICY_DOCUMENTS: a JSON object from policy ARN to the policy document the guard pins
  * for it. Each ARN must be a customer-managed policy of REQUIRED_POLICY_ARNS or the boundary
@@ -377,7 +442,7 @@ function parsePolicyDocuments(
   }
   const out: Record<string, PolicyDocument> = {};
   for (const [arn, document] of Object.entries(parsed)) {
-    if (/^arn:[\w-]+:iam::aws:policy\//.test(arn))
+    if (isAwsManagedPolicy(arn))
       problem(name, `${show(arn)} is AWS-managed: it cannot be edited, so there is nothing to pin`);
     else if (!allowed.includes(arn))
       problem(name, `${show(arn)} is neither in ${ENV.requiredPolicies} nor ${ENV.boundary}`);

@@ -28,6 +28,12 @@ describe('cdk-nag (AwsSolutions and Serverless packs)', () => {
         notifyHttpsEndpoints: 'https://hooks.example.com/aws',
         eventBusName: 'security-events',
         permissionsBoundaryArn: 'arn:aws:iam::123456789012:policy/boundary',
+        requiredPolicyDocuments: JSON.stringify({
+          'arn:aws:iam::123456789012:policy/boundary': {
+            Version: '2012-10-17',
+            Statement: [{ Effect: 'Allow', Action: 'support:*', Resource: '*' }],
+          },
+        }),
         mode: 'detect',
         requireMfa: 'true',
         securityHubAnnotate: 'true',

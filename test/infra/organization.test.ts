@@ -87,6 +87,26 @@ describe('organization settings from context', () => {
   });
 });
 
+describe('customer-managed policies in organization mode', () => {
+  it.each([
+    ['requiredPolicyArns', `${SUPPORT_ACCESS},arn:aws:iam::123456789012:policy/support/SupportConsole`],
+    ['permissionsBoundaryArn', 'arn:aws:iam::123456789012:policy/boundary'],
+  ])('refuses %s at synth, naming the ARN and the reason', (key, value) => {
+    try {
+      synthGuard({ organizationId: ORG, targetOuIds: OU, [key]: value });
+      throw new Error('expected a ConfigError');
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).problems).toEqual([
+        {
+          name: key,
+          message: expect.stringMatching(/:policy\/.* is customer-managed: organization mode cannot pin/),
+        },
+      ]);
+    }
+  });
+});
+
 describe('the central stack', () => {
   it('accepts events on its bus from the organization only', () => {
     central.hasResourceProperties('AWS::Events::EventBusPolicy', {

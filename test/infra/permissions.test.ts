@@ -13,6 +13,10 @@ const OTHER_ROLE = `arn:aws:iam::${ACCOUNT}:role/Admin`;
 const SUPPORT_ACCESS = 'arn:aws:iam::aws:policy/AWSSupportAccess';
 const ADMIN = 'arn:aws:iam::aws:policy/AdministratorAccess';
 const BOUNDARY = `arn:aws:iam::${ACCOUNT}:policy/support-boundary`;
+const BOUNDARY_DOCUMENT = {
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Action: ['support:*', 'support-console:*'], Resource: '*' }],
+};
 
 function guardPolicy(context: Record<string, string> = {}) {
   const { template } = synthGuard(context);
@@ -204,11 +208,14 @@ describe('guard role permission matrix (a pinned customer-managed policy)', () =
     },
   );
 
-  it('still may not delete the policy, and gets none of this without a pinned document', async () => {
+  it('still may not delete the policy; AWS-managed policies only get none of this, unpinned never deploys', async () => {
     expect(await decide(g.policy, 'iam:DeletePolicy', CONSOLE)).toBe('ImplicitlyDenied');
-    const unpinned = guardPolicy({ requiredPolicyArns: `${SUPPORT_ACCESS},${CONSOLE}` });
+    const awsManaged = guardPolicy();
     for (const action of actions)
-      expect(await decide(unpinned.policy, action, CONSOLE)).toBe('ImplicitlyDenied');
+      expect(await decide(awsManaged.policy, action, CONSOLE)).toBe('ImplicitlyDenied');
+    expect(() => guardPolicy({ requiredPolicyArns: `${SUPPORT_ACCESS},${CONSOLE}` })).toThrow(
+      /requiredPolicyArns: .*SupportConsole" is customer-managed and not pinned/,
+    );
   });
 });
 
@@ -221,7 +228,11 @@ describe('guard role permission matrix (REVOKE_SESSIONS=false)', () => {
 });
 
 describe('guard role permission matrix (boundary and bus configured)', () => {
-  const g = guardPolicy({ permissionsBoundaryArn: BOUNDARY, eventBusName: 'security-events' });
+  const g = guardPolicy({
+    permissionsBoundaryArn: BOUNDARY,
+    requiredPolicyDocuments: JSON.stringify({ [BOUNDARY]: BOUNDARY_DOCUMENT }),
+    eventBusName: 'security-events',
+  });
 
   it('sets only the configured boundary, and creates the role only with it', async () => {
     expect(

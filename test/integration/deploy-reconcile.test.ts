@@ -132,7 +132,7 @@ describe('deploy-time reconcile (provider → guard → emulator)', () => {
     const aws = testClients();
     const roleName = uniqueName('AWSSupportRole');
     const topic = await topicWithInbox(aws, uniqueName('deploy-topic'));
-    const missing = `arn:aws:iam::123456789012:policy/${uniqueName('missing')}`;
+    const missing = `arn:aws:iam::aws:policy/${uniqueName('missing')}`; // AWS managed: nothing to pin
     const config = parseConfig(
       guardEnv({
         SUPPORT_ROLE_NAME: roleName,

@@ -453,8 +453,9 @@ describe('the guard against the emulator', () => {
   });
 
   it('notifies failed and throws (so Lambda retries) when a write fails', async () => {
-    // Prepare: a required policy that does not exist makes AttachRolePolicy fail for real.
-    const missing = 'arn:aws:iam::123456789012:policy/does-not-exist';
+    // Prepare: a required policy that does not exist makes AttachRolePolicy fail for real (an AWS
+    // managed ARN: a customer-managed one would have to be pinned, and the guard would create it).
+    const missing = 'arn:aws:iam::aws:policy/does-not-exist';
     const guard = await setUp();
     const topic = guard.topic;
     const config = parseConfig(

@@ -89,7 +89,7 @@ describe('exactly one handling per event (idempotency table on the emulator)', (
 
   it('a failed invocation leaves no record: the retry runs again, converges and notifies', async () => {
     // Prepare: the first invocation fails because a required policy does not exist yet.
-    const missing = `arn:aws:iam::123456789012:policy/${uniqueName('later')}`;
+    const missing = `arn:aws:iam::aws:policy/${uniqueName('later')}`; // AWS managed: nothing to pin
     const g = await setUp();
     const failing = createHandler({
       config: parseConfig(

@@ -3,6 +3,11 @@ import { parseConfig } from '../../functions/core/config.js';
 import { ConfigError } from '../../functions/core/errors.js';
 import { ACCOUNT, AUDIT_USER, guardEnv, OPS_ROLE, SUPPORT_ACCESS } from '../support/config.js';
 
+const CONSOLE_DOCUMENT = {
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Action: 'support-console:*', Resource: '*' }],
+};
+
 function problemsOf(env: Record<string, string | undefined>, requireTopic = true) {
   try {
     parseConfig(env, { requireTopic });
@@ -48,6 +53,10 @@ describe('parseConfig', () => {
         SUPPORT_ROLE_MAX_SESSION_DURATION: '7200',
         PERMISSIONS_BOUNDARY_ARN: `arn:aws:iam::${ACCOUNT}:policy/boundary`,
         REQUIRE_MFA: 'true',
+        REQUIRED_POLICY_DOCUMENTS: JSON.stringify({
+          [`arn:aws:iam::${ACCOUNT}:policy/support-console`]: CONSOLE_DOCUMENT,
+          [`arn:aws:iam::${ACCOUNT}:policy/boundary`]: CONSOLE_DOCUMENT,
+        }),
       }),
     );
 
@@ -60,6 +69,7 @@ describe('parseConfig', () => {
     expect(config.desired.tags).toEqual({ team: 'security', 'cost-center': '42' });
     expect(config.desired.maxSessionDuration).toBe(7200);
     expect(config.desired.permissionsBoundaryArn).toBe(`arn:aws:iam::${ACCOUNT}:policy/boundary`);
+    expect(Object.keys(config.desired.policyDocuments ?? {})).toHaveLength(2);
     expect(config.desired.trustPolicy.Statement).toEqual([
       expect.objectContaining({ Condition: { Bool: { 'aws:MultiFactorAuthPresent': 'true' } } }),
     ]);

@@ -112,6 +112,11 @@ describe('detectDrift', () => {
   it('Noncompliance: a missing desired boundary is drift', () => {
     const { desired: bounded } = guardConfig({
       PERMISSIONS_BOUNDARY_ARN: 'arn:aws:iam::123456789012:policy/b',
+      REQUIRED_POLICY_DOCUMENTS: JSON.stringify({
+        'arn:aws:iam::123456789012:policy/b': {
+          Statement: [{ Effect: 'Allow', Action: 'support:*', Resource: '*' }],
+        },
+      }),
     });
     const drift = detectDrift(bounded, compliantRole(bounded, { permissionsBoundaryArn: undefined }));
     expect(drift).toMatchObject([

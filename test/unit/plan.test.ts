@@ -62,6 +62,11 @@ describe('planActions', () => {
   it('restores a desired boundary with PutRolePermissionsBoundary', () => {
     const { desired: bounded } = guardConfig({
       PERMISSIONS_BOUNDARY_ARN: 'arn:aws:iam::123456789012:policy/b',
+      REQUIRED_POLICY_DOCUMENTS: JSON.stringify({
+        'arn:aws:iam::123456789012:policy/b': {
+          Statement: [{ Effect: 'Allow', Action: 'support:*', Resource: '*' }],
+        },
+      }),
     });
     const actions = planActions(
       bounded,

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { classifyEvent } from '../../functions/core/classify-event.js';
 import { parseConfig } from '../../functions/core/config.js';
 import { detectDrift } from '../../functions/core/drift.js';
+import { ConfigError } from '../../functions/core/errors.js';
 import { roleMutationPattern } from '../../functions/core/event-pattern.js';
 import { matchesPattern } from '../../functions/core/event-pattern-matcher.js';
 import { phases, planActions, planPolicyRepair } from '../../functions/core/plan.js';
@@ -66,6 +67,84 @@ describe('REQUIRED_POLICY_DOCUMENTS', () => {
     expect(() => parseConfig({ ...env, REQUIRED_POLICY_DOCUMENTS: raw })).toThrow(
       'REQUIRED_POLICY_DOCUMENTS',
     );
+  });
+});
+
+describe('a customer-managed policy without a pinned document', () => {
+  const BOUNDARY = `arn:aws:iam::${ACCOUNT}:policy/support-boundary`;
+  const problems = (overrides: Record<string, string | undefined>) => {
+    try {
+      parseConfig(guardEnv(overrides));
+    } catch (error) {
+      if (error instanceof ConfigError) return error.problems;
+      throw error;
+    }
+    return [];
+  };
+
+  it('is refused by name, saying how to pin it (a required policy and the boundary alike)', () => {
+    const found = problems({
+      REQUIRED_POLICY_ARNS: `${SUPPORT_ACCESS},${CONSOLE_POLICY}`,
+      PERMISSIONS_BOUNDARY_ARN: BOUNDARY,
+    });
+    expect(found).toEqual([
+      {
+        name: 'REQUIRED_POLICY_ARNS',
+        message: expect.stringMatching(
+          new RegExp(
+            `"${CONSOLE_POLICY}" is customer-managed and not pinned.*REQUIRED_POLICY_DOCUMENTS.*support-role-guard init`,
+          ),
+        ),
+      },
+      {
+        name: 'PERMISSIONS_BOUNDARY_ARN',
+        message: expect.stringMatching(new RegExp(`"${BOUNDARY}" is customer-managed and not pinned`)),
+      },
+    ]);
+  });
+
+  it('is accepted once pinned; AWS-managed policies need nothing', () => {
+    expect(
+      problems({
+        REQUIRED_POLICY_ARNS: `${SUPPORT_ACCESS},arn:aws:iam::aws:policy/AWSSupportAppFullAccess`,
+        PERMISSIONS_BOUNDARY_ARN: 'arn:aws:iam::aws:policy/AWSDenyAll',
+      }),
+    ).toEqual([]);
+    expect(
+      problems({
+        REQUIRED_POLICY_ARNS: `${SUPPORT_ACCESS},${CONSOLE_POLICY}`,
+        PERMISSIONS_BOUNDARY_ARN: BOUNDARY,
+        REQUIRED_POLICY_DOCUMENTS: JSON.stringify({ [CONSOLE_POLICY]: PINNED, [BOUNDARY]: PINNED }),
+      }),
+    ).toEqual([]);
+  });
+
+  it('is refused in organization mode, pinned or not, naming the ARN and why', () => {
+    const found = problems({
+      MEMBER_ROLE_NAME: 'SupportRoleGuardRemediation',
+      REQUIRED_POLICY_ARNS: `${SUPPORT_ACCESS},${CONSOLE_POLICY}`,
+      PERMISSIONS_BOUNDARY_ARN: BOUNDARY,
+    });
+    expect(found).toEqual([
+      {
+        name: 'REQUIRED_POLICY_ARNS',
+        message: expect.stringMatching(
+          new RegExp(
+            `"${CONSOLE_POLICY}" is customer-managed: organization mode cannot pin.*docs/organizations.md`,
+          ),
+        ),
+      },
+      {
+        name: 'PERMISSIONS_BOUNDARY_ARN',
+        message: expect.stringMatching(new RegExp(`"${BOUNDARY}" is customer-managed: organization mode`)),
+      },
+    ]);
+    expect(
+      problems({
+        MEMBER_ROLE_NAME: 'SupportRoleGuardRemediation',
+        PERMISSIONS_BOUNDARY_ARN: 'arn:aws:iam::aws:policy/AWSDenyAll',
+      }),
+    ).toEqual([]);
   });
 });
 
