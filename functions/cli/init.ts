@@ -4,7 +4,7 @@ import { OrganizationsClient, paginateListAccounts } from '@aws-sdk/client-organ
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { CLIENT_SETTINGS } from '../adapters/aws-clients.js';
 import { IamRoleStore } from '../adapters/iam-role-store.js';
-import { type Adoption, adoptRole, type Refusal } from '../core/adoption.js';
+import { type Adoption, adoptablePolicyArns, adoptRole, type Refusal } from '../core/adoption.js';
 import { partitionOfRegion } from '../core/arn.js';
 import { parseConfig } from '../core/config.js';
 import { DEFAULT_ROLE_NAME, environmentOf } from '../core/context-keys.js';
@@ -24,8 +24,10 @@ a first deploy then changes nothing unexpected. What it would not adopt is refus
 never adopted silently: a wildcard principal, a principal of an account outside this account
 (and its organization, when Organizations can be listed), a managed policy other than
 AWSSupportAccess and this account's own policies, an inline policy, a trust condition other
-than MFA. It also says when another tool (CloudFormation, Terraform, Control Tower, LZA)
-manages the role.
+than MFA. This account's own (customer-managed) policies and boundary are adopted with their
+content pinned (requiredPolicyDocuments: each one's default version as read now), so that
+nobody can later widen them with a new policy version unseen. It also says when another tool
+(CloudFormation, Terraform, Control Tower, LZA) manages the role.
 
 Options:
   --support-role-name NAME  the role to read (default: SUPPORT_ROLE_NAME, else ${DEFAULT_ROLE_NAME})
@@ -174,9 +176,17 @@ export async function initCommand(args: readonly string[], io: CommandIo): Promi
     const { Account } = await step('GetCallerIdentity', () => sts.send(new GetCallerIdentityCommand({})));
     const account = Account ?? '';
     const iam = new IAMClient({ ...CLIENT_SETTINGS, region });
-    const role = await step('GetRole/ListAttachedRolePolicies/ListRolePolicies', () =>
-      new IamRoleStore(iam).read(roleName),
-    );
+    const store = new IamRoleStore(iam);
+    const read = await step('GetRole/ListAttachedRolePolicies/ListRolePolicies', () => store.read(roleName));
+    // Customer-managed policies are adopted with their content pinned: their default version now.
+    const pinnable = read.exists ? adoptablePolicyArns({ role: read, account }) : [];
+    const role =
+      read.exists && pinnable.length > 0
+        ? {
+            ...read,
+            policies: await step('ListPolicyVersions/GetPolicyVersion', () => store.readPolicies(pinnable)),
+          }
+        : read;
     if (!role.exists) {
       result = {
         account,

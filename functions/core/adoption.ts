@@ -1,7 +1,7 @@
 import { accountOfArn, POLICY_ARN_RE, supportAccessPolicyArn, TRUST_PRINCIPAL_ARN_RE } from './arn.js';
 import type { ContextKey } from './context-keys.js';
 import { DEFAULT_DESCRIPTION, DEFAULT_MAX_SESSION_DURATION } from './desired-state.js';
-import { parsePolicyDocument } from './policy-document.js';
+import { type PolicyDocument, parsePolicyDocument } from './policy-document.js';
 import type { PresentRole } from './role-snapshot.js';
 
 /**
@@ -133,6 +133,56 @@ function adoptPolicies(input: AdoptionInput, refused: Refusal[]): string[] {
   return adopted;
 }
 
+const isAwsManaged = (arn: string): boolean => /^arn:[\w-]+:iam::aws:policy\//.test(arn);
+
+/**
+ * The customer-managed policies an adoption would require (this account's attached policies and
+ * the boundary): their content must be pinned, so init reads their versions into `role.policies`.
+ */
+export function adoptablePolicyArns(input: Pick<AdoptionInput, 'role' | 'account'>): string[] {
+  const { role, account } = input;
+  const arns = role.attachedPolicyArns.filter(
+    (arn) => !isAwsManaged(arn) && POLICY_ARN_RE.test(arn) && accountOfArn(arn) === account,
+  );
+  const boundary = role.permissionsBoundaryArn;
+  if (boundary && !isAwsManaged(boundary) && !arns.includes(boundary)) arns.push(boundary);
+  return arns;
+}
+
+/**
+ * The pinned document of each customer-managed policy the adoption requires: its default
+ * version as read now (configuration from then on, never from an event). One that cannot be
+ * pinned (not read, deleted, unreadable) is refused and left out.
+ */
+function pinDocuments(
+  role: PresentRole,
+  arns: readonly string[],
+  refused: Refusal[],
+): { pinned: Record<string, PolicyDocument>; unpinned: Set<string> } {
+  const pinned: Record<string, PolicyDocument> = {};
+  const unpinned = new Set<string>();
+  for (const arn of arns) {
+    const versions = role.policies?.[arn];
+    const document = versions?.versions.find((v) => v.isDefault)?.document;
+    let reason: string | undefined;
+    if (versions === undefined) reason = 'its versions were not read, so its content cannot be pinned';
+    else if (versions === null) reason = 'the policy does not exist';
+    else if (document === undefined) reason = 'it has no default version to pin';
+    else {
+      try {
+        pinned[arn] = parsePolicyDocument(document);
+      } catch {
+        reason = 'its default version is not a readable policy document';
+      }
+    }
+    if (reason !== undefined) {
+      unpinned.add(arn);
+      refused.push({ item: `managed policy ${arn}`, reason: `customer-managed, not pinned: ${reason}` });
+    }
+  }
+  return { pinned, unpinned };
+}
+
 /** The context that makes the guard's desired state the role as it is, and what it refuses. */
 export function adoptRole(input: AdoptionInput): Adoption {
   const { role } = input;
@@ -146,7 +196,10 @@ export function adoptRole(input: AdoptionInput): Adoption {
       reason: 'no principal could be adopted: choose them yourself',
     });
   if (trust.requireMfa) context.requireMfa = 'true';
-  context.requiredPolicyArns = adoptPolicies(input, refused).join(',');
+  const { pinned, unpinned } = pinDocuments(role, adoptablePolicyArns(input), refused);
+  context.requiredPolicyArns = adoptPolicies(input, refused)
+    .filter((arn) => !unpinned.has(arn))
+    .join(',');
   for (const name of role.inlinePolicyNames)
     refused.push({
       item: `inline policy ${name}`,
@@ -157,7 +210,9 @@ export function adoptRole(input: AdoptionInput): Adoption {
     context.supportRoleDescription = role.description;
   if (role.maxSessionDuration !== DEFAULT_MAX_SESSION_DURATION)
     context.maxSessionDuration = String(role.maxSessionDuration);
-  if (role.permissionsBoundaryArn) context.permissionsBoundaryArn = role.permissionsBoundaryArn;
+  if (role.permissionsBoundaryArn && !unpinned.has(role.permissionsBoundaryArn))
+    context.permissionsBoundaryArn = role.permissionsBoundaryArn;
+  if (Object.keys(pinned).length > 0) context.requiredPolicyDocuments = JSON.stringify(pinned);
   const tags: string[] = [];
   for (const [key, value] of Object.entries(role.tags)) {
     if (key.toLowerCase().startsWith('aws:')) continue; // system tags (CloudFormation's): not the guard's to set

@@ -36,7 +36,7 @@ export function supportConsoleWarning(allowedActions: readonly string[]): string
   if (allowedActions.some((a) => covers(a, 'support-console'))) return undefined;
   return (
     'the required policies do not grant support-console:* — the role can open cases through the Support API, ' +
-    'but the Support Center console may deny it; add a policy granting support-console:* to REQUIRED_POLICY_ARNS (docs/runbook.md)'
+    'but the Support Center console may deny it; add a policy granting support-console:* to REQUIRED_POLICY_ARNS and pin its document in REQUIRED_POLICY_DOCUMENTS (a customer-managed policy is refused unpinned; docs/runbook.md)'
   );
 }
 

@@ -67,10 +67,30 @@ describe('support-role-guard audit', () => {
         }),
       }),
     );
-    const run = await cli(['audit', '--json', '--required-policy-arns', Policy?.Arn ?? ''], a.env);
+    const document = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 'support:*', Resource: '*' }],
+    };
+    const arn = Policy?.Arn ?? '';
+    const run = await cli(
+      [
+        'audit',
+        '--json',
+        '--required-policy-arns',
+        arn,
+        '--required-policy-documents',
+        JSON.stringify({ [arn]: document }),
+      ],
+      a.env,
+    );
     expect(JSON.parse(run.stdout).warnings).toEqual([
-      expect.stringMatching(/do not grant support-console:\*/),
+      expect.stringMatching(/do not grant support-console:\*.*pin its document in REQUIRED_POLICY_DOCUMENTS/),
     ]);
+    // Unpinned, the customer-managed policy is refused as configuration, by name, saying how to pin it.
+    const unpinned = await cli(['audit', '--json', '--required-policy-arns', arn], a.env);
+    expect(unpinned.code).toBe(2);
+    expect(unpinned.stderr).toContain(`"${arn}" is customer-managed and not pinned`);
+    expect(unpinned.stderr).toContain('support-role-guard init');
   });
 
   it('names the role principals that REQUIRE_MFA would lock out', async () => {

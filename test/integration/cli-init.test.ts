@@ -83,6 +83,13 @@ describe('support-role-guard init (built CLI, emulator)', () => {
         requiredPolicyArns: `${SUPPORT_ACCESS},${Policy?.Arn}`,
       },
     });
+    // The account's own policy is pinned with its default version's document (AWSSupportAccess needs nothing).
+    expect(JSON.parse(result.context.requiredPolicyDocuments)).toEqual({
+      [Policy?.Arn ?? '']: {
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: 'support-console:*', Resource: '*' }],
+      },
+    });
     // The guard's own audit, with that configuration, finds the role in its desired state.
     const audit = await cli(['audit', '--json'], { ...a.env, ...envOf(result.context) });
     expect(JSON.parse(audit.stdout).role).toMatchObject({ name: 'SupportRole', exists: true, drift: [] });

@@ -39,6 +39,47 @@ describe('adoptRole', () => {
     });
   });
 
+  it("pins this account's policies and boundary with their default version; one it cannot pin is refused and left out", () => {
+    const CONSOLE = `arn:aws:iam::${ACCOUNT}:policy/support-console`;
+    const GONE = `arn:aws:iam::${ACCOUNT}:policy/gone`;
+    const BOUNDARY = `arn:aws:iam::${ACCOUNT}:policy/boundary`;
+    const doc = (action: string) =>
+      JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: action, Resource: '*' }],
+      });
+    const adoption = adoptRole({
+      role: role(
+        { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'sts:AssumeRole' },
+        {
+          attachedPolicyArns: ['arn:aws:iam::aws:policy/AWSSupportAccess', CONSOLE, GONE],
+          permissionsBoundaryArn: BOUNDARY,
+          policies: {
+            [CONSOLE]: {
+              versions: [
+                { versionId: 'v1', isDefault: false, document: doc('*') },
+                { versionId: 'v2', isDefault: true, document: doc('support-console:*') },
+              ],
+            },
+            [GONE]: null,
+            [BOUNDARY]: { versions: [{ versionId: 'v1', isDefault: true, document: doc('support:*') }] },
+          },
+        },
+      ),
+      account: ACCOUNT,
+      partition: 'aws',
+    });
+    expect(adoption.context.requiredPolicyArns).toBe(`arn:aws:iam::aws:policy/AWSSupportAccess,${CONSOLE}`);
+    expect(adoption.context.permissionsBoundaryArn).toBe(BOUNDARY);
+    expect(JSON.parse(adoption.context.requiredPolicyDocuments ?? '{}')).toEqual({
+      [CONSOLE]: JSON.parse(doc('support-console:*')),
+      [BOUNDARY]: JSON.parse(doc('support:*')),
+    });
+    expect(adoption.refused).toEqual([
+      { item: `managed policy ${GONE}`, reason: 'customer-managed, not pinned: the policy does not exist' },
+    ]);
+  });
+
   it('Noncompliance 1: a service principal, another condition and a Deny are refused by name', () => {
     const adoption = adoptRole({
       role: role([
