@@ -10,6 +10,13 @@ export const FOREIGN_TRUST = JSON.stringify({
     { Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::999999999999:root' }, Action: 'sts:AssumeRole' },
   ],
 });
+/**
+ * A trust policy that names a principal twice: a reader that keeps the first key sees the drill's
+ * own OpsSupport, IAM keeps the last and trusts the foreign account.
+ */
+const DUPLICATE_KEY_TRUST =
+  '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:role/OpsSupport"},' +
+  '"Principal":{"AWS":"arn:aws:iam::999999999999:root"},"Action":"sts:AssumeRole"}]}';
 const WILDCARD_INLINE = JSON.stringify({
   Version: '2012-10-17',
   Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
@@ -95,6 +102,25 @@ export const SCENARIOS: readonly DrillScenario[] = [
       {
         api: 'UpdateAssumeRolePolicy',
         input: { RoleName: ROLE, PolicyDocument: FOREIGN_TRUST },
+        actor: ACTORS.alice,
+      },
+    ],
+    expect: {
+      delivered: [true],
+      outcomes: ['remediated'],
+      restored: true,
+      notifications: 1,
+      writes: ['UpdateAssumeRolePolicy', 'PutRolePolicy'],
+      sessionsRevoked: true,
+    },
+  },
+  {
+    name: 'trust-duplicate-key',
+    title: 'trust policy with a key written twice (IAM keeps the last: a foreign account)',
+    steps: [
+      {
+        api: 'UpdateAssumeRolePolicy',
+        input: { RoleName: ROLE, PolicyDocument: DUPLICATE_KEY_TRUST },
         actor: ACTORS.alice,
       },
     ],
