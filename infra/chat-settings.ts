@@ -3,6 +3,7 @@ import type { ConfigProblem } from '../functions/core/errors.js';
 /** Chat channels for on-call: Amazon Q Developer in chat applications (formerly AWS Chatbot). */
 export interface ChatSettings {
   readonly slack?: { readonly workspaceId: string; readonly channelId: string };
+  /** `channelId` URL-encoded, as the channel configuration takes it (encodeTeamsChannelId). */
   readonly teams?: { readonly tenantId: string; readonly teamId: string; readonly channelId: string };
 }
 
@@ -24,19 +25,47 @@ const CHECKS: Record<(typeof CHAT_CONTEXT_KEYS)[number], { re: RegExp; what: str
   chatTeamsTenantId: { re: UUID, what: 'a Microsoft Entra tenant id (a UUID)' },
   chatTeamsTeamId: { re: UUID, what: 'a Microsoft Teams team id (a UUID)' },
   chatTeamsChannelId: {
-    re: /^[A-Za-z0-9:@._%-]{1,256}$/,
-    what: 'a Microsoft Teams channel id (e.g. 19:abc...@thread.tacv2)',
+    re: /^[A-Za-z0-9:@._%=+/,-]{1,256}$/,
+    what: 'a Microsoft Teams channel id (e.g. 19:abc...@thread.tacv2, or URL-encoded 19%3aabc...%40thread.tacv2)',
   },
 };
+
+/**
+ * AWS::Chatbot::MicrosoftTeamsChannelConfiguration takes TeamsChannelId URL-encoded (its
+ * CloudFormation schema and the Chatbot API's TeamsChannelConfiguration ChannelId: pattern
+ * `^([a-zA-Z0-9-_=+/.,])*%3[aA]([a-zA-Z0-9-_=+/.,])*%40([a-zA-Z0-9-_=+/.,])*$`, at most 256
+ * characters): ':' as %3a, '@' as %40.
+ */
+export const TEAMS_CHANNEL_ID_PATTERN =
+  /^([a-zA-Z0-9-_=+/.,])*%3[aA]([a-zA-Z0-9-_=+/.,])*%40([a-zA-Z0-9-_=+/.,])*$/;
+
+/**
+ * A Teams channel id as Teams shows it (19:abc@thread.tacv2) or already encoded
+ * (19%3aabc%40thread.tacv2, either case), in the encoded form the resource takes; undefined when
+ * it is neither.
+ */
+export function encodeTeamsChannelId(value: string): string | undefined {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(value);
+  } catch {
+    return undefined;
+  }
+  const encoded = decoded.replace(/:/g, '%3a').replace(/@/g, '%40');
+  return encoded.length <= 256 && TEAMS_CHANNEL_ID_PATTERN.test(encoded) ? encoded : undefined;
+}
 
 /** The chat channels the context asks for, each complete and well-formed, or the problems by key. */
 export function chatFromContext(context: ChatContext, problems: ConfigProblem[]): ChatSettings | undefined {
   const value = (key: keyof ChatContext): string | undefined => {
     const v = context[key]?.trim();
     if (v === undefined || v === '') return undefined;
-    if (!CHECKS[key].re.test(v))
+    const normal = key === 'chatTeamsChannelId' ? encodeTeamsChannelId(v) : v;
+    if (!CHECKS[key].re.test(v) || normal === undefined) {
       problems.push({ name: key, message: `${JSON.stringify(v)} is not ${CHECKS[key].what}` });
-    return v;
+      return v;
+    }
+    return normal;
   };
   const needAll = (keys: (keyof ChatContext)[], values: (string | undefined)[]): boolean => {
     if (values.every((v) => v === undefined)) return false;

@@ -47,7 +47,7 @@ describe('the chat channel (Amazon Q Developer in chat applications)', () => {
     template.hasResourceProperties('AWS::Chatbot::MicrosoftTeamsChannelConfiguration', {
       TeamsTenantId: TENANT,
       TeamId: TEAM,
-      TeamsChannelId: '19:abc123@thread.tacv2',
+      TeamsChannelId: '19%3aabc123%40thread.tacv2',
       SnsTopicArns: [{ Ref: chatTopic }],
       GuardrailPolicies: [
         { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/ReadOnlyAccess']] },
@@ -71,6 +71,32 @@ describe('the chat channel (Amazon Q Developer in chat applications)', () => {
     }
   });
 
+  /**
+   * AWS::Chatbot::MicrosoftTeamsChannelConfiguration's TeamsChannelId, from the resource's
+   * CloudFormation schema (as cfn-lint 1.51 ships it; the Chatbot API's TeamsChannelConfiguration
+   * ChannelId has the same pattern): the channel id URL-encoded, ':' as %3a and '@' as %40.
+   */
+  const TEAMS_CHANNEL_ID = /^([a-zA-Z0-9-_=+/.,])*%3[aA]([a-zA-Z0-9-_=+/.,])*%40([a-zA-Z0-9-_=+/.,])*$/;
+
+  it.each(['19:abc123@thread.tacv2', '19%3aabc123%40thread.tacv2', '19%3Aabc123%40thread.tacv2'])(
+    'takes the Teams channel id %s as copied from Teams or encoded, and synthesizes it URL-encoded',
+    (id) => {
+      const { template } = synthGuard({
+        chatTeamsTenantId: TENANT,
+        chatTeamsTeamId: TEAM,
+        chatTeamsChannelId: id,
+      });
+
+      const [teams] = Object.values(
+        template.findResources('AWS::Chatbot::MicrosoftTeamsChannelConfiguration'),
+      );
+      const channelId = (teams as { Properties: { TeamsChannelId: string } }).Properties.TeamsChannelId;
+      expect(channelId).toBe('19%3aabc123%40thread.tacv2');
+      expect(channelId).toMatch(TEAMS_CHANNEL_ID);
+      expect(channelId.length).toBeLessThanOrEqual(256);
+    },
+  );
+
   it.each([
     [{ chatSlackWorkspaceId: 'T0123ABCD' }, 'chatSlackChannelId: is required with chatSlackWorkspaceId'],
     [
@@ -80,6 +106,14 @@ describe('the chat channel (Amazon Q Developer in chat applications)', () => {
     [
       { chatTeamsTenantId: 'x', chatTeamsTeamId: TEAM, chatTeamsChannelId: 'c' },
       'chatTeamsTenantId: "x" is not a Microsoft Entra tenant id',
+    ],
+    [
+      { chatTeamsTenantId: TENANT, chatTeamsTeamId: TEAM, chatTeamsChannelId: 'general' },
+      'chatTeamsChannelId: "general" is not a Microsoft Teams channel id',
+    ],
+    [
+      { chatTeamsTenantId: TENANT, chatTeamsTeamId: TEAM, chatTeamsChannelId: '19:a b@thread.tacv2' },
+      'chatTeamsChannelId: "19:a b@thread.tacv2" is not a Microsoft Teams channel id',
     ],
   ])('refuses an incomplete or malformed channel %j, naming the key', (context, message) => {
     expect(() => settingsFromContext({ trustedPrincipalArns: OPS_ROLE, ...context }, 'us-east-1')).toThrow(
