@@ -18,6 +18,26 @@ export type { ChatNotification } from './messages.js';
 /** How many drift or action lines a chat message lists; the rest are counted (the e-mail and JSON have all). */
 export const CHAT_MAX_LINES = 20;
 
+/**
+ * The bounds of a chat message's fields, in UTF-16 code units (never fewer than Slack's
+ * characters). The custom-notification format names no lengths; Slack does: the text of a
+ * section block is at most 3,000 characters (Block Kit reference), and longer text is rejected
+ * or truncated. Amazon Q Developer shows the description and each next step as such text, so
+ * each stays within 3,000; the title and summary stay short enough for a notification preview.
+ */
+export const CHAT_LIMITS = {
+  description: 3_000,
+  nextStep: 3_000,
+  title: 250,
+  summary: 250,
+  keyword: 64,
+  contextValue: 300,
+} as const;
+
+/** Ends a description that was cut to its bound. */
+export const CHAT_CUT_MARKER =
+  '… (cut to fit the chat message; the e-mail and the JSON document have it all)';
+
 const EMOJI: Record<string, string> = {
   remediated: ':white_check_mark:',
   compliant: ':leftwards_arrow_with_hook:',
@@ -204,8 +224,37 @@ interface Parts {
  */
 const clamp = (value: string, max: number): string => {
   const clean = value.replace(/[\p{Cc}\u2028\u2029]+/gu, ' ');
-  return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
+  if (clean.length <= max) return clean;
+  // Never half a surrogate pair: a lone surrogate is not valid text for the chat service.
+  const end = /[\uD800-\uDBFF]/.test(clean.charAt(max - 2)) ? max - 2 : max - 1;
+  return `${clean.slice(0, end)}…`;
 };
+
+/**
+ * The description within CHAT_LIMITS.description: whole lines while they fit, then the marker
+ * (a line is cut only when the first one alone is too long, never inside a surrogate pair).
+ */
+export function boundDescription(text: string, max: number = CHAT_LIMITS.description): string {
+  if (text.length <= max) return text;
+  const room = max - CHAT_CUT_MARKER.length - 1;
+  const kept: string[] = [];
+  let used = 0;
+  for (const line of text.split('\n')) {
+    if (used + line.length + (kept.length > 0 ? 1 : 0) > room) break;
+    used += line.length + (kept.length > 0 ? 1 : 0);
+    kept.push(line);
+  }
+  if (kept.length === 0) {
+    const chars = Array.from(text);
+    let head = '';
+    for (const c of chars) {
+      if (head.length + c.length > room) break;
+      head += c;
+    }
+    kept.push(head);
+  }
+  return `${kept.join('\n')}\n${CHAT_CUT_MARKER}`;
+}
 
 function message(p: Parts): ChatNotification {
   return {
@@ -214,18 +263,18 @@ function message(p: Parts): ChatNotification {
     ...(p.id ? { id: clamp(p.id, 128) } : {}),
     content: {
       textType: 'client-markdown',
-      title: clamp(p.title, 250),
-      description: p.description,
-      nextSteps: p.nextSteps.map((s) => clamp(s, 600)),
-      keywords: p.keywords.map((k) => oneLine(k, 64)),
+      title: clamp(p.title, CHAT_LIMITS.title),
+      description: boundDescription(p.description),
+      nextSteps: p.nextSteps.map((s) => clamp(s, Math.min(600, CHAT_LIMITS.nextStep))),
+      keywords: p.keywords.map((k) => oneLine(k, CHAT_LIMITS.keyword)),
     },
     metadata: {
       threadId: p.threadId,
-      summary: clamp(p.summary, 250),
+      summary: clamp(p.summary, CHAT_LIMITS.summary),
       eventType: p.eventType,
       relatedResources: p.relatedResources.map((r) => clamp(r, 2048)),
       additionalContext: Object.fromEntries(
-        Object.entries(p.additionalContext).map(([k, v]) => [k, clamp(v, 300)]),
+        Object.entries(p.additionalContext).map(([k, v]) => [k, clamp(v, CHAT_LIMITS.contextValue)]),
       ),
     },
   };

@@ -1,5 +1,12 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type ChatNotification, chatThreadId, renderChat } from '../../functions/core/chat-message.js';
+import {
+  CHAT_CUT_MARKER,
+  CHAT_LIMITS,
+  type ChatNotification,
+  chatThreadId,
+  renderChat,
+} from '../../functions/core/chat-message.js';
 import { classifyEvent } from '../../functions/core/classify-event.js';
 import { buildTrustPolicy } from '../../functions/core/desired-state.js';
 import { renderNotification } from '../../functions/core/notification.js';
@@ -202,5 +209,59 @@ describe('the chat message (Amazon Q Developer in chat applications)', () => {
       'metadata.eventType must match [a-zA-Z0-9-]+ and be at most 100 characters',
       'metadata.additionalContext must map strings to strings',
     ]);
+  });
+
+  /**
+   * Slack shows a message's text in section blocks of at most 3,000 characters (Block Kit
+   * reference, section `text`) and rejects or truncates longer ones; Teams cards are smaller
+   * still. Whatever the drift, actions, user agent or error, every field stays within its bound,
+   * and a cut description says so.
+   */
+  it('keeps every field within its bound, and marks a cut description (property)', () => {
+    const long = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 40 }),
+      fc.string({ unit: 'binary', minLength: 300, maxLength: 600 }),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(long, { maxLength: 25, size: 'max' }),
+        fc.array(long, { maxLength: 25, size: 'max' }),
+        long,
+        fc.option(long, { nil: undefined }),
+        fc.constantFrom('remediated', 'drift-detected', 'failed', 'compliant'),
+        (values, details, userAgent, error, outcome) => {
+          const n = renderNotification({
+            outcome: outcome as 'remediated',
+            account: '123456789012',
+            accountAlias: userAgent.slice(0, 63),
+            region: 'us-east-1',
+            partition: 'aws',
+            roleName: 'AWSSupportRole',
+            mode: 'enforce',
+            time: new Date('2026-11-27T20:11:33.000Z'),
+            ...(trigger ? { trigger: { ...trigger, userAgent } } : {}),
+            drift: values.map((v, i) => ({ property: `tag:k${i}`, before: v, after: `${v}x` })),
+            actions: details.map((d) => ({ api: 'TagRole', status: 'succeeded' as const, detail: d })),
+            ...(error !== undefined ? { error } : {}),
+          });
+
+          const chat = renderChat(n, { threadId, partition: 'aws' });
+
+          expect(schemaProblems(chat)).toEqual([]);
+          expect(chat.content.description.length).toBeLessThanOrEqual(CHAT_LIMITS.description);
+          expect(chat.content.title?.length ?? 0).toBeLessThanOrEqual(CHAT_LIMITS.title);
+          for (const step of chat.content.nextSteps ?? [])
+            expect(step.length).toBeLessThanOrEqual(CHAT_LIMITS.nextStep);
+          expect(chat.metadata.summary?.length ?? 0).toBeLessThanOrEqual(CHAT_LIMITS.summary);
+          for (const v of Object.values(chat.metadata.additionalContext ?? {}))
+            expect(v.length).toBeLessThanOrEqual(CHAT_LIMITS.contextValue);
+          // No lone surrogate left by a cut (Slack rejects invalid UTF-16 as invalid JSON text).
+          expect(chat.content.description).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/);
+          const cut = chat.content.description.endsWith(CHAT_CUT_MARKER);
+          if (values.length + details.length > 44) expect(cut).toBe(true);
+        },
+      ),
+      { numRuns: 25, endOnFailure: true },
+    );
   });
 });
