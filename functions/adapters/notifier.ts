@@ -31,7 +31,8 @@ export class AwsNotifier implements Notifier {
     this.#options = options;
   }
 
-  async publish(notification: Notification): Promise<void> {
+  async publish(notification: Notification, options: { readonly signal?: AbortSignal } = {}): Promise<void> {
+    const call = options.signal ? { abortSignal: options.signal } : {};
     const { sns, topicArn, chatTopicArn, eventBridge, eventBusName, log, correlationId } = this.#options;
     const reference = correlationId?.();
     const payloads = boundNotification(notification, reference ? { reference } : {});
@@ -46,13 +47,14 @@ export class AwsNotifier implements Notifier {
       for (const [i, detail] of parts.entries())
         log?.('full message detail', { part: i + 1, parts: parts.length, detail });
     }
-    await sns.send(new PublishCommand({ TopicArn: topicArn, ...payloads.topic }));
+    await sns.send(new PublishCommand({ TopicArn: topicArn, ...payloads.topic }), call);
     if (chatTopicArn && payloads.chat) {
-      await sns.send(new PublishCommand({ TopicArn: chatTopicArn, ...payloads.chat }));
+      await sns.send(new PublishCommand({ TopicArn: chatTopicArn, ...payloads.chat }), call);
     }
     if (eventBridge && eventBusName) {
       const out = await eventBridge.send(
         new PutEventsCommand({ Entries: [{ ...payloads.event, EventBusName: eventBusName }] }),
+        call,
       );
       if ((out.FailedEntryCount ?? 0) > 0) {
         const entry = out.Entries?.find((e) => e.ErrorCode);

@@ -2,7 +2,7 @@ import { accountOfArn, supportAccessPolicyArn } from './arn.js';
 import { chatThreadId, renderChat } from './chat-message.js';
 import { type Classification, classifyEvent, type Trigger } from './classify-event.js';
 import type { GuardConfig } from './config.js';
-import { type Deadline, untilDeadline } from './deadline.js';
+import { type Deadline, explainAbort, untilDeadline } from './deadline.js';
 import { describeError, NotificationError } from './errors.js';
 import { GuardFailure, type GuardResult, type Outcome, outcomeOf } from './guard-result.js';
 import { type Notification, renderNotification } from './notification.js';
@@ -11,7 +11,7 @@ import { type ReconcileReport, reconcile } from './reconcile.js';
 import { reportToSecurityHub } from './security-hub.js';
 import { actOf, type FoldedActs, renderFollowUp, type StormLedger } from './storm.js';
 import { isTamperingAct } from './tampering.js';
-import { SECURITY_HUB_METRICS } from './telemetry.js';
+import { SECURITY_HUB_METRICS, STORM_FOLLOW_UP_FAILED_METRIC } from './telemetry.js';
 import { alreadyReportedUnfixable } from './unfixable-drift.js';
 
 /** What the use case needs; the Lambda handler and the CLI wire the real adapters in. */
@@ -128,8 +128,15 @@ export async function handleEvent(event: unknown, deps: GuardDeps): Promise<Guar
     await untilDeadline(hub, deps.deadline, undefined);
   }
   const followUps = admission?.kind === 'first' ? admission.followUps : [];
-  if (classification.kind === 'sweep' && deps.storm) followUps.push(...(await deps.storm.due(now(deps))));
-  await sendFollowUps(followUps, deps);
+  const storm = deps.storm;
+  if (followUps.length > 0 || (classification.kind === 'sweep' && storm))
+    await flushFollowUps(
+      async () => [
+        ...followUps,
+        ...(classification.kind === 'sweep' && storm ? await storm.due(now(deps)) : []),
+      ],
+      deps,
+    );
   if (outcome === 'failed') throw new GuardFailure(result, { cause: report.error });
   return result;
 }
@@ -184,10 +191,42 @@ async function admit(
   }
 }
 
-/** Sends each follow-up, then settles exactly the acts it named; throws (so Lambda retries) when one cannot be sent. */
+/**
+ * The storm flush: sends the follow-ups of closed windows, after the act's own message. It is
+ * isolated and bounded: it never fails the invocation (which would make Lambda retry it and send
+ * the act's message again) and never holds it past its deadline (its calls get the deadline's
+ * signal, and nothing starts once it has passed). A follow-up not sent stays in the ledger, so
+ * the next sweep (or the actor's next window) sends it: logged and counted
+ * (STORM_FOLLOW_UP_FAILED_METRIC), never lost.
+ */
+export async function flushFollowUps(
+  pending: () => Promise<readonly FoldedActs[]>,
+  deps: Pick<GuardDeps, 'notifier' | 'storm' | 'clock' | 'log' | 'config' | 'count' | 'deadline'>,
+): Promise<void> {
+  const failed = (reason: string) => {
+    deps.log?.('storm follow-up not sent now; the ledger keeps it for the next sweep', { reason });
+    deps.count?.(STORM_FOLLOW_UP_FAILED_METRIC, 1);
+  };
+  if (deps.deadline?.signal.aborted) return failed("the invocation's deadline has passed");
+  const work = (async () => sendFollowUps(await pending(), deps))();
+  try {
+    const done = await untilDeadline(
+      work.then(() => true),
+      deps.deadline,
+      false,
+    );
+    if (!done) failed("the invocation's deadline passed while sending");
+  } catch (error) {
+    failed(describeError(explainAbort(error, deps.deadline)));
+  } finally {
+    work.catch(() => undefined); // settled (or aborted by the deadline's signal) after we stopped waiting
+  }
+}
+
+/** Sends each follow-up, then settles exactly the acts it named; throws when one cannot be sent. */
 export async function sendFollowUps(
   followUps: readonly FoldedActs[],
-  deps: Pick<GuardDeps, 'notifier' | 'storm' | 'clock' | 'log' | 'config'>,
+  deps: Pick<GuardDeps, 'notifier' | 'storm' | 'clock' | 'log' | 'config' | 'deadline'>,
 ): Promise<void> {
   for (const folded of followUps) {
     try {
@@ -198,6 +237,7 @@ export async function sendFollowUps(
           chatThreadId(folded.account, folded.actorArn, incident),
           deps,
         ),
+        deps.deadline ? { signal: deps.deadline.signal } : {},
       );
     } catch (error) {
       throw new NotificationError(

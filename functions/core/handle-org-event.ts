@@ -4,7 +4,7 @@ import { explainAbort, untilDeadline } from './deadline.js';
 import { AccountUnreachableError, describeError, NotificationError } from './errors.js';
 import { type DriftEntry, type GuardResult, type Outcome, outcomeOf } from './guard-result.js';
 import { MEMBER_STACK_SET_NAME } from './guard-roles.js';
-import { type GuardDeps, handleEvent, ignoredResult, sendFollowUps, withChat } from './handle-event.js';
+import { flushFollowUps, type GuardDeps, handleEvent, ignoredResult, withChat } from './handle-event.js';
 import { managedByOf, renderSweepSummary } from './notification.js';
 import { resolveDesired } from './placeholders.js';
 import type {
@@ -135,7 +135,8 @@ export async function handleOrganizationEvent(
     }
   }
   // The sweep sends the follow-ups of closed storm windows (every member account's).
-  if (deps.storm) await sendFollowUps(await deps.storm.due((deps.clock ?? (() => new Date()))()), deps);
+  const storm = deps.storm;
+  if (storm) await flushFollowUps(() => storm.due((deps.clock ?? (() => new Date()))()), deps);
   log('organization sweep done', { outcome, accounts: results.length, attention: attention.length });
   return result;
 }

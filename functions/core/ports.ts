@@ -27,7 +27,8 @@ export interface RoleStore {
 
 /** Where notifications go (SNS topic, optional event bus). */
 export interface Notifier {
-  publish(notification: Notification): Promise<void>;
+  /** `signal` aborts the calls (the invocation's deadline). */
+  publish(notification: Notification, options?: { readonly signal?: AbortSignal }): Promise<void>;
 }
 
 /**

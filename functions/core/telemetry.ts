@@ -30,3 +30,9 @@ export const SECURITY_HUB_METRICS = {
   imported: 'SecurityHubFindingsImported',
   failed: 'SecurityHubFailed',
 } as const;
+
+/**
+ * A storm follow-up (the message of a closed window) could not be sent in this invocation: it
+ * stays in the ledger and the next sweep (or the actor's next window) sends it.
+ */
+export const STORM_FOLLOW_UP_FAILED_METRIC = 'StormFollowUpFailed';
