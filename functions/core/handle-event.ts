@@ -9,7 +9,7 @@ import { type Notification, renderNotification } from './notification.js';
 import type { Clock, FindingsHub, Notifier, RoleStore } from './ports.js';
 import { type ReconcileReport, reconcile } from './reconcile.js';
 import { reportToSecurityHub } from './security-hub.js';
-import { actOf, type FoldedActs, renderFollowUp, type StormLedger } from './storm.js';
+import { actOf, type FoldedActs, followUpId, renderFollowUp, type StormLedger } from './storm.js';
 import { isTamperingAct } from './tampering.js';
 import { SECURITY_HUB_METRICS, STORM_FOLLOW_UP_FAILED_METRIC } from './telemetry.js';
 import { alreadyReportedUnfixable } from './unfixable-drift.js';
@@ -237,7 +237,10 @@ export async function sendFollowUps(
           chatThreadId(folded.account, folded.actorArn, incident),
           deps,
         ),
-        deps.deadline ? { signal: deps.deadline.signal } : {},
+        {
+          ...(deps.deadline ? { signal: deps.deadline.signal } : {}),
+          deliveryId: followUpId(folded),
+        },
       );
     } catch (error) {
       throw new NotificationError(
@@ -292,8 +295,12 @@ async function notify(
   });
   const incident = trigger?.eventId ?? notification.document.time;
   try {
+    // One message per event across Lambda's retries: a retry sends only the channels that failed
+    // (a `failed` message and the success of a later attempt are different messages).
+    const eventId = result.eventId;
     await deps.notifier.publish(
       withChat(notification, chatThreadId(account, trigger?.actorArn, incident), deps),
+      eventId ? { deliveryId: `${eventId}#${result.outcome === 'failed' ? 'failed' : 'handled'}` } : {},
     );
   } catch (error) {
     throw new NotificationError(

@@ -127,6 +127,7 @@ export async function handleOrganizationEvent(
     try {
       await deps.notifier.publish(
         withChat(notification, chatThreadId('organization', undefined, notification.document.time), deps),
+        classification.eventId ? { deliveryId: `${classification.eventId}#summary` } : {},
       );
     } catch (error) {
       throw new NotificationError(`publishing the sweep summary failed: ${describeError(error)}`, {

@@ -27,8 +27,20 @@ export interface RoleStore {
 
 /** Where notifications go (SNS topic, optional event bus). */
 export interface Notifier {
-  /** `signal` aborts the calls (the invocation's deadline). */
-  publish(notification: Notification, options?: { readonly signal?: AbortSignal }): Promise<void>;
+  /**
+   * `signal` aborts the calls (the invocation's deadline). `deliveryId` names the message across
+   * retries of one invocation: a channel that already received it is not sent it again.
+   */
+  publish(
+    notification: Notification,
+    options?: { readonly signal?: AbortSignal; readonly deliveryId?: string },
+  ): Promise<void>;
+}
+
+/** Which channels already received a message (functions/adapters/delivery-log.ts). */
+export interface DeliveryLog {
+  delivered(id: string, channel: string, signal?: AbortSignal): Promise<boolean>;
+  record(id: string, channel: string, signal?: AbortSignal): Promise<void>;
 }
 
 /**

@@ -61,6 +61,19 @@ export const stormKey = (account: string, roleName: string, actorArn: string): s
 export const actEntry = (act: Pick<Act, 'time' | 'eventName' | 'eventId'>): string =>
   `${act.time}|${act.eventName}|${act.eventId}`;
 
+/**
+ * The follow-up's name across retries (its delivery id): the window's key and opening act and
+ * the acts it names (32-bit FNV-1a of the sorted entries).
+ */
+export function followUpId(folded: FoldedActs): string {
+  let hash = 0x811c9dc5;
+  for (const char of [...folded.entries].sort().join('\n')) {
+    hash ^= char.codePointAt(0) ?? 0;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return `${folded.key}#${folded.opener ?? ''}#${folded.entries.length}-${hash.toString(16).padStart(8, '0')}`;
+}
+
 /** The act of a trigger, or undefined when nobody is named (such acts are never folded). */
 export function actOf(trigger: Trigger, account: string, roleName: string, now: Date): Act | undefined {
   if (!trigger.actorArn) return undefined;

@@ -7,6 +7,7 @@ import type { IAMClient } from '@aws-sdk/client-iam';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { type AwsClients, createClients } from '../adapters/aws-clients.js';
+import { DynamoDbDeliveryLog } from '../adapters/delivery-log.js';
 import { IamRoleStore } from '../adapters/iam-role-store.js';
 import { idempotency } from '../adapters/idempotency.js';
 import { AwsNotifier } from '../adapters/notifier.js';
@@ -81,7 +82,12 @@ export function createHandler(options: HandlerOptions = {}): GuardHandler {
   const metrics =
     options.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME, logger });
   const store = new IamRoleStore(clients.iam);
+  const deliveries =
+    config.idempotencyTableName && clients.dynamodb
+      ? new DynamoDbDeliveryLog(clients.dynamodb, config.idempotencyTableName, options.clock)
+      : undefined;
   const notifier = new AwsNotifier({
+    ...(deliveries ? { deliveries } : {}),
     sns: clients.sns,
     topicArn: config.notifyTopicArn,
     ...(config.chatTopicArn ? { chatTopicArn: config.chatTopicArn } : {}),
