@@ -1,8 +1,10 @@
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { sendBudget } from '../core/deadline.js';
 import { boundNotification, fullDetailParts } from '../core/message-budget.js';
 import type { Notification } from '../core/notification.js';
 import type { DeliveryLog, Notifier } from '../core/ports.js';
+import { CLIENT_SETTINGS } from './aws-clients.js';
 
 export interface AwsNotifierOptions {
   readonly sns: SNSClient;
@@ -20,7 +22,21 @@ export interface AwsNotifierOptions {
    * invocation sends only what failed: without it, a retry sends every channel again.
    */
   readonly deliveries?: DeliveryLog;
+  /**
+   * The time left before the Lambda timeout (the invocation's `context.getRemainingTimeInMillis`).
+   * When given, every channel works to it (`sendBudget`, functions/core/deadline.ts): the delivery
+   * record's read and write and the send are each aborted when their share is spent, and each
+   * attempt of the send has its own timeout, so a hung attempt is given up in time for a second.
+   * Without it the client's own settings apply unchanged (the CLI).
+   */
+  readonly timeLeftMs?: () => number;
 }
+
+/** Aborted when any of `signals` is (AbortSignal.any, Node 20.3+). */
+const anyOf = (signals: (AbortSignal | undefined)[]): AbortSignal | undefined => {
+  const present = signals.filter((s): s is AbortSignal => s !== undefined);
+  return present.length <= 1 ? present[0] : AbortSignal.any(present);
+};
 
 /**
  * SNS publish with MessageStructure=json: readable text for email (and the required `default`),
@@ -28,6 +44,8 @@ export interface AwsNotifierOptions {
  * rendering alone to it; then, when a bus is configured, the same document as an EventBridge
  * event for integrations. Every payload is bounded first (functions/core/message-budget.ts): a
  * message that would pass 256 KB is cut, and its full detail is logged before anything is sent.
+ * Given the time left before the Lambda timeout, each channel works to it (a hung attempt is given
+ * up and retried in time; the channels are sent at once, so one hung channel delays no other).
  */
 export class AwsNotifier implements Notifier {
   readonly #options: AwsNotifierOptions;
@@ -40,7 +58,21 @@ export class AwsNotifier implements Notifier {
     notification: Notification,
     options: { readonly signal?: AbortSignal; readonly deliveryId?: string } = {},
   ): Promise<void> {
-    const call = options.signal ? { abortSignal: options.signal } : {};
+    // The time each channel may take (they are sent at once): the delivery record's read and
+    // write, and the send with its attempts; each part is aborted when its share is spent.
+    const left = this.#options.timeLeftMs?.();
+    const budget =
+      left === undefined ? undefined : sendBudget(left, CLIENT_SETTINGS.requestHandler.requestTimeout);
+    const within = (ms: number | undefined, what: string) =>
+      anyOf([options.signal, ms === undefined ? undefined : timeoutSignal(ms, what)]);
+    const sendSignal = () => within(budget?.sendMs, 'the send');
+    const call = () => {
+      const abortSignal = sendSignal();
+      return {
+        ...(abortSignal ? { abortSignal } : {}),
+        ...(budget ? { requestTimeout: budget.attemptMs } : {}),
+      };
+    };
     const { sns, topicArn, chatTopicArn, eventBridge, eventBusName, log, correlationId } = this.#options;
     const reference = correlationId?.();
     const payloads = boundNotification(notification, reference ? { reference } : {});
@@ -61,7 +93,7 @@ export class AwsNotifier implements Notifier {
       [
         'topic',
         async () => {
-          await sns.send(new PublishCommand({ TopicArn: topicArn, ...payloads.topic }), call);
+          await sns.send(new PublishCommand({ TopicArn: topicArn, ...payloads.topic }), call());
         },
       ],
     ];
@@ -70,7 +102,7 @@ export class AwsNotifier implements Notifier {
       channels.push([
         'chat',
         async () => {
-          await sns.send(new PublishCommand({ TopicArn: chatTopicArn, ...chat }), call);
+          await sns.send(new PublishCommand({ TopicArn: chatTopicArn, ...chat }), call());
         },
       ]);
     }
@@ -80,7 +112,7 @@ export class AwsNotifier implements Notifier {
         async () => {
           const out = await eventBridge.send(
             new PutEventsCommand({ Entries: [{ ...payloads.event, EventBusName: eventBusName }] }),
-            call,
+            call(),
           );
           if ((out.FailedEntryCount ?? 0) > 0) {
             const entry = out.Entries?.find((e) => e.ErrorCode);
@@ -100,17 +132,21 @@ export class AwsNotifier implements Notifier {
         // (a message twice beats a message lost); when it cannot be written, only a retry resends.
         const sent =
           deliveries && id
-            ? await deliveries.delivered(id, channel, options.signal).catch(() => false)
+            ? await deliveries
+                .delivered(id, channel, within(budget?.recordMs, 'reading the delivery record'))
+                .catch(() => false)
             : false;
         if (sent) return;
         try {
           await send();
         } catch (error) {
-          failures.push({ channel, error });
+          failures.push({ channel, error: explainTimeout(error, channel, budget, options.signal) });
           return;
         }
         if (deliveries && id)
-          await deliveries.record(id, channel, options.signal).catch((error: unknown) =>
+          await deliveries
+            .record(id, channel, within(budget?.recordMs, 'recording the delivery'))
+            .catch((error: unknown) =>
             log?.('could not record a delivery; a retry would send it again', {
               channel,
               error: error instanceof Error ? error.message : String(error),
@@ -128,3 +164,29 @@ export class AwsNotifier implements Notifier {
       );
   }
 }
+
+/** A signal aborted after `ms`, its reason naming what ran out of time. */
+function timeoutSignal(ms: number, what: string): AbortSignal {
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () => controller.abort(new Error(`${what} did not finish within its ${ms} ms before the Lambda timeout`)),
+    ms,
+  );
+  timer.unref?.();
+  return controller.signal;
+}
+
+/** A send cut short by its share of the time says so (the SDK's AbortError says only "Request aborted"). */
+function explainTimeout(
+  error: unknown,
+  channel: string,
+  budget: { readonly sendMs: number; readonly attemptMs: number } | undefined,
+  signal: AbortSignal | undefined,
+): unknown {
+  if (!budget || (error as Error)?.name !== 'AbortError' || signal?.aborted) return error;
+  return new Error(
+    `the ${channel} send did not succeed within its ${budget.sendMs} ms of the time before the Lambda timeout (${budget.attemptMs} ms per attempt)`,
+    { cause: error },
+  );
+}
+

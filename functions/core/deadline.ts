@@ -1,11 +1,43 @@
 /**
  * The time kept, before the Lambda timeout, for telling on-call: the `failed` message (SNS
- * Publish to the topic, to the chat topic, PutEvents to the bus, one after another) and the log
- * and metrics flush. At tens of milliseconds per call that is many times enough, and it leaves
- * room for SDK retries of those calls (standard mode backs off up to ~1.5 s on errors, longer on
- * throttling). The work gets the rest: 52 s of the 60 s function, 292 s of the 300 s central one.
+ * Publish to the topic, to the chat topic, PutEvents to the bus, all at once) and the log and
+ * metrics flush. Each of those sends works to the Lambda timeout as well (`sendBudget`), so one
+ * whose attempt hangs is given up in time for a second attempt. The work
+ * gets the rest: 52 s of the 60 s function, 292 s of the 300 s central one.
  */
 export const NOTIFICATION_RESERVE_MS = 8_000;
+
+/** Of the time left when the message goes out, the part kept for flushing the log and the metrics. */
+export const FLUSH_MARGIN_MS = 1_000;
+
+/** The least time a send is given, even when the Lambda timeout is closer (it may still make it). */
+export const MIN_SEND_MS = 250;
+
+/** The time one channel of the message (the topic, the chat topic, the bus) may take. */
+export interface SendBudget {
+  /** Each of the delivery record's read (before the send) and write (after it). */
+  readonly recordMs: number;
+  /** The send, retries included: it is aborted after this long. */
+  readonly sendMs: number;
+  /** One attempt (the request timeout): a hung attempt is given up after this long, and retried. */
+  readonly attemptMs: number;
+}
+
+/**
+ * How one channel of a message spends the time to the Lambda timeout; `timeLeftMs` is the time
+ * left now. The channels are sent at once, so each has all of it, less FLUSH_MARGIN_MS for the log
+ * and metrics: an eighth each for reading and writing its delivery record (the idempotency table,
+ * which only saves a retry from sending it twice), the rest for the send. Each attempt gets half
+ * of the send's time (at most `maxAttemptMs`, the client's own request timeout): a first attempt
+ * that hangs is given up with time left for a second. With the 8 s reserve: 0.875 s for each
+ * record access, 5.25 s for the send, two attempts of 2.625 s.
+ */
+export function sendBudget(timeLeftMs: number, maxAttemptMs: number): SendBudget {
+  const available = Math.max(0, timeLeftMs - FLUSH_MARGIN_MS);
+  const recordMs = Math.max(1, Math.floor(available / 8));
+  const sendMs = Math.max(MIN_SEND_MS, available - 2 * recordMs);
+  return { recordMs, sendMs, attemptMs: Math.max(1, Math.min(maxAttemptMs, Math.floor(sendMs / 2))) };
+}
 
 /** The work of an invocation ran out of time; its message names what was interrupted. */
 export class DeadlinePassedError extends Error {

@@ -86,7 +86,7 @@ export function createHandler(options: HandlerOptions = {}): GuardHandler {
     config.idempotencyTableName && clients.dynamodb
       ? new DynamoDbDeliveryLog(clients.dynamodb, config.idempotencyTableName, options.clock)
       : undefined;
-  const notifier = new AwsNotifier({
+  const notifierOptions = {
     ...(deliveries ? { deliveries } : {}),
     sns: clients.sns,
     topicArn: config.notifyTopicArn,
@@ -99,7 +99,7 @@ export function createHandler(options: HandlerOptions = {}): GuardHandler {
       const id = logger.getCorrelationId();
       return typeof id === 'string' ? id : undefined;
     },
-  });
+  };
 
   const storm =
     config.idempotencyTableName && clients.dynamodb && config.stormWindowSeconds > 0
@@ -109,7 +109,6 @@ export function createHandler(options: HandlerOptions = {}): GuardHandler {
     securityHubWanted(config) && clients.securityHub ? new AwsSecurityHub(clients.securityHub) : undefined;
   const common = {
     config: config.organization ? config : singleAccountConfig(config),
-    notifier,
     ...(storm ? { storm } : {}),
     ...(securityHub ? { securityHub } : {}),
     count: (metric: string, value: number) => metrics.addMetric(metric, MetricUnit.Count, value),
@@ -128,10 +127,15 @@ export function createHandler(options: HandlerOptions = {}): GuardHandler {
   const guard = async (event: unknown, context: Context): Promise<GuardResult> => {
     // The work's deadline: the time this invocation has left, less the time kept to notify.
     const deadline = deadlineIn(context.getRemainingTimeInMillis() - reserveMs, reserveMs);
+    // The messages work to the Lambda timeout itself: each send gets its share of the time left.
+    const notifier = new AwsNotifier({
+      ...notifierOptions,
+      timeLeftMs: () => context.getRemainingTimeInMillis(),
+    });
     try {
       const result = organization
-        ? await handleOrganizationEvent(event, { ...common, ...organization, deadline })
-        : await handleEvent(event, { ...common, store, deadline });
+        ? await handleOrganizationEvent(event, { ...common, ...organization, notifier, deadline })
+        : await handleEvent(event, { ...common, notifier, store, deadline });
       metrics.addMetric(OUTCOME_METRICS[result.outcome], MetricUnit.Count, 1);
       if (isScheduledSweep(event)) metrics.addMetric(SWEEP_METRIC, MetricUnit.Count, 1);
       logger.info('done', { outcome: result.outcome, reason: result.reason, notified: result.notified });

@@ -8,10 +8,12 @@ import { CLIENT_SETTINGS } from '../../functions/adapters/aws-clients.js';
 import { IamRoleStore } from '../../functions/adapters/iam-role-store.js';
 import { organizationPorts } from '../../functions/adapters/member-access.js';
 import { parseConfig } from '../../functions/core/config.js';
+import { NOTIFICATION_RESERVE_MS } from '../../functions/core/deadline.js';
 import { GuardFailure } from '../../functions/core/guard-result.js';
 import { reconcile } from '../../functions/core/reconcile.js';
 import { createHandler } from '../../functions/handler/create-handler.js';
 import {
+  busWithInbox,
   CREDENTIALS,
   emulatorEndpoint,
   isolatedAccount,
@@ -27,15 +29,15 @@ import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';
 import { SimulatedTimeout } from '../support/lambda.js';
 
 /**
- * Test scale: the SDK settings of production (5 attempts) with a 3 s request timeout instead of
- * 10 s, a 12 s Lambda timeout instead of 60 s (300 s for the central function) and 5 s kept for
- * the message instead of 8 s (generous: the emulator answers slowly on a loaded machine). A hung
- * IAM call then costs the SDK about 15 s — more than the whole invocation, as 5 x 10 s plus the
- * alias lookup once did in 60 s — so only a deadline taken from the context can end the
- * invocation with a message.
+ * Test scale: the SDK settings of production (5 attempts) with a 4 s IAM request timeout instead
+ * of 10 s, a 16 s Lambda timeout instead of 60 s (300 s for the central function) and the
+ * production reserve of 8 s kept for the message (the emulator answers slowly on a loaded
+ * machine, and each send's attempts get their share of it). A hung IAM call then costs the SDK
+ * about 20 s — more than the whole invocation, as 5 x 10 s plus the alias lookup once did in
+ * 60 s — so only a deadline taken from the context can end the invocation with a message.
  */
-const TIMEOUT_MS = 12_000;
-const MARGIN_MS = 5_000;
+const MARGIN_MS = NOTIFICATION_RESERVE_MS;
+const TIMEOUT_MS = 2 * MARGIN_MS;
 
 let proxy: FaultProxy;
 beforeAll(async () => {
@@ -47,7 +49,7 @@ afterAll(async () => {
 
 const hungIam = () => ({
   ...CLIENT_SETTINGS,
-  requestHandler: { ...CLIENT_SETTINGS.requestHandler, requestTimeout: 3_000 },
+  requestHandler: { ...CLIENT_SETTINGS.requestHandler, requestTimeout: 4_000 },
   region: REGION,
   endpoint: proxy.endpoint,
   credentials: CREDENTIALS,
@@ -104,6 +106,73 @@ describe('a hung IAM never ends the invocation in silence', () => {
     const messages = await topic.notifications();
     expect(messages.map((m) => m.document.outcome)).toEqual(['failed']);
     expect(messages[0]?.document.error).toMatch(/deadline/);
+  }, 60_000);
+
+  it('one account: the first Publish and the first PutEvents hang too, and every message still goes out before the timeout', async () => {
+    // Prepare: the role drifted; the topic, a chat topic and a bus are configured. Every IAM
+    // request hangs; so do the first SNS request (the Publish of `failed` to the topic) and the
+    // first PutEvents. The production SNS and EventBridge client settings: 10 s per attempt, which
+    // alone is longer than the reserve.
+    const aws = testClients();
+    const roleName = uniqueName('AWSSupportRole');
+    const topic = await topicWithInbox(aws, uniqueName('deadline-topic'));
+    const chat = await topicWithInbox(aws, uniqueName('deadline-chat'));
+    const bus = await busWithInbox(aws, uniqueName('deadline-bus'));
+    const config = parseConfig(
+      guardEnv({
+        SUPPORT_ROLE_NAME: roleName,
+        NOTIFY_TOPIC_ARN: topic.topicArn,
+        CHAT_TOPIC_ARN: chat.topicArn,
+        EVENT_BUS_NAME: bus.busName,
+      }),
+      { requireTopic: true },
+    );
+    await reconcile({
+      desired: config.desired,
+      mode: 'enforce',
+      store: new IamRoleStore(aws.iam),
+      partition: 'aws',
+    });
+    await aws.iam.send(new DetachRolePolicyCommand({ RoleName: roleName, PolicyArn: SUPPORT_ACCESS }));
+    const lambda = new SimulatedTimeout();
+    const proxied = { ...settings(), endpoint: proxy.endpoint };
+    const handler = createHandler({
+      config,
+      clients: {
+        iam: new IAMClient(hungIam()),
+        sns: lambda.freezes(new SNSClient(proxied)),
+        eventBridge: lambda.freezes(new EventBridgeClient(proxied)),
+      },
+      logger: silent(),
+    });
+    proxy.setPlan({
+      kind: 'hang',
+      rate: 1,
+      services: ['iam', 'sns', 'events'],
+      limits: { sns: 1, events: 1 },
+    });
+    const injected = { ...proxy.stats.byService };
+
+    // Act
+    const ended = await lambda.invoke(
+      handler,
+      fixture('detach-role-policy', { roleName, eventId: uniqueName('evt') }),
+      TIMEOUT_MS,
+    );
+    proxy.setPlan(undefined);
+
+    // Assess: both hangs happened, and yet `failed` reached the topic, the chat topic and the bus.
+    // (A hung Publish left standing ends in middy's TimeoutError just before the Lambda timeout.)
+    expect(ended.kind).toBe('threw');
+    const error = ended.kind === 'threw' ? ended.error : undefined;
+    expect(error).toBeInstanceOf(GuardFailure);
+    expect((error as GuardFailure).result).toMatchObject({ outcome: 'failed', notified: true });
+    expect((proxy.stats.byService.sns ?? 0) - (injected.sns ?? 0)).toBe(1);
+    expect((proxy.stats.byService.events ?? 0) - (injected.events ?? 0)).toBe(1);
+    expect((await topic.notifications()).map((m) => m.document.outcome)).toEqual(['failed']);
+    expect(await chat.inbox.drain()).toHaveLength(1);
+    const events = (await bus.inbox.drain()).map((b) => JSON.parse(b) as { detail: { outcome: string } });
+    expect(events.map((e) => e.detail.outcome)).toEqual(['failed']);
   }, 60_000);
 
   it('the central function: a sweep whose member IAM calls all hang publishes its summary before the timeout', async () => {

@@ -26,6 +26,11 @@ export interface FaultPlan {
   readonly bodyContains?: string;
   /** For `error`: the service's error answered as it would (the Query protocol's ErrorResponse). */
   readonly error?: { readonly status: number; readonly code: string; readonly message: string };
+  /**
+   * At most this many faults per service (e.g. `{ sns: 1 }`: only the first SNS request fails,
+   * later ones go through); a service not named here has no limit.
+   */
+  readonly limits?: Readonly<Record<string, number>>;
 }
 
 export interface FaultProxy {
@@ -88,6 +93,8 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   let plan: FaultPlan | undefined;
   let armed = true;
   let random = prng(1);
+  /** Faults injected per service under the current plan (for its `limits`). */
+  let planned: Record<string, number> = {};
   const stats = { requests: 0, injected: 0, byService: {} as Record<string, number>, stale: 0 };
   let staleReads = 0;
   /** The last answer each role read got from the emulator, keyed by its form body. */
@@ -151,6 +158,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
         armed &&
         plan.services.includes(service) &&
         (plan.bodyContains === undefined || body.toString().includes(plan.bodyContains)) &&
+        (plan.limits?.[service] === undefined || (planned[service] ?? 0) < plan.limits[service]) &&
         random() < plan.rate;
       if (plan?.afterAction && !armed && body.toString().includes(`Action=${plan.afterAction}&`))
         armed = true;
@@ -164,6 +172,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       if (!inject || !plan) return forward(req, body, res);
       stats.injected++;
       stats.byService[service] = (stats.byService[service] ?? 0) + 1;
+      planned[service] = (planned[service] ?? 0) + 1;
       switch (plan.kind) {
         case 'throttle':
           res.writeHead(400, { 'content-type': 'text/xml' });
@@ -210,6 +219,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       plan = next;
       armed = next?.afterAction === undefined;
       random = prng(seed);
+      planned = {};
     },
     stats,
     close: () =>

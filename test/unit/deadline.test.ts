@@ -3,6 +3,10 @@ import {
   DeadlinePassedError,
   deadlineIn,
   explainAbort,
+  FLUSH_MARGIN_MS,
+  MIN_SEND_MS,
+  NOTIFICATION_RESERVE_MS,
+  sendBudget,
   untilDeadline,
 } from '../../functions/core/deadline.js';
 
@@ -52,5 +56,28 @@ describe('deadline', () => {
     expect(late).toBe('fallback');
     expect(afterwards).toBe('fallback');
     expect(without).toBe('value');
+  });
+});
+
+describe('sendBudget: the reserve split between a channel's delivery record, its send and their attempts', () => {
+  const REQUEST_TIMEOUT = 10_000;
+
+  it('in the 8 s reserve: an eighth for each record access, the rest for the send, two attempts', () => {
+    const budget = sendBudget(NOTIFICATION_RESERVE_MS, REQUEST_TIMEOUT);
+    expect(budget).toEqual({ recordMs: 875, sendMs: 5_250, attemptMs: 2_625 });
+    expect(2 * budget.recordMs + budget.sendMs + FLUSH_MARGIN_MS).toBe(NOTIFICATION_RESERVE_MS);
+  });
+
+  it('never gives an attempt more than the client request timeout, nor a send less than the minimum', () => {
+    expect(sendBudget(60_000, REQUEST_TIMEOUT)).toMatchObject({ sendMs: 44_250, attemptMs: REQUEST_TIMEOUT });
+    expect(sendBudget(0, REQUEST_TIMEOUT)).toMatchObject({ sendMs: MIN_SEND_MS, attemptMs: MIN_SEND_MS / 2 });
+  });
+
+  it('fits a hung first attempt, its retry and both record accesses inside the time left, for any reserve of at least 2 s', () => {
+    for (let reserve = 2_000; reserve <= 300_000; reserve += 1_000) {
+      const { recordMs, sendMs, attemptMs } = sendBudget(reserve, REQUEST_TIMEOUT);
+      expect(attemptMs * 2).toBeLessThanOrEqual(sendMs);
+      expect(reserve - 2 * recordMs - sendMs).toBeGreaterThanOrEqual(FLUSH_MARGIN_MS);
+    }
   });
 });
