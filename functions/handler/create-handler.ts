@@ -1,3 +1,4 @@
+import { defaultMaxListeners, setMaxListeners } from 'node:events';
 import { IdempotencyAlreadyInProgressError } from '@aws-lambda-powertools/idempotency';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
@@ -55,6 +56,13 @@ export interface HandlerOptions {
    */
   readonly notificationReserveMs?: number;
 }
+
+/**
+ * The most listeners one account's work adds to the deadline's signal at a time: an SDK call's
+ * HTTP request and its retry wait (two), and one wait of the core (`untilDeadline`, `pause`), with
+ * one to spare.
+ */
+const LISTENERS_PER_ACCOUNT = 4;
 
 export type GuardHandler = (event: unknown, context: Context) => Promise<GuardResult>;
 
@@ -124,9 +132,16 @@ export function createHandler(options: HandlerOptions = {}): GuardHandler {
     ? options.organizationPorts?.(config, clients, options.memberClientSettings, options.instrumentMemberIam)
     : undefined;
   const reserveMs = options.notificationReserveMs ?? NOTIFICATION_RESERVE_MS;
+  // Every call in flight listens on the deadline's signal (the SDK's HTTP handler and its retry
+  // wait, and the core's waits): up to LISTENERS_PER_ACCOUNT for each account swept at once. Node
+  // warns of a leak past 10 listeners, which a sweep of 8 accounts at once passes; the limit is
+  // raised to what the sweep can really hold, so a real leak still warns.
+  const deadlineListeners =
+    defaultMaxListeners + LISTENERS_PER_ACCOUNT * (config.organization?.sweepConcurrency ?? 1);
   const guard = async (event: unknown, context: Context): Promise<GuardResult> => {
     // The work's deadline: the time this invocation has left, less the time kept to notify.
     const deadline = deadlineIn(context.getRemainingTimeInMillis() - reserveMs, reserveMs);
+    setMaxListeners(deadlineListeners, deadline.signal);
     // The messages work to the Lambda timeout itself: each send gets its share of the time left.
     const notifier = new AwsNotifier({
       ...notifierOptions,

@@ -227,4 +227,62 @@ describe('a hung IAM never ends the invocation in silence', () => {
     for (const a of accounts)
       expect(a).toMatchObject({ outcome: 'failed', reason: expect.stringMatching(/deadline/) });
   }, 60_000);
+
+  it('the central function: 50 accounts swept at once share the deadline without a MaxListenersExceededWarning', async () => {
+    // Prepare: 50 member accounts, all swept at once (SWEEP_CONCURRENCY's maximum); every
+    // AssumeRole hangs, so every account's call waits on the one deadline signal at the same time.
+    const central = testClients();
+    const topic = await topicWithInbox(central, uniqueName('deadline-wide-topic'));
+    const accounts = Array.from({ length: 50 }, (_, i) => String(300_000_000_000 + i * 7_919));
+    const config = parseConfig(
+      guardEnv({
+        SUPPORT_ROLE_NAME: uniqueName('AWSSupportRole'),
+        TRUSTED_PRINCIPAL_ARNS: 'arn:aws:iam::123456789012:role/CentralSupportTeam',
+        NOTIFY_TOPIC_ARN: topic.topicArn,
+        MEMBER_ROLE_NAME: 'SupportRoleGuardRemediation',
+        MEMBER_ACCOUNT_IDS: accounts.join(','),
+        SWEEP_CONCURRENCY: '50',
+      }),
+      { requireTopic: true },
+    );
+    const lambda = new SimulatedTimeout();
+    const direct = settings();
+    const handler = createHandler({
+      config,
+      clients: {
+        iam: new IAMClient(direct),
+        sns: lambda.freezes(new SNSClient(direct)),
+        eventBridge: lambda.freezes(new EventBridgeClient(direct)),
+        sts: new STSClient({ ...direct, endpoint: proxy.endpoint }),
+      },
+      logger: silent(),
+      organizationPorts,
+      notificationReserveMs: MARGIN_MS,
+    });
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    proxy.setPlan({ kind: 'hang', rate: 1, services: ['sts'] });
+
+    // Act
+    let ended: Awaited<ReturnType<typeof lambda.invoke>>;
+    try {
+      ended = await lambda.invoke(
+        handler,
+        { ...fixture('scheduled-sweep'), id: uniqueName('sweep'), time: uniqueName('t') },
+        TIMEOUT_MS,
+      );
+    } finally {
+      proxy.setPlan(undefined);
+      await new Promise((resolve) => setImmediate(resolve)); // a warning is emitted on a later tick
+      process.off('warning', onWarning);
+    }
+
+    // Assess: the summary went out, and Node never warned of a listener leak on the signal.
+    expect(ended.kind).toBe('returned');
+    expect((await topic.notifications()).map((m) => m.document.outcome)).toEqual(['failed']);
+    expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning').map((w) => w.message)).toEqual(
+      [],
+    );
+  }, 60_000);
 });
