@@ -34,6 +34,12 @@ const single = synthGuard({
   notifyEmails: 'oncall@example.com',
   notifyHttpsEndpoints: 'https://hooks.example.com/aws',
 }).template.toJSON();
+// The optional sends of the guard's own message: the chat topic and the event bus.
+const withChatAndBus = synthGuard({
+  chatSlackWorkspaceId: 'T0123ABCD',
+  chatSlackChannelId: 'C0123ABCD',
+  eventBusName: 'security-events',
+}).template.toJSON();
 const { app } = synthGuard({
   organizationId: ORG,
   targetOuIds: 'ou-ab12-cdef5678',
@@ -72,6 +78,21 @@ function judged(stack: string, template: Record<string, unknown>) {
       expect(names.some((n) => n.includes('on-failure destination'))).toBe(true);
       expect(names.some((n) => n.startsWith('deploy-time reconcile'))).toBe(true);
       expect(names.filter((n) => /^function \S+ → topic$/.test(n)).length).toBeGreaterThan(0);
+      // Each optional send the function is configured for is a path too.
+      const envs = Object.values(
+        template.Resources as Record<
+          string,
+          { Type: string; Properties: { Environment?: { Variables?: Record<string, unknown> } } }
+        >,
+      )
+        .filter((r) => r.Type === 'AWS::Lambda::Function')
+        .map((r) => r.Properties.Environment?.Variables ?? {});
+      expect(names.filter((n) => /^function \S+ → chat topic$/.test(n))).toHaveLength(
+        envs.filter((e) => e.CHAT_TOPIC_ARN !== undefined).length,
+      );
+      expect(names.filter((n) => /^function \S+ → event bus$/.test(n))).toHaveLength(
+        envs.filter((e) => e.EVENT_BUS_NAME !== undefined).length,
+      );
     });
 
     it.each(rows)('%s: allowed', async (_name, path) => {
@@ -139,6 +160,7 @@ function judged(stack: string, template: Record<string, unknown>) {
 }
 
 judged('single-account stack', single);
+judged('single-account stack with a chat channel and an event bus', withChatAndBus);
 judged('central organization stack', central);
 
 describe('delivery matrix: member StackSet template → central bus', () => {

@@ -328,11 +328,34 @@ export function deliveryPaths(template: Template): DeliveryPath[] {
     const roleId = m.idOf(fn.Properties.Role) as string;
     const roleArn = m.arnOf(roleId);
     const identity = m.roleIdentityPolicies(roleId);
-    const topicRef = (fn.Properties.Environment as { Variables?: Record<string, unknown> })?.Variables
-      ?.NOTIFY_TOPIC_ARN;
-    const topicId = m.idOf(topicRef);
+    const env = (fn.Properties.Environment as { Variables?: Record<string, unknown> })?.Variables ?? {};
+    const topicId = m.idOf(env.NOTIFY_TOPIC_ARN);
     if (topicId)
       paths.push({ name: `function ${id} → topic`, steps: m.publishSteps(topicId, roleArn, identity, TLS) });
+    // The chat rendering goes to a topic of its own (Amazon Q Developer in chat applications).
+    const chatTopicId = m.idOf(env.CHAT_TOPIC_ARN);
+    if (chatTopicId)
+      paths.push({
+        name: `function ${id} → chat topic`,
+        steps: m.publishSteps(chatTopicId, roleArn, identity, TLS),
+      });
+    // The outcome as an event on the configured bus: a bus of this account, named by the user, so
+    // outside the template; its own bus policy is not in the path (identity policy alone suffices).
+    const bus = env.EVENT_BUS_NAME === undefined ? undefined : m.str(env.EVENT_BUS_NAME);
+    if (bus)
+      paths.push({
+        name: `function ${id} → event bus`,
+        steps: [
+          {
+            principal: roleArn,
+            action: 'events:PutEvents',
+            resource: bus.startsWith('arn:') ? bus : `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/${bus}`,
+            resourceAccount: ACCOUNT,
+            identityPolicies: identity,
+            context: TLS,
+          },
+        ],
+      });
     for (const [, config] of m.ofType('AWS::Lambda::EventInvokeConfig')) {
       if (m.idOf(config.Properties.FunctionName) !== id) continue;
       const onFailure = (config.Properties.DestinationConfig as { OnFailure?: { Destination: unknown } })
