@@ -147,11 +147,11 @@ export class AwsNotifier implements Notifier {
           await deliveries
             .record(id, channel, within(budget?.recordMs, 'recording the delivery'))
             .catch((error: unknown) =>
-            log?.('could not record a delivery; a retry would send it again', {
-              channel,
-              error: error instanceof Error ? error.message : String(error),
-            }),
-          );
+              log?.('could not record a delivery; a retry would send it again', {
+                channel,
+                error: error instanceof Error ? error.message : String(error),
+              }),
+            );
       }),
     );
     if (failures.length === 1) throw failures[0]?.error;
@@ -189,4 +189,3 @@ function explainTimeout(
     { cause: error },
   );
 }
-

@@ -59,7 +59,7 @@ describe('deadline', () => {
   });
 });
 
-describe('sendBudget: the reserve split between a channel's delivery record, its send and their attempts', () => {
+describe("sendBudget: the reserve split between a channel's delivery record, its send and their attempts", () => {
   const REQUEST_TIMEOUT = 10_000;
 
   it('in the 8 s reserve: an eighth for each record access, the rest for the send, two attempts', () => {
