@@ -23,7 +23,13 @@ export const LATENCY_MS: Readonly<Record<string, number>> = {
 
 export interface LatencyProxy {
   readonly endpoint: string;
-  readonly stats: { byService: Record<string, number>; inFlight: number; peak: number };
+  readonly stats: {
+    byService: Record<string, number>;
+    /** Calls by `service:Action` (the Query protocol's Action, or the JSON protocol's X-Amz-Target). */
+    byAction: Record<string, number>;
+    inFlight: number;
+    peak: number;
+  };
   reset(): void;
   close(): Promise<void>;
 }
@@ -40,13 +46,48 @@ export interface LatencyProxy {
  */
 export type LatencyMode = 'add' | 'floor';
 
+export interface WireRequest {
+  readonly service: string;
+  readonly action: string;
+  readonly body: string;
+}
+
+export interface WireAnswer {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: Buffer;
+}
+
+/**
+ * Behaviour the emulator lacks, served on the wire: answers a request itself, or rewrites the
+ * emulator's answer (`forward` sends the request on), or returns undefined to pass it through.
+ * The request's latency applies either way.
+ */
+export type WireHandler = (
+  request: WireRequest,
+  forward: () => Promise<WireAnswer>,
+) => Promise<WireAnswer> | undefined;
+
+/** The call's operation: the Query protocol's Action (IAM, STS, CloudFormation) or the JSON protocol's X-Amz-Target. */
+function actionOf(headers: IncomingMessage['headers'], body: string): string {
+  const target = headers['x-amz-target'];
+  if (typeof target === 'string') return target.slice(target.lastIndexOf('.') + 1);
+  return /(?:^|&)Action=([^&]+)/.exec(body)?.[1] ?? '?';
+}
+
 export async function latencyProxy(
   target: string,
   latency: Readonly<Record<string, number>> = LATENCY_MS,
   mode: LatencyMode = 'add',
+  handle?: WireHandler,
 ): Promise<LatencyProxy> {
   const upstream = new URL(target);
-  const stats = { byService: {} as Record<string, number>, inFlight: 0, peak: 0 };
+  const stats = {
+    byService: {} as Record<string, number>,
+    byAction: {} as Record<string, number>,
+    inFlight: 0,
+    peak: 0,
+  };
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const service =
       /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(String(req.headers.authorization))?.[1] ?? '?';
@@ -58,10 +99,14 @@ export async function latencyProxy(
     req.on('end', () => {
       const arrived = performance.now();
       const delay = latency[service] ?? 0;
+      const body = Buffer.concat(chunks);
+      const action = actionOf(req.headers, body.toString());
+      const key = `${service}:${action}`;
+      stats.byAction[key] = (stats.byAction[key] ?? 0) + 1;
       const hold = (send: () => void) =>
         mode === 'floor' ? setTimeout(send, Math.max(0, arrived + delay - performance.now())) : send();
-      setTimeout(
-        () => {
+      const forward = () =>
+        new Promise<WireAnswer>((resolve, reject) => {
           const out = request(
             {
               host: upstream.hostname,
@@ -71,22 +116,36 @@ export async function latencyProxy(
               headers: req.headers,
             },
             (answer) => {
-              const body: Buffer[] = [];
-              answer.on('data', (c: Buffer) => body.push(c));
+              const parts: Buffer[] = [];
+              answer.on('data', (c: Buffer) => parts.push(c));
               answer.on('end', () =>
-                hold(() => {
-                  stats.inFlight--;
-                  res.writeHead(answer.statusCode ?? 500, answer.headers);
-                  res.end(Buffer.concat(body));
+                resolve({
+                  status: answer.statusCode ?? 500,
+                  headers: answer.headers,
+                  body: Buffer.concat(parts),
                 }),
               );
+              answer.on('error', reject);
             },
           );
-          out.on('error', () => {
-            stats.inFlight--;
-            res.destroy();
-          });
-          out.end(Buffer.concat(chunks));
+          out.on('error', reject);
+          out.end(body);
+        });
+      setTimeout(
+        () => {
+          (handle?.({ service, action, body: body.toString() }, forward) ?? forward()).then(
+            (answer) =>
+              hold(() => {
+                stats.inFlight--;
+                const { 'content-length': _, 'transfer-encoding': __, ...headers } = answer.headers;
+                res.writeHead(answer.status, { ...headers, 'content-length': answer.body.length });
+                res.end(answer.body);
+              }),
+            () => {
+              stats.inFlight--;
+              res.destroy();
+            },
+          );
         },
         mode === 'add' ? delay : 0,
       );
@@ -99,6 +158,7 @@ export async function latencyProxy(
     stats,
     reset: () => {
       stats.byService = {};
+      stats.byAction = {};
       stats.peak = 0;
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),

@@ -26,6 +26,33 @@ import {
 /** The per-account principal the drill's sweep adds: each account's own OpsSupport role (created first). */
 export const PER_ACCOUNT_PRINCIPAL = `arn:\${Partition}:iam::\${AccountId}:role/${PER_ACCOUNT_ROLE_NAME}`;
 
+/**
+ * The member StackSet's template as the emulator deploys it (a self-managed StackSet: each instance
+ * creates the remediation role in its account, as the member template does); the drill and the
+ * organization benchmark use it.
+ */
+export const EMULATED_MEMBER_TEMPLATE = JSON.stringify({
+  Resources: {
+    RemediationRole: {
+      Type: 'AWS::IAM::Role',
+      Properties: {
+        RoleName: DEFAULT_MEMBER_ROLE_NAME,
+        Path: GUARD_ROLE_PATH,
+        AssumeRolePolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: { AWS: 'arn:aws:iam::123456789012:root' },
+              Action: 'sts:AssumeRole',
+            },
+          ],
+        },
+      },
+    },
+  },
+});
+
 export interface EnrolmentSweepAccount {
   readonly account: string;
   readonly enrolled: boolean;
@@ -60,32 +87,11 @@ export interface EnrolmentSweepInput {
 export async function runEnrolmentSweep(input: EnrolmentSweepInput): Promise<EnrolmentSweepReport> {
   const { settings, roleName, enrolled } = input;
   const cloudformation = new CloudFormationClient(settings);
-  const template = {
-    Resources: {
-      RemediationRole: {
-        Type: 'AWS::IAM::Role',
-        Properties: {
-          RoleName: DEFAULT_MEMBER_ROLE_NAME,
-          Path: GUARD_ROLE_PATH,
-          AssumeRolePolicyDocument: {
-            Version: '2012-10-17',
-            Statement: [
-              {
-                Effect: 'Allow',
-                Principal: { AWS: 'arn:aws:iam::123456789012:root' },
-                Action: 'sts:AssumeRole',
-              },
-            ],
-          },
-        },
-      },
-    },
-  };
   await cloudformation
     .send(
       new CreateStackSetCommand({
         StackSetName: MEMBER_STACK_SET_NAME,
-        TemplateBody: JSON.stringify(template),
+        TemplateBody: EMULATED_MEMBER_TEMPLATE,
         PermissionModel: 'SELF_MANAGED',
         Capabilities: ['CAPABILITY_NAMED_IAM'],
       }),
