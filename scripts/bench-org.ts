@@ -516,15 +516,20 @@ export function writeOrganizationSection(lines: readonly string[]) {
   );
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-  // Each account holds only the AWS managed policy the guard attaches (moto would parse ~1,300 per account).
+/** On its own emulator, whose accounts hold only the AWS managed policy the guard attaches (moto would parse ~1,300 per account). */
+export async function runOrganizationBench(): Promise<string[]> {
   const emulator = await startEmulator({ install: true, managedPolicies: ['AWSSupportAccess'] });
   try {
     const lines = await benchOrganizationSweep(emulator.endpoint);
     writeOrganizationSection(lines);
-    console.log(`${lines.join('\n')}\nwritten: docs/benchmarks.md`);
+    return lines;
   } finally {
     await emulator.stop();
   }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+  const lines = await runOrganizationBench();
+  console.log(`${lines.join('\n')}\nwritten: docs/benchmarks.md`);
 }
