@@ -251,6 +251,48 @@ export function planActions(
   return actions;
 }
 
+/**
+ * What a write changes, one key per property: AttachRolePolicy of one ARN, TagRole of each key, ...
+ * Two plans' writes overlap where their keys do (a TagRole of several tags covers each of them).
+ */
+export function writeTargets(action: IamAction): string[] {
+  switch (action.api) {
+    case 'AttachRolePolicy':
+    case 'DetachRolePolicy':
+    case 'CreatePolicy':
+    case 'CreatePolicyVersion':
+    case 'SetDefaultPolicyVersion':
+    case 'DeletePolicyVersion':
+      return [`${action.api} ${action.policyArn}`];
+    case 'DeleteRolePolicy':
+    case 'PutRolePolicy':
+      return [`${action.api} ${action.policyName}`];
+    case 'TagRole':
+      return Object.keys(action.tags).map((key) => `${action.api} ${key}`);
+    case 'UntagRole':
+      return action.tagKeys.map((key) => `${action.api} ${key}`);
+    default:
+      return [action.api];
+  }
+}
+
+/**
+ * True when the writes that went through include the repair of this drift: the writes its own plan
+ * makes (for a missing role, the CreateRole), whatever else they carried.
+ */
+export function repairedBy(
+  desired: DesiredRole,
+  drift: Drift,
+  succeeded: readonly IamAction[],
+  options: PlanOptions = {},
+): boolean {
+  const done = new Set(succeeded.flatMap(writeTargets));
+  const own = planActions(desired, [drift], { ...options, revokeSessionsBefore: undefined })
+    .filter((a) => drift.kind !== 'role-missing' || a.api === 'CreateRole')
+    .flatMap(writeTargets);
+  return own.length > 0 && own.every((t) => done.has(t));
+}
+
 /** A one-line, human-readable description of an action (for results and messages). */
 export function describeAction(action: IamAction): string {
   switch (action.api) {

@@ -5,7 +5,7 @@ import { type Drift, detectDrift } from './drift.js';
 import { describeError, NotVerifiedError, RoleChangedConcurrentlyError } from './errors.js';
 import { type IacOwner, iacOwner } from './iac-owner.js';
 import { explainInvalidPrincipal } from './invalid-principal.js';
-import { describeAction, type IamAction, phases, planActions } from './plan.js';
+import { describeAction, type IamAction, phases, planActions, repairedBy } from './plan.js';
 import type { CallOptions, Clock, RoleStore } from './ports.js';
 import type { ActionResult } from './results.js';
 import type { RoleSnapshot } from './role-snapshot.js';
@@ -65,11 +65,14 @@ const arnOf = (role: RoleSnapshot): string | undefined => (role.exists ? role.ar
  * (the role changed under the guard) starts a new round from a fresh read; a compliant role costs
  * reads only. In detect mode nothing is written: the planned actions are reported.
  *
- * The read-back under eventual consistency: when it shows nothing but drift the guard saw before
- * its writes (same property, same value), the writes may simply not be visible yet, so it is read
- * again after each pause of READ_BACK_BACKOFF_MS; a write is repeated (a new round) only when a
- * read shows a state the guard did not see before its writes, that is, someone else changed the
- * role. Still the same after the last pause: `failed`, "applied, not verified" (NotVerifiedError).
+ * The read-back under eventual consistency: while it still shows drift the guard saw before its
+ * writes (same property, same value) and a write of the round that went through repaired, that
+ * write may simply not be visible yet, so it is read again after each pause of
+ * READ_BACK_BACKOFF_MS. A write is repeated (a new round) only for drift a read shows otherwise:
+ * a value the guard did not see (someone else changed the role), or a repair that did not go
+ * through (superseded by a race, or never sent because a race stopped the round). This holds after
+ * a race too. Still the same after the last pause: `failed`, "applied, not verified"
+ * (NotVerifiedError).
  */
 export async function reconcile(input: ReconcileInput): Promise<ReconcileReport> {
   const { desired, mode, store, partition, maxRounds = 3, deadline } = input;
@@ -129,34 +132,45 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
   // After IAM answered ConcurrentModification to writes sent together, send one at a time.
   let oneAtATime = false;
   for (let round = 1; round <= maxRounds && fixable(remaining).length > 0; round++) {
-    // The state the guard saw before this round's writes.
+    // The state the guard saw before this round's writes, and the policies its plan was made from.
     const seen = remaining;
-    let raced = false;
+    const seenPolicies = role.exists && role.policies ? { policies: role.policies } : {};
     const actionsOfRound = plan(remaining);
     const waves: IamAction[][] = oneAtATime
       ? phases(actionsOfRound)
           .flat()
           .map((a) => [a])
       : phases(actionsOfRound);
+    // The writes of this round that went through (before a race stopped the round, if one did).
+    const succeeded: IamAction[] = [];
     for (const wave of waves) {
       const outcome = await applyWave(store, wave, call);
       actions.push(...outcome.results);
+      succeeded.push(...outcome.succeeded);
       if ('failure' in outcome) return unverified(asError(outcome.failure));
       if (outcome.raced) {
         oneAtATime ||= wave.length > 1 && outcome.concurrentModification;
-        raced = true;
         break;
       }
     }
+    // Drift the guard saw, with the same value, that a write of this round has already repaired:
+    // the read may simply not show that write yet. Only drift outside it (a value the guard did
+    // not see, or a repair that did not go through, as after a race) is written again.
+    const notYetVisible = (drift: readonly Drift[]) =>
+      fixable(drift).filter(
+        (d) =>
+          seen.some((s) => s.property === d.property && s.before === d.before) &&
+          repairedBy(desired, d, succeeded, { ...seenPolicies, partition }),
+      );
     let rereads = 0;
     try {
       for (;;) {
         role = await readAll();
         remaining = detectDrift(desired, role, partition, clock());
-        // After a race the role changed anyway: the next round plans from this read.
-        if (raced || fixable(remaining).length === 0 || !onlySeen(fixable(remaining), seen)) break;
+        const stale = notYetVisible(remaining);
+        if (stale.length === 0) break;
         const wait = backoff[rereads];
-        const still = `IAM still showed ${list(fixable(remaining))} as before the writes`;
+        const still = `IAM still showed ${list(stale)} as before the writes`;
         if (wait === undefined) {
           const waited = backoff.reduce((a, b) => a + b, 0) / 1000;
           return notVerified(`${still} after ${rereads} re-reads over ${waited} s`);
@@ -198,15 +212,12 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
   };
 }
 
-/** True when every drift is one the guard saw before its writes, with the same value (stale, or not yet visible). */
-function onlySeen(drift: readonly Drift[], seen: readonly Drift[]): boolean {
-  return drift.every((d) => seen.some((s) => s.property === d.property && s.before === d.before));
-}
-
 const list = (drift: readonly Drift[]): string => drift.map((d) => d.property).join(', ');
 
 interface WaveOutcome {
   readonly results: ActionResult[];
+  /** The writes that went through. */
+  readonly succeeded: IamAction[];
   /** A write failed for a reason other than a race: stop and report it. */
   readonly failure?: unknown;
   /** The role changed under a write: re-read before anything else is written. */
@@ -222,12 +233,14 @@ async function applyWave(
 ): Promise<WaveOutcome> {
   const settled = await Promise.allSettled(wave.map((action) => store.apply(action, call)));
   const results: ActionResult[] = [];
+  const succeeded: IamAction[] = [];
   let failure: unknown;
   let raced = false;
   let concurrentModification = false;
   settled.forEach((s, i) => {
     const action = wave[i] as IamAction;
     if (s.status === 'fulfilled') {
+      succeeded.push(action);
       results.push({ api: action.api, status: 'succeeded', detail: describeAction(action) });
     } else if (s.reason instanceof RoleChangedConcurrentlyError) {
       raced = true;
@@ -246,7 +259,7 @@ async function applyWave(
       });
     }
   });
-  return { results, ...(failure !== undefined ? { failure } : {}), raced, concurrentModification };
+  return { results, succeeded, ...(failure !== undefined ? { failure } : {}), raced, concurrentModification };
 }
 
 /** Drift IAM cannot fix in place, reported as a skipped action so nobody thinks it was fixed. */

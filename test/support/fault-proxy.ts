@@ -49,6 +49,8 @@ export interface FaultProxy {
     byService: Record<string, number>;
     /** Reads answered with a stale (pre-write) response. */
     stale: number;
+    /** Every request that reached the proxy, by its Query-protocol Action (injected ones too). */
+    byAction: Record<string, number>;
   };
   close(): Promise<void>;
 }
@@ -95,7 +97,13 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   let random = prng(1);
   /** Faults injected per service under the current plan (for its `limits`). */
   let planned: Record<string, number> = {};
-  const stats = { requests: 0, injected: 0, byService: {} as Record<string, number>, stale: 0 };
+  const stats = {
+    requests: 0,
+    injected: 0,
+    byService: {} as Record<string, number>,
+    stale: 0,
+    byAction: {} as Record<string, number>,
+  };
   let staleReads = 0;
   /** The last answer each role read got from the emulator, keyed by its form body. */
   const fresh = new Map<string, Answer>();
@@ -153,6 +161,8 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       const body = Buffer.concat(chunks);
       const service = serviceOf(req);
       stats.requests++;
+      const action = actionOf(body.toString());
+      if (action) stats.byAction[action] = (stats.byAction[action] ?? 0) + 1;
       const inject =
         plan !== undefined &&
         armed &&

@@ -274,19 +274,39 @@ describe('reconcile under eventual consistency (a read-back that still shows the
     expect(report).toMatchObject({ remaining: [], verified: true });
   });
 
-  it('repeats a write only when a read shows that someone else changed the role', async () => {
-    // Prepare: the read-back shows a state the guard never saw: an intruder tag as well.
+  it('repeats a write only when a read shows that someone else changed what it repaired', async () => {
+    // Prepare: the read-back shows a state the guard never saw (an intruder tag as well) and its
+    // own attachment not yet; then the attachment, the intruder tag still there.
     const changed = compliantRole(desired, {
       attachedPolicyArns: [],
       tags: { ...desired.tags, intruder: 'yes' },
     });
-    const store = new ScriptedStore([detached, changed, compliantRole(desired)]);
+    const intruderOnly = compliantRole(desired, { tags: { ...desired.tags, intruder: 'yes' } });
+    const store = new ScriptedStore([detached, changed, intruderOnly, compliantRole(desired)]);
 
     // Act
     const report = await runWith(store);
 
-    // Assess: a new round, planned from what was read.
-    expect(store.applied.map((a) => a.api)).toEqual(['AttachRolePolicy', 'UntagRole', 'AttachRolePolicy']);
+    // Assess: the attachment waited for, not sent again; a new round for the intruder tag only.
+    expect(store.applied.map((a) => a.api)).toEqual(['AttachRolePolicy', 'UntagRole']);
+    expect(report).toMatchObject({ remaining: [], verified: true });
+  });
+
+  it('after a race, the writes that went through are waited for, not sent again', async () => {
+    // Prepare: description and attachment drift (one wave); UpdateRole races (NoSuchEntity), the
+    // attachment goes through; the next read is stale, then shows the attachment.
+    const both = compliantRole(desired, { attachedPolicyArns: [], description: 'changed by hand' });
+    const attachedOnly = compliantRole(desired, { description: 'changed by hand' });
+    const store = new ScriptedStore(
+      [both, both, attachedOnly, compliantRole(desired)],
+      new Map([[1, new RoleChangedConcurrentlyError('NoSuchEntity', 'UpdateRole: the role changed')]]),
+    );
+
+    // Act
+    const report = await runWith(store);
+
+    // Assess: the stale read waited out; UpdateRole again (it never took effect), the attachment not.
+    expect(store.applied.map((a) => a.api)).toEqual(['AttachRolePolicy', 'UpdateRole', 'UpdateRole']);
     expect(report).toMatchObject({ remaining: [], verified: true });
   });
 
