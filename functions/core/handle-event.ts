@@ -116,13 +116,10 @@ export async function handleEvent(event: unknown, deps: GuardDeps): Promise<Guar
   const hub = toSecurityHub(result, trigger, account, tampering, report, deps);
   try {
     if (shouldNotify) {
-      // On the failure path nothing optional is waited for: the alias only if already known; nor
-      // past the deadline.
-      const accountAlias =
-        outcome === 'failed'
-          ? alias.known()
-          : await untilDeadline(alias.value(), deps.deadline, alias.known());
-      await notify(result, trigger, account, report, deps, accountAlias);
+      // The alias is never waited for: it ran alongside the work (and the storm ledger's answer)
+      // and is in the message if it answered by now; else the message goes without it, the
+      // lookup runs on and the container's next message has it. On the failure path too.
+      await notify(result, trigger, account, report, deps, alias.known());
     }
   } finally {
     await untilDeadline(hub, deps.deadline, undefined);
@@ -369,14 +366,21 @@ async function toSecurityHub(
   }
 }
 
-/** The account alias, looked up at most once per event and only when asked for. */
+/**
+ * The account alias, looked up at most once per event (the store keeps it for the container), only
+ * when a message is likely, and never waited for.
+ */
 function lazyAlias(store: RoleStore, deadline: Deadline | undefined) {
-  let lookup: Promise<string | undefined> | undefined;
+  let started = false;
   let known: string | undefined;
   const start = () => {
+    if (started) return;
+    started = true;
     const call = deadline ? { signal: deadline.signal } : {};
-    lookup ??= (store.accountAlias?.(call) ?? Promise.resolve(undefined)).then(
-      (alias) => (known = alias),
+    store.accountAlias?.(call).then(
+      (alias) => {
+        known = alias;
+      },
       () => undefined,
     );
   };
@@ -384,10 +388,6 @@ function lazyAlias(store: RoleStore, deadline: Deadline | undefined) {
     start,
     /** The alias if the lookup already answered; never waits. */
     known: () => known,
-    value: (): Promise<string | undefined> => {
-      start();
-      return lookup ?? Promise.resolve(undefined);
-    },
   };
 }
 

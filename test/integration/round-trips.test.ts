@@ -1,13 +1,23 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { AttachRolePolicyCommand, DetachRolePolicyCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import {
+  AttachRolePolicyCommand,
+  DetachRolePolicyCommand,
+  IAMClient,
+  PutRolePolicyCommand,
+} from '@aws-sdk/client-iam';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IamRoleStore } from '../../functions/adapters/iam-role-store.js';
 import { parseConfig } from '../../functions/core/config.js';
 import { reconcile } from '../../functions/core/reconcile.js';
 import { createHandler } from '../../functions/handler/create-handler.js';
+import { recordIamCalls } from '../../functions/local/wire-log.js';
 import {
+  emulatorEndpoint,
   guardClients,
   recordingIam,
+  settings,
   testClients,
   topicWithInbox,
   uniqueName,
@@ -15,6 +25,7 @@ import {
 } from '../support/aws.js';
 import { guardEnv, SUPPORT_ACCESS } from '../support/config.js';
 import { fixture } from '../support/events.js';
+import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';
 import { lambdaContext } from '../support/lambda.js';
 
 const ADMIN = 'arn:aws:iam::aws:policy/AdministratorAccess';
@@ -22,8 +33,13 @@ const EXTRA = [ADMIN, 'arn:aws:iam::aws:policy/AWSDenyAll', 'arn:aws:iam::aws:po
 const S3_ALL = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}';
 
 let aws: ReturnType<typeof testClients>;
-beforeAll(() => {
+let proxy: FaultProxy;
+beforeAll(async () => {
   aws = testClients();
+  proxy = await startFaultProxy(emulatorEndpoint());
+});
+afterAll(async () => {
+  await proxy.close();
 });
 
 /** A guarded role in desired state and the handler (one container) wired to it, its IAM calls on the wire log. */
@@ -118,6 +134,42 @@ describe('round trips on the wire', () => {
       expect(result.outcome).toBe('remediated');
     }
     expect(guard.wire.calls.filter((c) => c === 'ListAccountAliases')).toHaveLength(1);
+    expect((await guard.topic.notifications()).length).toBe(2);
+  });
+
+  it('sends the message without waiting for the alias: the lookup runs on, and answers the next message', async () => {
+    // Prepare: the guard's IAM calls go through the proxy, which holds ListAccountAliases until
+    // told; 4 s of Lambda time, 1 s of it kept to notify (so the work's deadline is 3 s away).
+    const guard = await setUp();
+    const RoleName = guard.roleName;
+    const wire = new WireLog();
+    const iam = recordIamCalls(new IAMClient({ ...settings(), endpoint: proxy.endpoint }), wire);
+    const handler = createHandler({
+      config: guard.config,
+      clients: { iam, sns: new SNSClient(settings()), eventBridge: new EventBridgeClient(settings()) },
+      logger: new Logger({ serviceName: 'support-role-guard', logLevel: 'SILENT' }),
+      notificationReserveMs: 1_000,
+    });
+    proxy.setPlan({ kind: 'hold', rate: 1, services: ['iam'], bodyContains: 'Action=ListAccountAliases&' });
+    await aws.iam.send(new DetachRolePolicyCommand({ RoleName, PolicyArn: SUPPORT_ACCESS }));
+
+    // Act
+    const first = await handler(fixture('detach-role-policy', { roleName: RoleName }), lambdaContext(4_000));
+    // Assess: remediated and notified while the lookup is still waiting for its answer (neither
+    // waited for, nor cut short by the deadline).
+    const stillLooking = proxy.heldOpen();
+    proxy.setPlan(undefined);
+    proxy.releaseHeld();
+    expect(first).toMatchObject({ outcome: 'remediated', notified: true });
+    expect(stillLooking).toBe(1);
+
+    // Act: the next event in the same container.
+    await aws.iam.send(new DetachRolePolicyCommand({ RoleName, PolicyArn: SUPPORT_ACCESS }));
+    const second = await handler(fixture('detach-role-policy', { roleName: RoleName }), lambdaContext());
+
+    // Assess: the alias was looked up once for both.
+    expect(second).toMatchObject({ outcome: 'remediated', notified: true });
+    expect(wire.calls.filter((c) => c === 'ListAccountAliases')).toHaveLength(1);
     expect((await guard.topic.notifications()).length).toBe(2);
   });
 });

@@ -9,6 +9,7 @@ export type FaultKind =
   | 'slow'
   | 'accessDenied'
   | 'hang'
+  | 'hold'
   | 'error';
 export const FAULT_KINDS: readonly FaultKind[] = ['throttle', 'error500', 'error503', 'reset', 'slow'];
 
@@ -18,7 +19,10 @@ export interface FaultPlan {
   readonly rate: number;
   /** Which services' requests may fail ('iam', 'sns', 'dynamodb', ...). */
   readonly services: readonly string[];
-  /** For `slow`: how long the response is held back (longer than the client's request timeout). `hang` never answers. */
+  /**
+   * For `slow`: how long the response is held back (longer than the client's request timeout).
+   * `hang` never answers; `hold` keeps the request until `releaseHeld()`, then forwards it.
+   */
   readonly delayMs?: number;
   /** Faults start only after a request with this Action went through (e.g. after the first write). */
   readonly afterAction?: string;
@@ -43,6 +47,10 @@ export interface FaultProxy {
    * before the first write of the series — the stale pre-write state. 0 turns it off.
    */
   setStaleReads(n: number): void;
+  /** Forwards the requests held by a `hold` plan (their answers go back to the clients). */
+  releaseHeld(): void;
+  /** Requests held by a `hold` plan whose client is still waiting (not given up, not released). */
+  heldOpen(): number;
   readonly stats: {
     requests: number;
     injected: number;
@@ -104,6 +112,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     stale: 0,
     byAction: {} as Record<string, number>,
   };
+  const held: { req: IncomingMessage; body: Buffer; res: ServerResponse }[] = [];
   let staleReads = 0;
   /** The last answer each role read got from the emulator, keyed by its form body. */
   const fresh = new Map<string, Answer>();
@@ -213,6 +222,9 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
           return forward(req, body, res, plan.delayMs ?? 1500);
         case 'hang':
           return; // until the client gives up (or the proxy closes)
+        case 'hold':
+          held.push({ req, body, res });
+          return;
       }
     });
   });
@@ -225,6 +237,10 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       fresh.clear();
       stale.clear();
     },
+    releaseHeld() {
+      for (const { req, body, res } of held.splice(0)) if (!res.destroyed) forward(req, body, res);
+    },
+    heldOpen: () => held.filter(({ res }) => !res.destroyed && !res.req.socket.destroyed).length,
     setPlan(next, seed = 1) {
       plan = next;
       armed = next?.afterAction === undefined;
