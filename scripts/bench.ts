@@ -15,9 +15,11 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import {
   AttachRolePolicyCommand,
   CreateRoleCommand,
+  DeleteRolePolicyCommand,
   DetachRolePolicyCommand,
   GetRoleCommand,
   IAMClient,
+  ListRolePoliciesCommand,
 } from '@aws-sdk/client-iam';
 import { CreateTopicCommand, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -42,9 +44,13 @@ import { LATENCY_MS, latencyProxy } from './latency-proxy.js';
 // EMF metrics would go to stdout for every invocation; the benchmark counts on the wire instead.
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 
-const RUNS = 50;
+/** `--quick`: a few runs per scenario and no cold start, burst or sweep (for trying a change out; writes no doc). */
+const QUICK = process.argv.includes('--quick');
+const RUNS = QUICK ? 5 : 50;
 const COLD_RUNS = 20;
-const LATENCY_RUNS = 30;
+const LATENCY_RUNS = QUICK ? 10 : 30;
+/** `--only=TEXT`: only the scenarios whose title contains TEXT (with --quick). */
+const ONLY = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 const latencyText = Object.entries(LATENCY_MS)
   .map(([service, delay]) => `${service.toUpperCase()} ${delay} ms`)
   .join(', ');
@@ -54,6 +60,7 @@ interface Figures {
   readonly reads: number;
   readonly writes: number;
   readonly publishes: number;
+  readonly dynamo: number;
   readonly trips: number;
   readonly p50: number;
   readonly p95: number;
@@ -89,7 +96,18 @@ async function main() {
       NOTIFY_TOPIC_ARN: topic.topicArn,
       GUARD_ROLE_ARN,
     };
-    const config = parseConfig(env, { requireTopic: true });
+    // The guard as deployed: its idempotency table and storm ledger (one DynamoDB table), which the
+    // benchmark creates on the emulator and reaches through the same endpoint as IAM and SNS.
+    const GUARD_TABLE = 'bench-guard-table';
+    await new DynamoDBClient(settings).send(
+      new CreateTableCommand({
+        TableName: GUARD_TABLE,
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+    const config = parseConfig({ ...env, IDEMPOTENCY_TABLE_NAME: GUARD_TABLE }, { requireTopic: true });
     const store = new IamRoleStore(iam);
     const logger = new Logger({ serviceName: 'support-role-guard', logLevel: 'SILENT' });
     const { TopicArn: baselineTopicArn } = await sns.send(
@@ -115,6 +133,10 @@ async function main() {
           iam: recordIamCalls(new IAMClient(at), wire),
           sns: recordIamCalls(new SNSClient(at), wire),
           eventBridge: new EventBridgeClient(at),
+          dynamodb: recordIamCalls(
+            new DynamoDBClient(at) as unknown as IAMClient,
+            wire,
+          ) as unknown as DynamoDBClient,
         },
         logger,
       });
@@ -160,6 +182,7 @@ async function main() {
     };
 
     const sdk = (await import('@aws-sdk/client-iam')) as unknown as Record<string, new (i: unknown) => never>;
+    let actorRun = 0;
     const tamper = async (scenario: DrillScenario | undefined) => {
       await reconcile({ desired: config.desired, mode: 'enforce', store, partition: 'aws' });
       if (!scenario) return fixtureSweep();
@@ -168,9 +191,25 @@ async function main() {
         const input = Object.fromEntries(
           Object.entries(step.input).map(([k, v]) => [k, v === ROLE ? ROLE_NAME : v]),
         );
+        // IAM deletes a role only without inline policies (the guard's session revocation may be there).
+        if (step.api === 'DeleteRole') {
+          const { PolicyNames = [] } = await iam.send(new ListRolePoliciesCommand({ RoleName: ROLE_NAME }));
+          for (const PolicyName of PolicyNames)
+            await iam.send(new DeleteRolePolicyCommand({ RoleName: ROLE_NAME, PolicyName }));
+        }
         const Command = sdk[`${step.api}Command`];
         if (Command) await iam.send(new Command(input));
         first ??= cloudTrailEvent({ eventName: step.api, input, actor: step.actor });
+      }
+      // A new actor each run: every act is an actor's first, as in a real account, so the storm
+      // ledger opens a window (its costliest path) and the message goes out; a repeat by the same
+      // actor within STORM_WINDOW_SECONDS would be folded and cost less.
+      const identity = (first?.detail as { userIdentity?: { arn?: string } } | undefined)?.userIdentity;
+      if (first && identity?.arn) {
+        (first.detail as Record<string, unknown>).userIdentity = {
+          ...identity,
+          arn: `${identity.arn}-bench-${++actorRun}`,
+        };
       }
       return first as Record<string, unknown>;
     };
@@ -184,11 +223,14 @@ async function main() {
 
     const cases: (DrillScenario | undefined)[] = [
       undefined,
-      ...SCENARIOS.filter((s) => !s.mode && s.expect.delivered.every(Boolean)),
-    ];
-    /** IAM calls only (the baseline's STS calls count as reads, as before); SNS is counted apart. */
-    const iamReads = (w: WireLog) => w.reads.length;
-    const iamWrites = (w: WireLog) => w.writes.filter((c) => c !== 'Publish').length;
+      // The pinned-policy scenario needs the drill's own customer-managed policy and configuration.
+      ...SCENARIOS.filter((s) => !s.mode && !s.pinnedPolicy && s.expect.delivered.every(Boolean)),
+    ].filter((s) => !ONLY || (s?.title ?? 'compliant role (sweep)').includes(ONLY));
+    /** IAM calls only (the baseline's STS calls count as reads, as before); SNS and DynamoDB apart. */
+    const DYNAMODB = new Set(['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Scan', 'Query']);
+    const iamReads = (w: WireLog) => w.reads.filter((c) => !DYNAMODB.has(c)).length;
+    const iamWrites = (w: WireLog) => w.writes.filter((c) => c !== 'Publish' && !DYNAMODB.has(c)).length;
+    const dynamoCalls = (w: WireLog) => w.calls.filter((c) => DYNAMODB.has(c)).length;
     const measure = async (endpoint: string, runs: number) => {
       const { handler, wire, baseline, baselineWire } = sides(endpoint);
       const figures: Record<string, Figures> = {};
@@ -219,6 +261,7 @@ async function main() {
             reads: iamReads(wire),
             writes: iamWrites(wire),
             publishes: wire.calls.filter((c) => c === 'Publish').length,
+            dynamo: dynamoCalls(wire),
             trips: wire.roundTrips,
             baseReads: iamReads(baselineWire),
             baseWrites: iamWrites(baselineWire),
@@ -247,6 +290,10 @@ async function main() {
     const proxy = await latencyProxy(emulator.endpoint, LATENCY_MS, 'floor');
     const slow = await measure(proxy.endpoint, LATENCY_RUNS);
     await proxy.close();
+    if (QUICK) {
+      console.log(`Zero latency:\n${tableOf(zero)}\n\nInjected latency (${latencyText}):\n${tableOf(slow)}`);
+      return;
+    }
 
     // Bundle, as the stack deploys it.
     const outdir = mkdtempSync(join(tmpdir(), 'srg-bench-'));
@@ -400,12 +447,13 @@ async function main() {
     await orgHandler({ ...fixtureSweep(), time: 'bench-org-sweep-2' }, context);
     const compliantSweepMs = performance.now() - compliantStarted;
 
-    const tableOf = (figures: Record<string, Figures>) => {
+    function tableOf(figures: Record<string, Figures>) {
       const table = [
         [
           'Scenario',
           'Drifted',
           'Guard IAM r/w',
+          'Guard DDB',
           'Guard trips',
           'Guard p50 ms',
           'Guard p95 ms',
@@ -421,6 +469,7 @@ async function main() {
           name,
           String(f.drifted),
           `${f.reads}/${f.writes}`,
+          String(f.dynamo),
           String(f.trips),
           ms(f.p50),
           ms(f.p95),
@@ -435,7 +484,7 @@ async function main() {
       ];
       const widths = table[0]?.map((_, i) => Math.max(...table.map((r) => (r[i] ?? '').length))) ?? [];
       return table.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ')).join('\n');
-    };
+    }
     const zeroText = tableOf(zero);
     const slowText = tableOf(slow);
     const slowest = Object.entries(slow).reduce((a, b) =>

@@ -55,6 +55,13 @@ export async function handleEvent(event: unknown, deps: GuardDeps): Promise<Guar
   // The alias is for the message: looked up alongside the work as soon as a message is likely.
   const alias = lazyAlias(deps.store, deps.deadline);
   if (tampering) alias.start();
+  // A tampering act is notified whatever the repair's outcome: the storm ledger records it
+  // alongside the repair instead of after it (its DynamoDB round trips hidden behind IAM's).
+  // The outcome still decides what its answer means: a failure is never folded.
+  const early =
+    tampering && trigger
+      ? admit(trigger, accountOf(trigger, classification, undefined, config.notifyTopicArn), deps)
+      : undefined;
 
   let report: ReconcileReport;
   try {
@@ -82,11 +89,14 @@ export async function handleEvent(event: unknown, deps: GuardDeps): Promise<Guar
   const reported =
     classification.kind === 'sweep' && alreadyReportedUnfixable(report, now(deps), config.sweepPeriodSeconds);
   const notifiable = (outcome !== 'compliant' || tampering) && !reported;
-  const account = accountOf(trigger, classification, report, config.notifyTopicArn);
-  // The storm ledger is optional too: past the deadline the act is notified on its own.
-  const admission = notifiable
-    ? await untilDeadline(admit(trigger, outcome, account, deps), deps.deadline, undefined)
-    : undefined;
+  const account = accountOf(trigger, classification, report.roleArn, config.notifyTopicArn);
+  // The storm ledger is optional too: past the deadline the act is notified on its own. A failure
+  // is never folded, nor are follow-ups sent with it (they stay pending for the next sweep).
+  const admitted =
+    notifiable && trigger && outcome !== 'failed'
+      ? await untilDeadline(early ?? admit(trigger, account, deps), deps.deadline, undefined)
+      : undefined;
+  const admission = outcome === 'failed' ? undefined : admitted;
   const folded = admission?.kind === 'folded';
   const shouldNotify = notifiable && !folded;
   const result: GuardResult = {
@@ -152,11 +162,11 @@ const now = (deps: Pick<GuardDeps, 'clock'>): Date => (deps.clock ?? (() => new 
 function accountOf(
   trigger: Trigger | undefined,
   classification: Classification,
-  report: ReconcileReport,
+  roleArn: string | undefined,
   topicArn: string | undefined,
 ): string {
   return (
-    accountOfArn(report.roleArn) ??
+    accountOfArn(roleArn) ??
     trigger?.account ??
     (classification.kind === 'sweep' ? classification.account : undefined) ??
     accountOfArn(topicArn) ??
@@ -166,17 +176,16 @@ function accountOf(
 
 /**
  * Asks the storm ledger whether this act is an actor's first (notify it) or a repeat (fold it).
- * A failure is never folded; neither is an act with no actor. When the ledger cannot be reached
- * the act is notified: a message too many beats a message lost.
+ * An act with no actor is never folded (nor, decided by the caller, a failure). When the ledger
+ * cannot be reached the act is notified: a message too many beats a message lost.
  */
 async function admit(
-  trigger: Trigger | undefined,
-  outcome: Outcome,
+  trigger: Trigger,
   account: string,
   deps: GuardDeps,
 ): Promise<{ kind: 'first'; followUps: FoldedActs[] } | { kind: 'folded'; count: number } | undefined> {
   const window = deps.config.stormWindowSeconds;
-  if (!deps.storm || !trigger || outcome === 'failed' || window <= 0) return undefined;
+  if (!deps.storm || window <= 0) return undefined;
   const act = actOf(trigger, account, deps.config.desired.roleName, now(deps));
   if (!act) return undefined;
   try {

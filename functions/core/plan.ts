@@ -39,6 +39,11 @@ export type IamAction =
       readonly roleName: string;
       readonly description: string;
       readonly maxSessionDuration: number;
+      /**
+       * True when the write gives no one more than they have (the description, or sessions made
+       * shorter): it goes out with the removals. A longer session is a restore, after them.
+       */
+      readonly takesAway?: boolean;
     }
   | { readonly api: 'TagRole'; readonly roleName: string; readonly tags: Readonly<Record<string, string>> }
   /** The pinned policy was deleted: created again, at the same path and name (so the same ARN). */
@@ -234,11 +239,15 @@ export function planActions(
   for (const d of of('required-policy'))
     actions.push({ api: 'AttachRolePolicy', roleName, policyArn: after(d) });
   if (of('description').length > 0 || of('max-session-duration').length > 0) {
+    const lengthens = of('max-session-duration').some(
+      (d) => !(Number(d.before) >= desired.maxSessionDuration),
+    );
     actions.push({
       api: 'UpdateRole',
       roleName,
       description: desired.description,
       maxSessionDuration: desired.maxSessionDuration,
+      ...(lengthens ? {} : { takesAway: true }),
     });
   }
   const tagDrift = of('tag');
@@ -353,9 +362,13 @@ const PHASE: Record<IamApi, 0 | 1 | 2> = {
   TagRole: 2,
 };
 
+/** UpdateRole that shortens sessions (or only restores the description) is a removal (phase 1). */
+const phaseOf = (action: IamAction): 0 | 1 | 2 =>
+  action.api === 'UpdateRole' && action.takesAway ? 1 : PHASE[action.api];
+
 /** The plan as waves of writes that can be sent together, in order (plan order inside a wave). */
 export function phases(actions: readonly IamAction[]): IamAction[][] {
   return ([0, 1, 2] as const)
-    .map((phase) => actions.filter((a) => PHASE[a.api] === phase))
+    .map((phase) => actions.filter((a) => phaseOf(a) === phase))
     .filter((wave) => wave.length > 0);
 }

@@ -5,6 +5,7 @@ import {
   DetachRolePolicyCommand,
   IAMClient,
   PutRolePolicyCommand,
+  TagRoleCommand,
   UpdateRoleCommand,
 } from '@aws-sdk/client-iam';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -134,19 +135,21 @@ describe('verification under IAM eventual consistency (stale reads served on the
   });
 
   it('a race in a wave, stale reads after it: the writes that went through are not repeated', async () => {
-    // Prepare: the support policy detached and the description changed: one wave, AttachRolePolicy
-    // and UpdateRole together. UpdateRole is answered NoSuchEntity once (the role changed under
-    // the guard, as IAM says it); AttachRolePolicy goes through, and the next reads are stale.
+    // Prepare: the description changed and a tag added: one wave, UpdateRole and UntagRole
+    // together. UntagRole is answered NoSuchEntity once (the role changed under the guard, as IAM
+    // says it); UpdateRole goes through, and the next reads are stale.
     const g = await guardSetUp();
-    await g.aws.iam.send(new DetachRolePolicyCommand({ RoleName: g.roleName, PolicyArn: SUPPORT_ACCESS }));
     await g.aws.iam.send(new UpdateRoleCommand({ RoleName: g.roleName, Description: 'changed by hand' }));
+    await g.aws.iam.send(
+      new TagRoleCommand({ RoleName: g.roleName, Tags: [{ Key: 'intruder', Value: 'yes' }] }),
+    );
     const before = { ...proxy.stats.byAction };
     proxy.setStaleReads(2);
     proxy.setPlan({
       kind: 'error',
       rate: 1,
       services: ['iam'],
-      bodyContains: 'Action=UpdateRole&',
+      bodyContains: 'Action=UntagRole&',
       limits: { iam: 1 },
       error: {
         status: 404,
@@ -157,22 +160,22 @@ describe('verification under IAM eventual consistency (stale reads served on the
 
     // Act
     const result = await g.handler(
-      fixture('detach-role-policy', { roleName: g.roleName, eventId: uniqueName('evt') }),
+      fixture('update-role', { roleName: g.roleName, eventId: uniqueName('evt') }),
       lambdaContext(),
     );
     proxy.setPlan(undefined);
     proxy.setStaleReads(0);
 
-    // Assess, counted at the proxy: AttachRolePolicy once (it went through; the stale re-reads are
-    // waited out, not answered with a second write); UpdateRole twice (the first never took effect).
+    // Assess, counted at the proxy: UpdateRole once (it went through; the stale re-reads are
+    // waited out, not answered with a second write); UntagRole twice (the first never took effect).
     const sent = (action: string) => (proxy.stats.byAction[action] ?? 0) - (before[action] ?? 0);
     expect(result).toMatchObject({ outcome: 'remediated' });
-    expect(sent('AttachRolePolicy')).toBe(1);
-    expect(sent('UpdateRole')).toBe(2);
+    expect(sent('UpdateRole')).toBe(1);
+    expect(sent('UntagRole')).toBe(2);
     expect(result.actions.map((a) => `${a.api} ${a.status}`)).toEqual([
-      'AttachRolePolicy succeeded',
-      'UpdateRole superseded',
       'UpdateRole succeeded',
+      'UntagRole superseded',
+      'UntagRole succeeded',
     ]);
     expect(await g.driftNow()).toEqual([]);
   });

@@ -190,11 +190,26 @@ describe('reconcile sends independent writes together', () => {
     const store = new GatedStore([tampered, compliantRole(desired)]);
     const report = await run(store);
     expect(store.waves).toEqual([
-      ['UpdateAssumeRolePolicy', 'DeleteRolePolicy', 'DetachRolePolicy', 'UntagRole'],
-      ['AttachRolePolicy', 'UpdateRole', 'TagRole'],
+      // UpdateRole restores only the description here: it grants nothing, so it goes with the removals.
+      ['UpdateAssumeRolePolicy', 'DeleteRolePolicy', 'DetachRolePolicy', 'UpdateRole', 'UntagRole'],
+      ['AttachRolePolicy', 'TagRole'],
     ]);
     expect(report.error).toBeUndefined();
     expect(report.actions.every((a) => a.status === 'succeeded')).toBe(true);
+  });
+
+  it('shortens sessions with the removals, lengthens them only after', async () => {
+    const longer = compliantRole(desired, { ...tampered, maxSessionDuration: 43_200 });
+    const shorter = compliantRole(desired, { ...tampered, maxSessionDuration: 900 });
+    const wavesOf = async (role: RoleSnapshot) => {
+      const store = new GatedStore([role, compliantRole(desired)]);
+      await run(store);
+      return store.waves.map((wave) => wave.includes('UpdateRole'));
+    };
+    expect(desired.maxSessionDuration).toBeGreaterThan(900);
+    expect(desired.maxSessionDuration).toBeLessThan(43_200);
+    expect(await wavesOf(longer)).toEqual([true, false]);
+    expect(await wavesOf(shorter)).toEqual([false, true]);
   });
 
   it('restores nothing when a removal raced, and writes one at a time after a ConcurrentModification', async () => {
@@ -208,6 +223,7 @@ describe('reconcile sends independent writes together', () => {
       'UpdateAssumeRolePolicy',
       'DeleteRolePolicy',
       'DetachRolePolicy',
+      'UpdateRole',
       'UntagRole',
     ]);
     expect(store.waves.slice(1).every((w) => w.length === 1)).toBe(true);
@@ -229,6 +245,7 @@ describe('reconcile sends independent writes together', () => {
       ['UpdateAssumeRolePolicy', 'succeeded'],
       ['DeleteRolePolicy', 'failed'],
       ['DetachRolePolicy', 'succeeded'],
+      ['UpdateRole', 'succeeded'],
       ['UntagRole', 'succeeded'],
     ]);
     expect(report.error?.message).toBe('denied');
@@ -293,20 +310,21 @@ describe('reconcile under eventual consistency (a read-back that still shows the
   });
 
   it('after a race, the writes that went through are waited for, not sent again', async () => {
-    // Prepare: description and attachment drift (one wave); UpdateRole races (NoSuchEntity), the
-    // attachment goes through; the next read is stale, then shows the attachment.
-    const both = compliantRole(desired, { attachedPolicyArns: [], description: 'changed by hand' });
-    const attachedOnly = compliantRole(desired, { description: 'changed by hand' });
+    // Prepare: description and an added tag (one wave: UpdateRole and UntagRole); UntagRole races
+    // (NoSuchEntity), UpdateRole goes through; the next read is stale, then shows the description.
+    const intruder = { ...desired.tags, intruder: 'yes' };
+    const both = compliantRole(desired, { description: 'changed by hand', tags: intruder });
+    const describedOnly = compliantRole(desired, { tags: intruder });
     const store = new ScriptedStore(
-      [both, both, attachedOnly, compliantRole(desired)],
-      new Map([[1, new RoleChangedConcurrentlyError('NoSuchEntity', 'UpdateRole: the role changed')]]),
+      [both, both, describedOnly, compliantRole(desired)],
+      new Map([[1, new RoleChangedConcurrentlyError('NoSuchEntity', 'UntagRole: the role changed')]]),
     );
 
     // Act
     const report = await runWith(store);
 
-    // Assess: the stale read waited out; UpdateRole again (it never took effect), the attachment not.
-    expect(store.applied.map((a) => a.api)).toEqual(['AttachRolePolicy', 'UpdateRole', 'UpdateRole']);
+    // Assess: the stale read waited out; UntagRole again (it never took effect), UpdateRole not.
+    expect(store.applied.map((a) => a.api)).toEqual(['UpdateRole', 'UntagRole', 'UntagRole']);
     expect(report).toMatchObject({ remaining: [], verified: true });
   });
 
