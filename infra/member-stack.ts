@@ -9,7 +9,7 @@ import type { Construct } from 'constructs';
 import type { DesiredRole } from '../functions/core/desired-state.js';
 import { roleMutationPattern } from '../functions/core/event-pattern.js';
 import { GUARD_ROLE_PATH, MEMBER_RULE_NAMES } from '../functions/core/guard-roles.js';
-import { guardRoleChangesPattern } from '../functions/core/self-protection.js';
+import { memberRoleChangesPattern } from '../functions/core/self-protection.js';
 import { toCdkPattern } from './constructs/guard-rules.js';
 import { repairPolicyStatements } from './guard-policy.js';
 import type { OrganizationSettings } from './organization-settings.js';
@@ -92,7 +92,7 @@ export class MemberStack extends Stack {
     new Rule(this, 'ForwardRemediationRoleChanges', {
       ruleName: MEMBER_RULE_NAMES[1],
       description: 'support-role-guard: IAM changes to the remediation role, to the central guard',
-      eventPattern: toCdkPattern(guardRoleChangesPattern([organization.memberRoleName])),
+      eventPattern: toCdkPattern(memberRoleChangesPattern(organization.memberRoleName)),
       targets: [new EventBusTarget(centralBus, { role: forwardRole })],
     });
   }

@@ -6,6 +6,7 @@ import {
   GUARD_ROLE_NAME,
   GUARD_ROLE_PATH,
   MEMBER_RULE_NAMES,
+  STACKSET_EXECUTION_ROLE_ARN,
 } from '../functions/core/guard-roles.js';
 
 export interface ScpOptions {
@@ -35,9 +36,13 @@ export const SCP_ACTIONS = [
  * Who creates the member template's resources in a member account: the execution role a
  * service-managed StackSet creates there (through its service-linked role, which SCPs do not
  * affect). The prefix is safe only because the SCP denies everyone creating or changing a role
- * of that name.
+ * of that name. One such role per member account serves EVERY service-managed StackSet of the
+ * organization: whoever may create or update a service-managed StackSet (administrators of the
+ * management account, whose StackSets service role may assume `stacksets-exec-*`, and every
+ * StackSets delegated administrator) can change the guard's roles and rules in every member
+ * account, and is trusted as much as the guard (docs/scp.md, "Who is trusted as much as the guard").
  */
-export const STACKSET_EXECUTION_ROLE_ARN = 'arn:*:iam::*:role/stacksets-exec-*';
+export { STACKSET_EXECUTION_ROLE_ARN };
 
 /** Every change to an EventBridge rule and its targets. */
 export const SCP_RULE_ACTIONS = [

@@ -23,6 +23,16 @@ export const MEMBER_RULE_NAMES = [
   'SupportRoleGuardMember-ForwardRemediationRoleChanges',
 ] as const;
 
+/**
+ * The role a service-managed StackSet runs as in a member account (`stacksets-exec-<hash>`, at
+ * path `/`, created there by StackSets' service-linked role). One such role per member account
+ * serves every service-managed StackSet of the organization. Who may use it is trusted as much as
+ * the guard: the optional SCP lets it change the guard's member resources and denies everyone
+ * else creating or changing a role of that name (infra/scp.ts), and the member forwarding rule
+ * does not report its changes to the remediation role (template updates, account removals).
+ */
+export const STACKSET_EXECUTION_ROLE_ARN = 'arn:*:iam::*:role/stacksets-exec-*';
+
 /** The StackSet that enrols member accounts (its instances say which accounts are enrolled). */
 export const MEMBER_STACK_SET_NAME = 'SupportRoleGuardMembers';
 

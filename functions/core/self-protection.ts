@@ -5,6 +5,7 @@
  * doc to this table). Resource identifiers are plain strings: CDK tokens at synth, ARNs in tests.
  */
 import { CLOUDTRAIL_DETAIL_TYPE } from './event-pattern.js';
+import { STACKSET_EXECUTION_ROLE_ARN } from './guard-roles.js';
 
 /** What the guard is made of, as a watch names it. */
 export interface GuardResources {
@@ -253,6 +254,30 @@ export function guardRoleChangesPattern(roleNames: readonly string[]): Record<st
   const watch = SELF_PROTECTION_WATCHES.find((w) => w.id === 'GuardRoleChanges');
   if (!watch) throw new Error('the watch table has no GuardRoleChanges row');
   return watchPattern(watch, { ...NO_RESOURCES, guardRoleNames: roleNames });
+}
+
+/**
+ * Changes to the member remediation role, as each member account forwards them and the central bus
+ * alerts on them: the guard-role watch's pattern, without the StackSet execution role's own
+ * sessions. Every StackSet operation (a template update rewrites the RemediationPolicy with
+ * PutRolePolicy; an account removal deletes the role) would otherwise send one alert per member
+ * account. Calls without a session issuer (IAM users, the root user) still match.
+ */
+export function memberRoleChangesPattern(memberRoleName: string): Record<string, unknown> {
+  const pattern = guardRoleChangesPattern([memberRoleName]);
+  return {
+    ...pattern,
+    detail: {
+      ...(pattern.detail as Record<string, unknown>),
+      userIdentity: {
+        sessionContext: {
+          sessionIssuer: {
+            arn: [{ 'anything-but': { wildcard: STACKSET_EXECUTION_ROLE_ARN } }, { exists: false }],
+          },
+        },
+      },
+    },
+  };
 }
 
 const NO_RESOURCES: GuardResources = {

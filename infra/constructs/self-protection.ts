@@ -7,7 +7,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
   type GuardResources,
-  guardRoleChangesPattern,
+  memberRoleChangesPattern,
   watchesFor,
   watchPattern,
   watchRuleIds,
@@ -110,7 +110,7 @@ export class SelfProtection extends Construct {
           ruleName: ruleName(memberWatch),
           description: "support-role-guard self-protection: changes to a member account's remediation role",
           eventBus: bus,
-          eventPattern: toCdkPattern(guardRoleChangesPattern([props.memberRoleName])),
+          eventPattern: toCdkPattern(memberRoleChangesPattern(props.memberRoleName)),
           targets: [
             alertTarget(props.topic, alertText("a member account's remediation role"), props.deadLetterQueue),
           ],

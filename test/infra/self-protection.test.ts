@@ -330,6 +330,71 @@ describe('organization mode: the remediation roles and the central bus', () => {
     },
   );
 
+  /** The StackSet's execution role in the member account, as CloudTrail records its session. */
+  const stackSetExecution = {
+    type: 'AssumedRole',
+    principalId: 'AROAEXAMPLESTACKSET01:1a2b3c4d-5e6f',
+    arn: `arn:aws:sts::${MEMBER}:assumed-role/stacksets-exec-0123456789abcdef0123456789abcdef/1a2b3c4d-5e6f`,
+    accountId: MEMBER,
+    sessionContext: {
+      sessionIssuer: {
+        type: 'Role',
+        principalId: 'AROAEXAMPLESTACKSET01',
+        arn: `arn:aws:iam::${MEMBER}:role/stacksets-exec-0123456789abcdef0123456789abcdef`,
+        accountId: MEMBER,
+        userName: 'stacksets-exec-0123456789abcdef0123456789abcdef',
+      },
+    },
+  };
+  const remediationRoleCall = (eventName: string, userIdentity?: unknown) => ({
+    ...cloudTrailEvent(
+      'iam',
+      eventName,
+      { roleName: 'SupportRoleGuardRemediation', policyName: 'RemediationPolicy' },
+      userIdentity === undefined ? {} : { userIdentity },
+    ),
+    account: MEMBER,
+  });
+  const forwarded = (event: unknown) => rulesOf(member).filter((r) => matchesPattern(r.pattern, event));
+  const alerted = (event: unknown) =>
+    centralWatches.filter((r) => r.toTopic && matchesPattern(r.pattern, event)).map((r) => r.name);
+
+  it.each(['PutRolePolicy', 'DeleteRolePolicy', 'DeleteRole'])(
+    "%s by the StackSet's own execution role (a template update, an account removal) is neither forwarded nor alerted",
+    (eventName) => {
+      const event = remediationRoleCall(eventName, stackSetExecution);
+      expect(forwarded(event)).toEqual([]);
+      expect(alerted(event)).toEqual([]);
+    },
+  );
+
+  it('the same calls by an admin, an IAM user or the root user are forwarded and alerted', () => {
+    const iamUser = {
+      type: 'IAMUser',
+      principalId: 'AIDAEXAMPLEUSER00001',
+      arn: `arn:aws:iam::${MEMBER}:user/alice`,
+      accountId: MEMBER,
+      userName: 'alice',
+    };
+    const root = { type: 'Root', principalId: MEMBER, arn: `arn:aws:iam::${MEMBER}:root`, accountId: MEMBER };
+    const lookalike = {
+      ...stackSetExecution,
+      sessionContext: {
+        sessionIssuer: {
+          ...stackSetExecution.sessionContext.sessionIssuer,
+          arn: `arn:aws:iam::${MEMBER}:role/admin-stacksets-exec-x`,
+        },
+      },
+    };
+    for (const who of [undefined, iamUser, root, lookalike]) {
+      const event = remediationRoleCall('PutRolePolicy', who);
+      expect(forwarded(event).map((r) => r.name)).toEqual([
+        'SupportRoleGuardMember-ForwardRemediationRoleChanges',
+      ]);
+      expect(alerted(event)).toEqual(['SupportRoleGuardCentral-WatchMemberRoleChanges']);
+    }
+  });
+
   it("changes to the central guard's role and to the central bus policy alert", () => {
     const roleChange = cloudTrailEvent('iam', 'PutRolePolicy', { roleName: 'SupportRoleGuardCentral' });
     const busChange = cloudTrailEvent('events', 'RemovePermission', {
