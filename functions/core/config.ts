@@ -19,6 +19,7 @@ import {
 } from './desired-state.js';
 import { ConfigError, type ConfigProblem } from './errors.js';
 import type { SecurityHubOptions } from './findings.js';
+import { GUARD_ROLE_PATH } from './guard-roles.js';
 import { PLACEHOLDERS, substitute, unknownPlaceholders } from './placeholders.js';
 import type { PolicyDocument } from './policy-document.js';
 
@@ -170,6 +171,13 @@ export function parseConfig(env: Env, options: ParseOptions = {}): GuardConfig {
   const path = present(env, ENV.path) ?? '/';
   if (!ROLE_PATH_RE.test(path) || path.length > 512)
     problem(ENV.path, `${show(path)} is not an IAM path ("/" or "/team/" of printable ASCII)`);
+  else if (path.toLowerCase().startsWith(GUARD_ROLE_PATH.toLowerCase()))
+    // The optional SCP lets only the StackSet change roles there (every repair would be denied),
+    // and the guard's own role names live there.
+    problem(
+      ENV.path,
+      `${show(path)} is ${path.length === GUARD_ROLE_PATH.length ? '' : 'under '}the path of the guard's own roles (${GUARD_ROLE_PATH}), which the optional SCP lets only the member StackSet change: choose another path`,
+    );
 
   const description = env[ENV.description] ?? DEFAULT_DESCRIPTION;
   if (description.length > 1000 || !/^[\t\n\r\x20-\x7e\xa1-\xff]*$/.test(description))

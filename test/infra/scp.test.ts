@@ -320,6 +320,19 @@ describe('the stacks name the guard roles exactly as the SCP exempts them, and p
     expect(roles.map((r) => r.Properties.Path)).toEqual(roles.map(() => GUARD_ROLE_PATH));
   });
 
+  it("refuses at synth a support-role path under the guard's own path, which the SCP reserves for the StackSet", () => {
+    for (const supportRolePath of ['/support-role-guard/', '/support-role-guard/team/']) {
+      expect(() => synthGuard({ supportRolePath })).toThrow(ConfigError);
+      expect(() => synthGuard({ supportRolePath })).toThrow(
+        new RegExp(
+          `supportRolePath: ${JSON.stringify(supportRolePath)} is (under )?the path of the guard's own roles`,
+        ),
+      );
+    }
+    // A path that merely starts with the same letters is another path.
+    expect(() => synthGuard({ supportRolePath: '/support-role-guardians/' })).not.toThrow();
+  });
+
   it('refuses a bad break-glass role at synth, naming the context key', () => {
     expect(() => synthGuard({ breakGlassRole: 'arn:aws:iam::*:role/BreakGlass' })).toThrow(ConfigError);
     expect(() => synthGuard({ breakGlassRole: 'arn:aws:iam::*:role/BreakGlass' })).toThrow(/breakGlassRole/);

@@ -110,6 +110,21 @@ describe('parseConfig', () => {
     ['GUARD_ROLE_ARN', { GUARD_ROLE_ARN: `arn:aws:iam::${ACCOUNT}:user/x` }, /is not an IAM role ARN/],
     ['EVENT_BUS_NAME', { EVENT_BUS_NAME: 'bad bus' }, /not an event bus/],
     ['SUPPORT_ROLE_PATH', { SUPPORT_ROLE_PATH: 'support' }, /is not an IAM path/],
+    [
+      'SUPPORT_ROLE_PATH',
+      { SUPPORT_ROLE_PATH: '/support-role-guard/' },
+      /"\/support-role-guard\/" is the path of the guard's own roles/,
+    ],
+    [
+      'SUPPORT_ROLE_PATH',
+      { SUPPORT_ROLE_PATH: '/support-role-guard/support/' },
+      /"\/support-role-guard\/support\/" is under the path of the guard's own roles/,
+    ],
+    [
+      'SUPPORT_ROLE_PATH',
+      { SUPPORT_ROLE_PATH: '/Support-Role-Guard/' },
+      /is the path of the guard's own roles/,
+    ],
     ['SUPPORT_ROLE_TAGS', { SUPPORT_ROLE_TAGS: 'novalue' }, /is not key=value/],
     ['SUPPORT_ROLE_TAGS', { SUPPORT_ROLE_TAGS: 'aws:x=1' }, /is not key=value/],
     ['SUPPORT_ROLE_TAGS', { SUPPORT_ROLE_TAGS: 'a=1,A=2' }, /given twice/],
