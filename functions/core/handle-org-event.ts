@@ -5,6 +5,7 @@ import { AccountUnreachableError, describeError, NotificationError } from './err
 import { type DriftEntry, type GuardResult, type Outcome, outcomeOf } from './guard-result.js';
 import { MEMBER_STACK_SET_NAME } from './guard-roles.js';
 import { flushFollowUps, type GuardDeps, handleEvent, ignoredResult, withChat } from './handle-event.js';
+import { utf8Bytes } from './message-budget.js';
 import { managedByOf, renderSweepSummary } from './notification.js';
 import { resolveDesired } from './placeholders.js';
 import type {
@@ -16,6 +17,7 @@ import type {
 } from './ports.js';
 import type { ActionResult } from './reconcile.js';
 import { reconcile } from './reconcile.js';
+import { cutText, wellFormed } from './safe-text.js';
 import { ENROLMENT_READ_FAILED_METRIC } from './telemetry.js';
 
 /** One account's part of an organization sweep. */
@@ -29,9 +31,45 @@ export interface AccountResult {
   readonly attention?: boolean;
 }
 
-export interface OrganizationResult extends GuardResult {
-  readonly accounts?: readonly AccountResult[];
+/** One account as the sweep's result names it: no drift or actions (those are in the log). */
+export interface ListedAccount {
+  readonly account: string;
+  readonly outcome: Outcome;
+  /** Cut to SWEEP_RESULT_REASON_CHARS. */
+  readonly reason?: string;
+  readonly attention?: false;
 }
+
+/** Every account of a sweep, counted. */
+export interface SweepTally {
+  readonly total: number;
+  readonly counts: Readonly<Record<Outcome, number>>;
+  /** Accounts that needed attention (named in the summary message). */
+  readonly attention: number;
+  /** Accounts that `accounts` leaves out ("and N more"): their detail is in the log only. */
+  readonly omitted: number;
+}
+
+/**
+ * A sweep's result is what Lambda returns and what the idempotency table stores (one DynamoDB
+ * item, at most 400 KB), and what the deploy-time reconcile reads: bounded whatever the number of
+ * accounts. It counts every account and names at most SWEEP_RESULT_MAX_ACCOUNTS, the worst first
+ * (failed, then not-enrolled, ...); each account's full detail (drift, actions, whole reason) is
+ * logged ("sweep account") under the sweep's correlation id.
+ */
+export interface OrganizationResult extends GuardResult {
+  readonly sweep?: SweepTally;
+  readonly accounts?: readonly ListedAccount[];
+}
+
+/** At most this many accounts are named in a sweep's result. */
+export const SWEEP_RESULT_MAX_ACCOUNTS = 100;
+/** A named account's reason is cut to this many characters. */
+export const SWEEP_RESULT_REASON_CHARS = 500;
+/** The named accounts stop before their JSON passes this many bytes (so the result stays under 64 KiB). */
+export const SWEEP_RESULT_LIST_BYTES = 48 * 1024;
+/** The bound on a sweep result's JSON (UTF-8 bytes): well under DynamoDB's 400 KB item limit. */
+export const SWEEP_RESULT_MAX_BYTES = 64 * 1024;
 
 export interface OrganizationDeps extends Omit<GuardDeps, 'store'> {
   readonly access: AccountAccess;
@@ -112,7 +150,7 @@ export async function handleOrganizationEvent(
     drift: [],
     actions: [],
     notified: attention.length > 0,
-    accounts: results,
+    ...sweepResult(results, attention.length),
   };
   if (attention.length > 0) {
     const notification = renderSweepSummary({
@@ -138,9 +176,51 @@ export async function handleOrganizationEvent(
   // The sweep sends the follow-ups of closed storm windows (every member account's).
   const storm = deps.storm;
   if (storm) await flushFollowUps(() => storm.due((deps.clock ?? (() => new Date()))()), deps);
+  // The full detail of every account not compliant, one entry each (a log event is at most 256 KB).
+  for (const r of results) if (r.outcome !== 'compliant') log('sweep account', { ...r });
   log('organization sweep done', { outcome, accounts: results.length, attention: attention.length });
   return result;
 }
+
+/** The bounded part of a sweep's result: every account counted, the worst ones named. */
+export function sweepResult(
+  results: readonly AccountResult[],
+  attention: number,
+): { sweep: SweepTally; accounts: ListedAccount[] } {
+  const counts: Record<Outcome, number> = {
+    failed: 0,
+    'not-enrolled': 0,
+    'drift-detected': 0,
+    remediated: 0,
+    compliant: 0,
+    ignored: 0,
+  };
+  for (const r of results) counts[r.outcome]++;
+  const ranked = [...results].sort(
+    (a, b) => SEVERITY[b.outcome] - SEVERITY[a.outcome] || a.account.localeCompare(b.account),
+  );
+  const accounts: ListedAccount[] = [];
+  let bytes = 2;
+  for (const r of ranked.slice(0, SWEEP_RESULT_MAX_ACCOUNTS)) {
+    const listed: ListedAccount = {
+      account: r.account,
+      outcome: r.outcome,
+      ...(r.reason !== undefined ? { reason: plainReason(r.reason) } : {}),
+      ...(r.attention === false ? { attention: false as const } : {}),
+    };
+    bytes += utf8Bytes(JSON.stringify(listed)) + 1;
+    if (bytes > SWEEP_RESULT_LIST_BYTES) break;
+    accounts.push(listed);
+  }
+  return {
+    sweep: { total: results.length, counts, attention, omitted: results.length - accounts.length },
+    accounts,
+  };
+}
+
+/** A reason on one line (control characters would grow sixfold in JSON), cut. */
+const plainReason = (reason: string): string =>
+  cutText(wellFormed(reason).replace(/\p{Cc}+/gu, ' '), SWEEP_RESULT_REASON_CHARS);
 
 /**
  * An account whose remediation role could not be assumed: `not-enrolled` when the member StackSet

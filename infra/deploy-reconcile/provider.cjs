@@ -42,7 +42,8 @@ function shorten(text) {
  * The verdict on one invocation of the guard: { ok, reason }. In organization mode
  * (`maxFailedPercent` set) a sweep that completed (no function error: the accounts were listed and
  * the summary, if any, published) passes unless more than that share of the accounts failed: one
- * broken or not-enrolled member account must not block every central deployment.
+ * broken or not-enrolled member account must not block every central deployment. The share is
+ * read from the sweep's counts (`sweep.total`, `sweep.counts.failed`), which cover every account.
  */
 function verdict(invocation, mode, maxFailedPercent) {
   const text = decode(invocation.Payload);
@@ -65,9 +66,16 @@ function verdict(invocation, mode, maxFailedPercent) {
   const outcome = body && typeof body === 'object' ? body.outcome : undefined;
   const detail = body && typeof body.reason === 'string' ? `: ${body.reason}` : '';
   const max = Number(maxFailedPercent);
-  if (maxFailedPercent !== undefined && Array.isArray(body?.accounts)) {
-    const total = body.accounts.length;
-    const failed = body.accounts.filter((a) => a?.outcome === 'failed').length;
+  // The sweep's counts cover every account (`accounts` names at most 100 of them).
+  const tally = body && typeof body === 'object' ? body.sweep : undefined;
+  if (
+    maxFailedPercent !== undefined &&
+    tally &&
+    Number.isInteger(tally.total) &&
+    Number.isInteger(tally.counts?.failed)
+  ) {
+    const total = tally.total;
+    const failed = tally.counts.failed;
     const share = `${failed} of ${total} accounts failed`;
     if (failed * 100 > total * max)
       return {

@@ -207,5 +207,8 @@ describe('every message fits SNS (256 KB), measured at the wire on the emulator'
     expect(sent[0]?.bytes).toBeLessThanOrEqual(SNS_MAX_BYTES);
     const [received] = await topic.notifications();
     expect(received?.document).toMatchObject({ outcome: 'remediated', roleName, account: '123456789012' });
+    // The result is the idempotency record (one DynamoDB item, at most 400 KB with its key and
+    // attributes): the worst-case role's drift keeps it far below.
+    expect(utf8(JSON.stringify(result))).toBeLessThan(200 * 1024);
   });
 });

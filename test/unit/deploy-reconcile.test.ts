@@ -1,6 +1,7 @@
 import { search } from '@aws-lambda-powertools/jmespath';
 import { describe, expect, it } from 'vitest';
 import { IDEMPOTENCY_KEY_PATH } from '../../functions/adapters/idempotency.js';
+import { type Outcome, sweepResult } from '../../functions/core/handle-org-event.js';
 import {
   handler,
   type Invocation,
@@ -182,13 +183,33 @@ describe('deploy-time reconcile provider', () => {
   });
 
   describe('organization mode: the central deployment does not hang on the worst member account', () => {
-    const sweep = (outcomes: Record<string, number>, notified = true) => {
-      const accounts = Object.entries(outcomes).flatMap(([outcome, n]) =>
-        Array.from({ length: n }, (_, i) => ({ account: `${outcome}-${i}`, outcome })),
+    /** The guard's own (bounded) sweep result: counts of every account, at most 100 named. */
+    const sweep = (outcomes: Partial<Record<Outcome, number>>, notified = true) => {
+      let n = 0;
+      const results = Object.entries(outcomes).flatMap(([outcome, count]) =>
+        Array.from({ length: count ?? 0 }, () => ({
+          account: String(100_000_000_000 + n++),
+          outcome: outcome as Outcome,
+          drift: [],
+          actions: [],
+        })),
       );
       const worst = outcomes.failed ? 'failed' : outcomes['not-enrolled'] ? 'not-enrolled' : 'compliant';
-      return { StatusCode: 200, Payload: encode({ outcome: worst, notified, accounts }) };
+      const attention = results.filter((r) => r.outcome !== 'compliant').length;
+      return {
+        StatusCode: 200,
+        Payload: encode({ outcome: worst, notified, ...sweepResult(results, attention) }),
+      };
     };
+
+    it('a sweep of 1,000 accounts (more than the result names) is judged on the counts of all of them', async () => {
+      const within = await run('Update', sweep({ compliant: 900, failed: 100 }), 'enforce', true);
+      expect(within.response).toMatchObject({ Status: 'SUCCESS' });
+      expect(within.response.Reason).toMatch(/100 of 1000 accounts failed \(at most 10 % may\)/);
+      const over = await run('Update', sweep({ compliant: 899, failed: 101 }), 'enforce', true);
+      expect(over.response).toMatchObject({ Status: 'FAILED' });
+      expect(over.response.Reason).toMatch(/101 of 1000 accounts failed, more than 10 %/);
+    });
 
     it.each(['Create', 'Update'] as const)(
       '%s: a completed sweep passes with a broken or not-enrolled member account, saying how many failed',
