@@ -1,7 +1,8 @@
 import { search } from '@aws-lambda-powertools/jmespath';
 import { describe, expect, it } from 'vitest';
 import { IDEMPOTENCY_KEY_PATH } from '../../functions/adapters/idempotency.js';
-import { type Outcome, sweepResult } from '../../functions/core/handle-org-event.js';
+import type { Outcome } from '../../functions/core/guard-result.js';
+import { sweepResult } from '../../functions/core/handle-org-event.js';
 import {
   handler,
   type Invocation,
