@@ -155,10 +155,10 @@ export class SupportRoleGuardStack extends Stack {
     const centralBus = organization
       ? new CentralBus(this, 'CentralBus', { organizationId: organization.organizationId })
       : undefined;
-    if (settings.chat) {
-      const chat = new ChatChannel(this, 'Chat', { chat: settings.chat, key, publisher: this.guard.role });
-      this.guard.function.addEnvironment('CHAT_TOPIC_ARN', chat.topic.topicArn);
-    }
+    const chat = settings.chat
+      ? new ChatChannel(this, 'Chat', { chat: settings.chat, key, publisher: this.guard.role })
+      : undefined;
+    if (chat) this.guard.function.addEnvironment('CHAT_TOPIC_ARN', chat.topic.topicArn);
     const idempotency = new IdempotencyTable(this, 'Idempotency', { role: this.guard.role });
     this.guard.function.addEnvironment('IDEMPOTENCY_TABLE_NAME', idempotency.table.tableName);
     this.rules = new GuardRules(this, 'Triggers', {
@@ -193,16 +193,17 @@ export class SupportRoleGuardStack extends Stack {
     const selfProtection = new SelfProtection(this, 'SelfProtection', {
       topic,
       fallbackTopic: this.notifications.fallbackTopic,
+      ...(chat ? { chatTopic: chat.topic } : {}),
       deadLetterQueue: this.rules.deadLetterQueue,
       function: this.guard.function,
       ruleNames: this.rules.ruleNames,
       keyId: key.keyId,
       keyArn: key.keyArn,
       alarmNames: alarms.alarmNames,
-      queueUrls: [
-        this.rules.deadLetterQueue.queueUrl,
-        this.guard.failureQueue.queueUrl,
-        this.notifications.deadLetterQueue.queueUrl,
+      queueNames: [
+        this.rules.deadLetterQueue.queueName,
+        this.guard.failureQueue.queueName,
+        this.notifications.deadLetterQueue.queueName,
       ],
       guardRoleArn: this.guard.role.roleArn,
       guardRoleNames: [organization ? CENTRAL_GUARD_ROLE_NAME : GUARD_ROLE_NAME],

@@ -13,12 +13,23 @@ export interface GuardResources {
   readonly ruleNames: readonly string[];
   readonly functionName: string;
   readonly topicArn: string;
+  /**
+   * The guard's other topics: the second channel (not encrypted with the key) and, when chat is
+   * configured, the chat topic. Changes to them alert through the (main) topic.
+   */
+  readonly otherTopicArns: readonly string[];
   /** The topic's customer-managed key: its id and its ARN (KMS calls take either). */
   readonly keyId: string;
   readonly keyArn: string;
   readonly alarmNames: readonly string[];
-  /** The guard's dead-letter queues (their URLs: what SQS's API calls name them by). */
-  readonly queueUrls: readonly string[];
+  /** The guard's own account (a queue URL ends `/<account>/<queue name>`). */
+  readonly account: string;
+  /**
+   * The guard's dead-letter queues, by name: SQS's API calls name a queue by its URL, and one queue
+   * has more than one (`https://sqs.<region>.amazonaws.com/...`, and in us-east-1 the legacy
+   * `https://queue.amazonaws.com/...`), so the watch matches the URL's end.
+   */
+  readonly queueNames: readonly string[];
   /** The guard's own role and (organization mode) the member remediation role's name. */
   readonly guardRoleArn: string;
   readonly guardRoleNames: readonly string[];
@@ -137,12 +148,12 @@ export const SELF_PROTECTION_WATCHES: readonly Watch[] = [
       'Subscribe',
       'PutDataProtectionPolicy',
     ],
-    what: 'the notification topic',
+    what: 'a notification topic (on-call, second channel or chat)',
     why: 'a deleted topic, a replaced topic policy or key, or a data-protection policy that denies messages drops every alert; a new subscription sends them elsewhere',
     matches: (r) => ({
       $or: [
-        { requestParameters: { topicArn: [r.topicArn] } },
-        { requestParameters: { resourceArn: [r.topicArn] } },
+        { requestParameters: { topicArn: [r.topicArn, ...r.otherTopicArns] } },
+        { requestParameters: { resourceArn: [r.topicArn, ...r.otherTopicArns] } },
       ],
     }),
   },
@@ -152,9 +163,13 @@ export const SELF_PROTECTION_WATCHES: readonly Watch[] = [
     source: 'aws.sns',
     eventSource: 'sns.amazonaws.com',
     eventNames: ['Unsubscribe', 'SetSubscriptionAttributes'],
-    what: 'a subscription of the notification topic',
+    what: 'a subscription of a notification topic',
     why: 'an unsubscribed on-call, or a filter policy that matches nothing, receives nothing',
-    matches: (r) => ({ requestParameters: { subscriptionArn: [{ prefix: `${r.topicArn}:` }] } }),
+    matches: (r) => ({
+      requestParameters: {
+        subscriptionArn: [r.topicArn, ...r.otherTopicArns].map((arn) => ({ prefix: `${arn}:` })),
+      },
+    }),
   },
   {
     id: 'KeyChanges',
@@ -190,7 +205,9 @@ export const SELF_PROTECTION_WATCHES: readonly Watch[] = [
     eventNames: ['DeleteQueue', 'PurgeQueue', 'SetQueueAttributes'],
     what: 'a dead-letter queue of the guard',
     why: 'a deleted or purged queue loses the events and alerts that could not be delivered; a queue policy without the grants refuses them',
-    matches: (r) => ({ requestParameters: { queueUrl: [...r.queueUrls] } }),
+    matches: (r) => ({
+      requestParameters: { queueUrl: r.queueNames.map((name) => ({ suffix: `/${r.account}/${name}` })) },
+    }),
   },
   {
     id: 'TrailChanges',
@@ -287,7 +304,9 @@ const NO_RESOURCES: GuardResources = {
   keyId: '',
   keyArn: '',
   alarmNames: [],
-  queueUrls: [],
+  otherTopicArns: [],
+  account: '',
+  queueNames: [],
   guardRoleArn: '',
   guardRoleNames: [],
 };

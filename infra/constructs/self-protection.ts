@@ -18,6 +18,8 @@ export interface SelfProtectionProps {
   readonly topic: ITopic;
   /** The second channel (not encrypted with the topic's key) for alerts about the topic and its key. */
   readonly fallbackTopic: ITopic;
+  /** The chat topic, when chat is configured: watched as the topics are. */
+  readonly chatTopic?: ITopic;
   readonly function: IFunction;
   /** Names of the guard's other rules (the watch rules add their own). */
   readonly ruleNames: readonly string[];
@@ -27,7 +29,8 @@ export interface SelfProtectionProps {
   readonly keyId: string;
   readonly keyArn: string;
   readonly alarmNames: readonly string[];
-  readonly queueUrls: readonly string[];
+  /** The dead-letter queues, by name (a watch matches the end of any of their URLs). */
+  readonly queueNames: readonly string[];
   readonly guardRoleArn: string;
   readonly guardRoleNames: readonly string[];
   /** Organization mode: the central bus, and the member remediation role whose changes members forward to it. */
@@ -54,10 +57,12 @@ export class SelfProtection extends Construct {
     const base: Omit<GuardResources, 'ruleNames'> = {
       functionName: props.function.functionName,
       topicArn: props.topic.topicArn,
+      otherTopicArns: [props.fallbackTopic.topicArn, ...(props.chatTopic ? [props.chatTopic.topicArn] : [])],
       keyId: props.keyId,
       keyArn: props.keyArn,
       alarmNames: props.alarmNames,
-      queueUrls: props.queueUrls,
+      account: stack.account,
+      queueNames: props.queueNames,
       guardRoleArn: props.guardRoleArn,
       guardRoleNames: props.guardRoleNames,
       ...(props.centralBus ? { centralBusName: props.centralBus.eventBusName } : {}),
@@ -139,15 +144,23 @@ function alertTarget(topic: ITopic, message: RuleTargetInput, deadLetterQueue?: 
   };
 }
 
-/** The readable alert, filled in by EventBridge's input transformer. */
+/**
+ * The readable alert, filled in by EventBridge's input transformer. Only fields AWS sets go into
+ * the text (event name, time, account, region, event id; the source address is an IP or an AWS
+ * service name): the caller's ARN is left out, since its session name is the caller's choice and
+ * may read as a link (`assumed-role/Admin/login.evil.com`). The CloudTrail console link shows who
+ * made the call.
+ */
 function alertText(what: string): RuleTargetInput {
+  const region = EventField.fromPath('$.region');
+  const eventId = EventField.fromPath('$.detail.eventID');
   return RuleTargetInput.fromText(
     [
       `support-role-guard SELF-PROTECTION: someone changed ${what}.`,
-      `Call: ${EventField.fromPath('$.detail.eventName')} by ${EventField.fromPath('$.detail.userIdentity.arn')}`,
+      `Call: ${EventField.fromPath('$.detail.eventName')}`,
       `from ${EventField.fromPath('$.detail.sourceIPAddress')} at ${EventField.fromPath('$.detail.eventTime')}`,
-      `in account ${EventField.fromPath('$.account')}, region ${EventField.fromPath('$.region')}.`,
-      `CloudTrail event id: ${EventField.fromPath('$.detail.eventID')}.`,
+      `in account ${EventField.fromPath('$.account')}, region ${region}.`,
+      `CloudTrail event id: ${eventId}; who made the call: https://${region}.console.aws.amazon.com/cloudtrailv2/home?region=${region}#/events/${eventId}`,
       'If this was not a planned deployment, the guard may be disabled: check the stack and redeploy it.',
     ].join(' '),
   );

@@ -408,3 +408,112 @@ describe('organization mode: the remediation roles and the central bus', () => {
       ).not.toEqual([]);
   });
 });
+
+describe('the second channel and the chat topic are watched as the main topic is', () => {
+  const chat = synthGuard({
+    notifyEmails: 'oncall@example.com',
+    chatSlackWorkspaceId: 'T0123ABCD',
+    chatSlackChannelId: 'C0123ABCD',
+  }).template.toJSON() as Template;
+  const chatStr = (value: unknown) => resolve(value, chat) as string;
+  const chatTopics = Object.entries(chat.Resources ?? {}).filter(
+    ([, r]) => (r as Resource).Type === 'AWS::SNS::Topic',
+  ) as [string, Resource][];
+  const byName = (name: string) => {
+    const found = chatTopics.find(([, r]) => String(r.Properties.DisplayName).includes(name));
+    return found ? chatStr({ Ref: found[0] }) : '';
+  };
+  const mainArn = chatStr({
+    Ref: chatTopics.find(([, r]) => r.Properties.KmsMasterKeyId !== undefined)?.[0],
+  });
+  const fallbackArn = chatStr({
+    Ref: chatTopics.find(([, r]) => r.Properties.KmsMasterKeyId === undefined)?.[0],
+  });
+  const chatArn = byName('chat');
+  const chatWatchRules = (Object.values(chat.Resources ?? {}) as Resource[])
+    .filter((r) => r.Type === 'AWS::Events::Rule' && chatStr(r.Properties.Name).includes('-Watch'))
+    .map((r) => ({
+      name: chatStr(r.Properties.Name),
+      pattern: resolve(r.Properties.EventPattern, chat) as Record<string, unknown>,
+      targets: (r.Properties.Targets as { Arn: unknown }[]).map((t) => chatStr(t.Arn)),
+    }));
+
+  it('has three distinct topics: main, second channel and chat', () => {
+    expect(new Set([mainArn, fallbackArn, chatArn]).size).toBe(3);
+    expect(chatArn).toMatch(/^arn:aws:sns:/);
+  });
+
+  for (const [which, arn] of [
+    ['second channel', () => fallbackArn],
+    ['chat topic', () => chatArn],
+  ] as const) {
+    it.each([
+      ['DeleteTopic', { topicArn: '' }],
+      ['SetTopicAttributes', { topicArn: '', attributeName: 'Policy', attributeValue: '{}' }],
+      ['Subscribe', { topicArn: '', protocol: 'https', endpoint: 'https://attacker.example.net/hook' }],
+      ['Unsubscribe', { subscriptionArn: ':8a21d249-4329-4871-acc6-7be709c6ea7f' }],
+      [
+        'SetSubscriptionAttributes',
+        { subscriptionArn: ':8a21d249', attributeName: 'FilterPolicy', attributeValue: '{}' },
+      ],
+    ])(`%s on the ${which} alerts through the main topic`, (eventName, params) => {
+      const topic = arn();
+      const filled = Object.fromEntries(
+        Object.entries(params).map(([k, v]) => [
+          k,
+          k === 'topicArn' ? topic : k === 'subscriptionArn' ? `${topic}${v}` : v,
+        ]),
+      );
+      const event = cloudTrailEvent('sns', eventName, filled);
+      expect(
+        chatWatchRules
+          .filter((r) => r.targets.includes(mainArn) && matchesPattern(r.pattern, event))
+          .map((r) => r.name),
+      ).not.toEqual([]);
+    });
+  }
+});
+
+describe('a dead-letter queue named by its legacy URL (us-east-1: https://queue.amazonaws.com/...)', () => {
+  it.each(ofType('AWS::SQS::Queue').map(([id]) => id))('PurgeQueue and DeleteQueue of %s alert', (id) => {
+    const queueUrl = `https://queue.amazonaws.com/${ACCOUNT}/${id}`;
+    for (const eventName of ['PurgeQueue', 'DeleteQueue', 'SetQueueAttributes'])
+      expect(alertingRules(cloudTrailEvent('sqs', eventName, { queueUrl })).map((r) => r.name)).not.toEqual(
+        [],
+      );
+  });
+
+  it('a queue of the same name in another account stays quiet', () => {
+    const [id] = ofType('AWS::SQS::Queue')[0] ?? [''];
+    const queueUrl = `https://queue.amazonaws.com/999999999999/${id}`;
+    expect(alertingRules(cloudTrailEvent('sqs', 'PurgeQueue', { queueUrl }))).toEqual([]);
+    expect(alertingRules(cloudTrailEvent('sqs', 'PurgeQueue', { queueUrl: `${queueUrl}x` }))).toEqual([]);
+  });
+});
+
+describe('the self-protection alert text holds no actor-controlled text that could become a link', () => {
+  const transformers = watchRulesTargets()
+    .map((t) => t.InputTransformer)
+    .filter(Boolean) as {
+    InputPathsMap: Record<string, string>;
+    InputTemplate: unknown;
+  }[];
+  it('every watch alert has a transformer, none reads the caller identity, each links to the CloudTrail event', () => {
+    expect(transformers.length).toBeGreaterThan(0);
+    for (const t of transformers) {
+      expect(Object.values(t.InputPathsMap)).not.toContainEqual(expect.stringMatching(/userIdentity/));
+      const text = JSON.stringify(resolve(t.InputTemplate, json));
+      const eventId = Object.entries(t.InputPathsMap).find(([, path]) => path === '$.detail.eventID')?.[0];
+      const region = Object.entries(t.InputPathsMap).find(([, path]) => path === '$.region')?.[0];
+      expect(text).toContain(
+        `https://<${region}>.console.aws.amazon.com/cloudtrailv2/home?region=<${region}>#/events/<${eventId}>`,
+      );
+    }
+  });
+});
+
+function watchRulesTargets() {
+  return ofType('AWS::Events::Rule')
+    .filter(([, r]) => str(r.Properties.Name).includes('-Watch'))
+    .flatMap(([, r]) => r.Properties.Targets as { InputTransformer?: unknown }[]);
+}

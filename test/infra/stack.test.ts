@@ -373,7 +373,7 @@ describe('self-protection', () => {
       };
       expect(transformer.InputTemplate).toMatch(/SELF-PROTECTION: someone changed/);
       expect(Object.values(transformer.InputPathsMap)).toEqual(
-        expect.arrayContaining(['$.detail.eventName', '$.detail.userIdentity.arn']),
+        expect.arrayContaining(['$.detail.eventName', '$.detail.eventID', '$.region']),
       );
     }
   });

@@ -109,6 +109,8 @@ export function resolve(
   if ('Fn::GetAtt' in obj) {
     const [id, attr] = obj['Fn::GetAtt'] as [string, string];
     const resource = template.Resources?.[id];
+    if (resource?.Type === 'AWS::SQS::Queue' && attr === 'QueueName')
+      return nameOf(resource.Properties ?? {}, 'QueueName', id, template);
     if (!resource || attr !== 'Arn') throw new Error(`cannot resolve GetAtt ${id}.${attr}`);
     return arnOf(resource.Type, id, template, resource.Properties);
   }

@@ -18,7 +18,9 @@ const RESOURCES: GuardResources = {
   keyId: 'k-1',
   keyArn: 'arn:aws:kms:us-east-1:123456789012:key/k-1',
   alarmNames: ['G-FunctionErrors'],
-  queueUrls: ['https://sqs.us-east-1.amazonaws.com/123456789012/G-Queue'],
+  otherTopicArns: ['arn:aws:sns:us-east-1:123456789012:G-Fallback'],
+  account: '123456789012',
+  queueNames: ['G-Queue'],
   guardRoleArn: 'arn:aws:iam::123456789012:role/support-role-guard/G-Role',
   guardRoleNames: ['G-Role'],
 };
