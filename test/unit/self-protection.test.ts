@@ -80,4 +80,42 @@ describe('the watch table', () => {
       'DisableKey',
     );
   });
+
+  const call = (eventSource: string, eventName: string, requestParameters: Record<string, unknown>) => ({
+    source: `aws.${eventSource.split('.')[0]}`,
+    'detail-type': 'AWS API Call via CloudTrail',
+    detail: { eventSource, eventName, requestParameters },
+  });
+  const watch = (id: string) => {
+    const found = SELF_PROTECTION_WATCHES.find((w) => w.id === id);
+    if (!found) throw new Error(`missing watch ${id}`);
+    return watchPattern(found, RESOURCES);
+  };
+
+  it('watches the other topics (second channel, chat) and their subscriptions as the main topic', () => {
+    for (const topicArn of [RESOURCES.topicArn, ...RESOURCES.otherTopicArns]) {
+      expect(
+        matchesPattern(watch('TopicChanges'), call('sns.amazonaws.com', 'DeleteTopic', { topicArn })),
+      ).toBe(true);
+      expect(
+        matchesPattern(
+          watch('SubscriptionChanges'),
+          call('sns.amazonaws.com', 'Unsubscribe', { subscriptionArn: `${topicArn}:0a1b` }),
+        ),
+      ).toBe(true);
+    }
+    const other = 'arn:aws:sns:us-east-1:123456789012:Other';
+    expect(
+      matchesPattern(watch('TopicChanges'), call('sns.amazonaws.com', 'DeleteTopic', { topicArn: other })),
+    ).toBe(false);
+  });
+
+  it('matches a queue by the end of its URL: the regional and the legacy us-east-1 form, not another account', () => {
+    const matches = (queueUrl: string) =>
+      matchesPattern(watch('QueueChanges'), call('sqs.amazonaws.com', 'PurgeQueue', { queueUrl }));
+    expect(matches('https://sqs.us-east-1.amazonaws.com/123456789012/G-Queue')).toBe(true);
+    expect(matches('https://queue.amazonaws.com/123456789012/G-Queue')).toBe(true);
+    expect(matches('https://queue.amazonaws.com/999999999999/G-Queue')).toBe(false);
+    expect(matches('https://queue.amazonaws.com/123456789012/XG-Queue')).toBe(false);
+  });
 });
