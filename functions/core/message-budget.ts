@@ -10,8 +10,10 @@ import { oneLine } from './safe-text.js';
  *   262,144 characters)"; SNS validates "the combined size of the message body and message
  *   attributes" (name, type and value). With MessageStructure=json the body is the whole outer JSON
  *   (every protocol's copy, escaped). The Subject is counted too, as a margin (at most 100 bytes).
- * - EventBridge: a PutEvents entry is at most 256 KB, counted as the UTF-8 bytes of Source,
- *   DetailType, Detail and each Resources entry (plus 14 for Time).
+ * - EventBridge: a PutEvents entry "must be less than 256KB", counted as the UTF-8 bytes of Source,
+ *   DetailType, Detail and each Resources entry (plus 14 for Time). The event EventBridge delivers
+ *   is larger than the entry (it adds id, account, region, time, version), so the bound keeps
+ *   EVENT_ENTRY_MARGIN_BYTES (8 KiB) below 256 KiB.
  *
  * When the full message does not fit, long values are cut with a visible marker and long lists
  * keep their first items and say how many more there were, until it fits; the caller logs the
@@ -19,7 +21,9 @@ import { oneLine } from './safe-text.js';
  * account, role, counts) are never cut below what identifies them.
  */
 export const SNS_MAX_BYTES = 262_144;
-export const EVENT_ENTRY_MAX_BYTES = 262_144;
+/** Kept below 256 KiB on a PutEvents entry: "less than" 256 KB, and the delivered event's envelope. */
+export const EVENT_ENTRY_MARGIN_BYTES = 8 * 1024;
+export const EVENT_ENTRY_MAX_BYTES = 256 * 1024 - EVENT_ENTRY_MARGIN_BYTES;
 
 /** UTF-8 bytes of a JavaScript string as sent (a lone surrogate goes out as U+FFFD: 3 bytes). */
 export function utf8Bytes(value: string): number {

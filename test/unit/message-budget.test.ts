@@ -2,6 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   boundNotification,
+  EVENT_ENTRY_MARGIN_BYTES,
+  EVENT_ENTRY_MAX_BYTES,
   eventEntryBytes,
   fullDetailParts,
   snsPayloadBytes,
@@ -34,6 +36,14 @@ const withDrift = (n: number, length: number, char = 'x') =>
   });
 
 describe('the message budget', () => {
+  it('keeps a PutEvents entry a margin under 256 KiB (AWS: "must be less than 256KB"; the delivered event is larger)', () => {
+    expect(EVENT_ENTRY_MARGIN_BYTES).toBeGreaterThanOrEqual(8 * 1024);
+    expect(EVENT_ENTRY_MAX_BYTES).toBe(256 * 1024 - EVENT_ENTRY_MARGIN_BYTES);
+    // Even a message cut to fit the smallest bound fits the entry bound.
+    const bounded = boundNotification(withDrift(400, 2000, '漢'));
+    expect(eventEntryBytes(bounded.event)).toBeLessThanOrEqual(EVENT_ENTRY_MAX_BYTES);
+  });
+
   it('counts UTF-8 bytes exactly as Node encodes them, lone surrogates as U+FFFD', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary' }), (s) => {
