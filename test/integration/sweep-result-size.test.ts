@@ -54,10 +54,17 @@ describe('the organization sweep result fits the idempotency table (DynamoDB ite
       }),
       { requireTopic: true },
     );
+    // The log keeps each account's full detail (the result names only the worst 100).
+    const lines: Record<string, unknown>[] = [];
+    const logger = new Logger({ serviceName: 'support-role-guard', logLevel: 'INFO' });
+    const keep = (line: unknown) => lines.push(JSON.parse(String(line)) as Record<string, unknown>);
+    Object.assign(logger, {
+      console: { info: keep, warn: keep, error: keep, debug: keep, log: keep, trace: keep },
+    });
     const handler = createHandler({
       config,
       clients: { ...guardClients(new WireLog()), dynamodb },
-      logger: new Logger({ serviceName: 'support-role-guard', logLevel: 'SILENT' }),
+      logger,
       organizationPorts: () => ({
         access: { storeFor: (account) => unreachableStore(account) },
         directory: { listAccounts: async () => ids.map((id) => ({ id })) },
@@ -80,5 +87,12 @@ describe('the organization sweep result fits the idempotency table (DynamoDB ite
       sweep: { total: ACCOUNTS, counts: { failed: ACCOUNTS } },
     });
     expect(await topic.notifications()).toHaveLength(1);
+    const logged = lines.filter((l) => l.message === 'sweep account');
+    expect(new Set(logged.map((l) => l.account))).toEqual(new Set(ids));
+    expect(logged.every((l) => l.outcome === 'failed' && String(l.reason).includes('AccessDenied'))).toBe(
+      true,
+    );
+    expect(new Set(logged.map((l) => l.correlation_id)).size).toBe(1);
+    expect(logged[0]?.correlation_id).toBe(event.id);
   }, 120_000);
 });
