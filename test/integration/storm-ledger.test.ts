@@ -1,7 +1,10 @@
+import { randomUUID } from 'node:crypto';
+import { type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { DynamoDbStormLedger } from '../../functions/adapters/storm-ledger.js';
 import type { Act } from '../../functions/core/storm.js';
 import { idempotencyTable, uniqueName } from '../support/aws.js';
+import { DYNAMODB_ITEM_MAX_BYTES, dynamoDbItemBytes } from '../support/dynamodb-size.js';
 
 const ALICE = 'arn:aws:sts::123456789012:assumed-role/AdminRole/alice@example.com';
 const act = (eventId: string, actorArn = ALICE): Act => ({
@@ -67,4 +70,113 @@ describe('the storm ledger in the idempotency table', () => {
     expect(due.map((f) => [f.actorArn, f.entries.length])).toEqual([[ALICE, 1]]);
     expect(await ledger.due(at(62))).toEqual([]);
   });
+});
+
+/** The largest DynamoDB answer on the wire (its Content-Length), from the client's middleware. */
+function largestAnswer(client: DynamoDBClient): () => number {
+  let largest = 0;
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      const out = await next(args);
+      const headers = (out.response as { headers?: Record<string, string> }).headers ?? {};
+      largest = Math.max(largest, Number(headers['content-length'] ?? 0));
+      return out;
+    },
+    { step: 'deserialize', name: 'measureAnswers' },
+  );
+  return () => largest;
+}
+
+/** Every storm item in the table, with its size as DynamoDB counts it. */
+async function stormItemSizes(client: DynamoDBClient, table: string): Promise<number[]> {
+  const sizes: number[] = [];
+  let start: Record<string, import('@aws-sdk/client-dynamodb').AttributeValue> | undefined;
+  do {
+    const page = await client.send(
+      new ScanCommand({ TableName: table, ...(start ? { ExclusiveStartKey: start } : {}) }),
+    );
+    for (const item of page.Items ?? []) if (item.id?.S?.startsWith('storm')) sizes.push(dynamoDbItemBytes(item));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return sizes;
+}
+
+/** A burst's acts by one actor: CloudTrail-shaped ids (UUIDs), 100 ms apart. */
+const burst = (count: number): Act[] =>
+  Array.from({ length: count }, (_, i) => ({
+    account: '123456789012',
+    roleName: 'AWSSupportRole',
+    actorArn: ALICE,
+    eventId: randomUUID(),
+    eventName: i % 2 === 0 ? 'DetachRolePolicy' : 'AttachRolePolicy',
+    time: new Date(Date.parse('2026-11-28T04:00:00Z') + 1_000 + i * 100).toISOString(),
+  }));
+
+/** Admits every delivery, `workers` at a time (concurrent invocations). */
+async function admitAll(ledger: DynamoDbStormLedger, deliveries: Act[], workers: number, window: number) {
+  const queue = [...deliveries];
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      for (let a = queue.shift(); a; a = queue.shift()) await ledger.admit(a, at(1), window);
+    }),
+  );
+}
+
+describe('the storm ledger in a long burst', () => {
+  it('stops growing once the kept detail is full: every item under 400 KB and every answer small, however long the burst', async () => {
+    // Prepare
+    const table = uniqueName('storm-ledger');
+    const client = await idempotencyTable(table);
+    const largest = largestAnswer(client);
+    const ledger = new DynamoDbStormLedger(client, table);
+    const acts = burst(241);
+
+    // Act: the first act opens a one-hour window; 240 repeats are folded into it. The ledger's
+    // item is measured after 120 repeats (past the ~100 entries of detail it keeps) and after 240.
+    await ledger.admit(acts[0] as Act, at(0), 3_600);
+    await admitAll(ledger, acts.slice(1, 121), 4, 3_600);
+    const after120 = Math.max(...(await stormItemSizes(client, table)));
+    await admitAll(ledger, acts.slice(121), 4, 3_600);
+    const after240 = Math.max(...(await stormItemSizes(client, table)));
+    const answers = largest();
+    const due = await ledger.due(at(3_601));
+
+    // Assess, as DynamoDB counts the size (moto does not refuse an in-place ADD past the limit):
+    // the item does not grow with the acts (the count's digits aside), so no burst reaches 400 KB.
+    expect(after240 - after120).toBeLessThanOrEqual(2);
+    expect(after240).toBeLessThan(DYNAMODB_ITEM_MAX_BYTES / 10);
+    expect(answers).toBeLessThan(32 * 1024);
+    expect(due).toHaveLength(1);
+    expect(due[0]).toMatchObject({
+      count: 240,
+      firstTime: acts[1]?.time,
+      lastTime: acts[240]?.time,
+      eventNames: { AttachRolePolicy: 120, DetachRolePolicy: 120 },
+    });
+    expect(due[0]?.entries.length).toBeLessThanOrEqual(100);
+  }, 300_000);
+
+  it('counts exactly with every act delivered twice and 8 concurrent invocations, and settles exactly once', async () => {
+    // Prepare
+    const table = uniqueName('storm-ledger');
+    const ledger = new DynamoDbStormLedger(await idempotencyTable(table), table);
+    const acts = burst(121);
+    const deliveries = acts.slice(1).flatMap((a) => [a, { ...a }]);
+    for (let i = deliveries.length - 1; i > 0; i--) {
+      const j = (i * 7919) % (i + 1); // a fixed shuffle: redeliveries arrive out of order
+      [deliveries[i], deliveries[j]] = [deliveries[j] as Act, deliveries[i] as Act];
+    }
+
+    // Act
+    await ledger.admit(acts[0] as Act, at(0), 300);
+    await admitAll(ledger, deliveries, 8, 300);
+    const due = await ledger.due(at(301));
+    for (const f of due) await ledger.settle(f);
+    await ledger.settle(due[0] as (typeof due)[number]); // settled twice (a retried flush): nothing more goes
+
+    // Assess
+    expect(due.map((f) => f.count)).toEqual([120]);
+    expect(due[0]).toMatchObject({ firstTime: acts[1]?.time, lastTime: acts[120]?.time });
+    expect(await ledger.due(at(302))).toEqual([]);
+  }, 300_000);
 });
