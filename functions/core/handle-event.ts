@@ -257,7 +257,7 @@ export async function sendFollowUps(
       );
     }
     await deps.storm?.settle(folded);
-    deps.log?.('repeated tampering follow-up sent', { actor: folded.actorArn, count: folded.entries.length });
+    deps.log?.('repeated tampering follow-up sent', { actor: folded.actorArn, count: folded.count });
   }
 }
 

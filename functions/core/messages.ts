@@ -118,7 +118,7 @@ export interface FollowUpDocument {
   readonly firstTime: string;
   readonly lastTime: string;
   readonly eventNames: Readonly<Record<string, number>>;
-  /** The CloudTrail event ids (at most 50; `count` is the exact number). */
+  /** The CloudTrail event ids the ledger kept (at most KEPT_ACTS, 100; `count` is the exact number). */
   readonly eventIds: readonly string[];
   readonly time: string;
   readonly truncated?: TruncationNote;

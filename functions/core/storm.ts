@@ -8,9 +8,14 @@ export type { FollowUpDocument } from './messages.js';
  * No alert storms: the first tampering act of an actor on the role is notified at once; the acts
  * the same actor makes on the same role within the window that act opened are folded, and sent
  * as one follow-up with their exact count, first and last time and event names once the window
- * has closed. Every act is still remediated and logged. The ledger (the idempotency table) keeps
- * each folded act by its CloudTrail event id, so a repeated delivery is never counted twice.
+ * has closed. Every act is still remediated and logged. The ledger (the idempotency table) counts
+ * each folded act once by its CloudTrail event id, so a repeated delivery is never counted twice,
+ * and keeps a bounded summary: the exact count, first and last time, the count per event name, and
+ * the first KEPT_ACTS acts (the rest are counted, not kept).
  */
+
+/** How many folded acts a window keeps in detail (time, event name, event id); the rest are counted. */
+export const KEPT_ACTS = 100;
 
 /** One tampering act, as the ledger records it. */
 export interface Act {
@@ -32,7 +37,13 @@ export interface FoldedActs {
   readonly actorArn: string;
   /** The CloudTrail event id of the act that opened the window (the chat thread of the incident). */
   readonly opener?: string;
-  /** The ledger's entries, exactly as stored (`time|eventName|eventId`); settled by these. */
+  /** The exact number of acts folded. */
+  readonly count: number;
+  readonly firstTime: string;
+  readonly lastTime: string;
+  /** The exact count per event name. */
+  readonly eventNames: Readonly<Record<string, number>>;
+  /** At most KEPT_ACTS of the acts (`time|eventName|eventId`); `count` is the exact number. */
   readonly entries: readonly string[];
 }
 
@@ -51,7 +62,7 @@ export interface StormLedger {
   admit(act: Act, now: Date, windowSeconds: number): Promise<Admission>;
   /** Every closed window with acts not yet sent (the sweep sends them). */
   due(now: Date): Promise<FoldedActs[]>;
-  /** Marks a follow-up as sent: exactly its entries, so acts folded meanwhile stay. */
+  /** Marks a follow-up as sent: exactly its acts, so acts folded meanwhile stay. */
   settle(folded: FoldedActs): Promise<void>;
 }
 
@@ -71,7 +82,7 @@ export function followUpId(folded: FoldedActs): string {
     hash ^= char.codePointAt(0) ?? 0;
     hash = Math.imul(hash, 0x01000193) >>> 0;
   }
-  return `${folded.key}#${folded.opener ?? ''}#${folded.entries.length}-${hash.toString(16).padStart(8, '0')}`;
+  return `${folded.key}#${folded.opener ?? ''}#${folded.count}-${hash.toString(16).padStart(8, '0')}`;
 }
 
 /** The act of a trigger, or undefined when nobody is named (such acts are never folded). */
@@ -95,11 +106,10 @@ export function renderFollowUp(folded: FoldedActs, time: Date): Notification {
       return { when, eventName, eventId };
     })
     .sort((a, b) => a.when.localeCompare(b.when));
-  const eventNames: Record<string, number> = {};
-  for (const a of acts) eventNames[a.eventName] = (eventNames[a.eventName] ?? 0) + 1;
-  const count = acts.length;
-  const firstTime = acts[0]?.when ?? '';
-  const lastTime = acts[acts.length - 1]?.when ?? '';
+  const eventNames = { ...folded.eventNames };
+  const { count, firstTime, lastTime } = folded;
+  const kept = acts.slice(0, KEPT_ACTS).map((a) => a.eventId);
+  const notKept = Math.max(0, count - kept.length);
   const actor = oneLine(folded.actorArn);
   const summary =
     `${actor} made ${count} more change${count === 1 ? '' : 's'} to the AWS Support role ${folded.roleName} ` +
@@ -116,7 +126,7 @@ export function renderFollowUp(folded: FoldedActs, time: Date): Notification {
     firstTime,
     lastTime,
     eventNames,
-    eventIds: acts.slice(0, 50).map((a) => a.eventId),
+    eventIds: kept,
     time: time.toISOString(),
   };
   const lines = [
@@ -129,6 +139,7 @@ export function renderFollowUp(folded: FoldedActs, time: Date): Notification {
       .sort(([, a], [, b]) => b - a)
       .map(([name, n]) => `  - ${name}: ${n}`),
     `  first at ${firstTime}, last at ${lastTime}`,
+    `  CloudTrail event ids: ${kept.length} in the JSON document${notKept > 0 ? ` and ${notKept} more (look them up in CloudTrail)` : ''}`,
     '',
     `Actor: ${actor}`,
     `Account ${folded.account}, role ${folded.roleName}`,

@@ -27,7 +27,8 @@ function valueBytes(value: AttributeValue): number {
   if (value.NS) return value.NS.reduce((sum, s) => sum + numberBytes(s), 0);
   if (value.BS) return value.BS.reduce((sum, b) => sum + b.length, 0);
   if (value.L) return 3 + value.L.reduce((sum, v) => sum + 1 + valueBytes(v), 0);
-  if (value.M) return 3 + Object.entries(value.M).reduce((sum, [k, v]) => sum + 1 + utf8(k) + valueBytes(v), 0);
+  if (value.M)
+    return 3 + Object.entries(value.M).reduce((sum, [k, v]) => sum + 1 + utf8(k) + valueBytes(v), 0);
   throw new Error(`unknown attribute value ${JSON.stringify(value)}`);
 }
 

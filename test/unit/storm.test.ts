@@ -20,6 +20,10 @@ describe('renderFollowUp', () => {
         account: '123456789012',
         roleName: 'AWSSupportRole',
         actorArn: ALICE,
+        count: 3,
+        firstTime: '2026-11-28T04:00:01Z',
+        lastTime: '2026-11-28T04:00:09Z',
+        eventNames: { DetachRolePolicy: 2, DeleteRole: 1 },
         entries,
       },
       new Date('2026-11-28T05:00:00Z'),
@@ -46,6 +50,44 @@ describe('renderFollowUp', () => {
     });
     expect(n.text).toContain('  - DetachRolePolicy: 2\n  - DeleteRole: 1');
     expect(n.text).toContain('first at 2026-11-28T04:00:01Z, last at 2026-11-28T04:00:09Z');
+  });
+
+  it('keeps the detail bounded: the exact count, the kept event ids, and says how many more there were', () => {
+    // Prepare: 5,000 acts folded; the ledger kept the first 100.
+    const kept = Array.from({ length: 100 }, (_, i) =>
+      actEntry({
+        time: `2026-11-28T04:01:${String(i % 60).padStart(2, '0')}Z`,
+        eventName: 'DetachRolePolicy',
+        eventId: `e${i}`,
+      }),
+    );
+
+    // Act
+    const n = renderFollowUp(
+      {
+        key: stormKey('123456789012', 'AWSSupportRole', ALICE),
+        account: '123456789012',
+        roleName: 'AWSSupportRole',
+        actorArn: ALICE,
+        count: 5_000,
+        firstTime: '2026-11-28T04:01:00Z',
+        lastTime: '2026-11-28T04:05:59Z',
+        eventNames: { DetachRolePolicy: 4_000, AttachRolePolicy: 1_000 },
+        entries: kept,
+      },
+      new Date('2026-11-28T05:00:00Z'),
+    );
+
+    // Assess
+    expect(n.document).toMatchObject({
+      count: 5_000,
+      firstTime: '2026-11-28T04:01:00Z',
+      lastTime: '2026-11-28T04:05:59Z',
+    });
+    expect((n.document as { readonly eventIds: readonly string[] }).eventIds).toHaveLength(100);
+    expect(n.text).toContain('CloudTrail event ids: 100 in the JSON document and 4900 more');
+    expect(n.text).toContain('  - DetachRolePolicy: 4000\n  - AttachRolePolicy: 1000');
+    expect(n.subject).toContain('5000 more');
   });
 
   it('keys the ledger by account, role (case-insensitively, as IAM) and actor', () => {
