@@ -9,6 +9,7 @@ import { type Notification, renderNotification } from './notification.js';
 import type { Clock, FindingsHub, Notifier, RoleStore } from './ports.js';
 import { type ReconcileReport, reconcile } from './reconcile.js';
 import { reportToSecurityHub } from './security-hub.js';
+import { isSessionRelevantChange } from './session-revocation.js';
 import { actOf, type FoldedActs, followUpId, renderFollowUp, type StormLedger } from './storm.js';
 import { isTamperingAct } from './tampering.js';
 import { SECURITY_HUB_METRICS, STORM_FOLLOW_UP_FAILED_METRIC } from './telemetry.js';
@@ -71,6 +72,9 @@ export async function handleEvent(event: unknown, deps: GuardDeps): Promise<Guar
       store: deps.store,
       partition: config.partition,
       revokeSessions: config.revokeSessions,
+      ...(trigger && isSessionRelevantChange(trigger)
+        ? { sessionRelevantChange: trigger.eventTime ? { eventTime: trigger.eventTime } : {} }
+        : {}),
       ...(deps.clock ? { clock: deps.clock } : {}),
       onDrift: alias.start,
       ...(deps.deadline ? { deadline: deps.deadline } : {}),
@@ -88,7 +92,9 @@ export async function handleEvent(event: unknown, deps: GuardDeps): Promise<Guar
   const outcome = outcomeOf(report, config.mode);
   const reported =
     classification.kind === 'sweep' && alreadyReportedUnfixable(report, now(deps), config.sweepPeriodSeconds);
-  const notifiable = (outcome !== 'compliant' || tampering) && !reported;
+  // A revocation written for a role already back in desired state is told too.
+  const wrote = report.actions.some((a) => a.status === 'succeeded');
+  const notifiable = (outcome !== 'compliant' || tampering || wrote) && !reported;
   const account = accountOf(trigger, classification, report.roleArn, config.notifyTopicArn);
   // The storm ledger is optional too: past the deadline the act is notified on its own. A failure
   // is never folded, nor are follow-ups sent with it (they stay pending for the next sweep).
@@ -150,6 +156,9 @@ export async function handleEvent(event: unknown, deps: GuardDeps): Promise<Guar
 
 function reasonOf(outcome: Outcome, report: ReconcileReport, tampering: boolean): string | undefined {
   if (report.error) return describeError(report.error);
+  const revoked = report.actions.find((a) => a.api === 'PutRolePolicy' && a.status === 'succeeded');
+  if (outcome === 'compliant' && revoked)
+    return `the role was already back in desired state when the guard checked; the change could have let someone in, so sessions were revoked: ${revoked.detail}`;
   if (outcome === 'compliant' && tampering)
     return 'the role was tampered with but was already back in desired state when the guard checked';
   if (outcome === 'drift-detected' && report.remaining.some((d) => !d.remediable))

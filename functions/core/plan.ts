@@ -2,7 +2,7 @@ import type { DesiredRole } from './desired-state.js';
 import type { Drift, DriftKind } from './drift.js';
 import { canonicalPolicy, parsePolicyDocument } from './policy-document.js';
 import type { ManagedPolicyVersions } from './role-snapshot.js';
-import { REVOCATION_POLICY_NAME, revocationPolicy } from './session-revocation.js';
+import { REVOCATION_MARGIN_MS, REVOCATION_POLICY_NAME, revocationPolicy } from './session-revocation.js';
 
 /** One IAM write, as data. The IAM adapter turns each into exactly one API call. */
 export type IamAction =
@@ -102,6 +102,11 @@ export const MAX_POLICY_VERSIONS = 5;
 export interface PlanOptions {
   /** Revoke sessions issued before this time when the drift calls for it (REVOKE_SESSIONS). */
   readonly revokeSessionsBefore?: Date;
+  /**
+   * Revoke (with `revokeSessionsBefore`) even when the drift does not call for it: an event named
+   * a session-relevant change that may already be undone (functions/core/session-revocation.ts).
+   */
+  readonly revokeRegardless?: boolean;
   /** The pinned policies as read (to repair `policy-content` drift), with the partition. */
   readonly policies?: Readonly<Record<string, ManagedPolicyVersions | null>>;
   readonly partition?: string;
@@ -216,7 +221,7 @@ export function planActions(
     });
   const revoke =
     options.revokeSessionsBefore !== undefined &&
-    drift.some((d) => d.remediable && REVOKING_DRIFT.includes(d.kind));
+    (options.revokeRegardless === true || drift.some((d) => d.remediable && REVOKING_DRIFT.includes(d.kind)));
   // A revocation of another shape under that name is overwritten by the new one, not deleted first.
   for (const d of of('inline-policy'))
     if (!(revoke && after(d) === REVOCATION_POLICY_NAME))
@@ -314,7 +319,7 @@ export function describeAction(action: IamAction): string {
     case 'DeleteRolePolicy':
       return `delete inline policy ${action.policyName}`;
     case 'PutRolePolicy':
-      return `revoke every session issued before ${action.cutoff} (inline policy ${action.policyName})`;
+      return `revoke every session issued before ${action.cutoff} (${REVOCATION_MARGIN_MS / 60_000} minutes after the repair, while IAM applies it everywhere; inline policy ${action.policyName})`;
     case 'UpdateAssumeRolePolicy':
       return 'restore the trust policy';
     case 'PutRolePermissionsBoundary':
@@ -343,32 +348,35 @@ export function describeAction(action: IamAction): string {
  * (one round trip); a phase starts only when the one before it succeeded, so access is taken away
  * before anything is restored. UntagRole and TagRole are in different phases because IAM documents
  * ConcurrentModification for two tag writes on one role at once; CreateRole goes before everything.
+ * The session revocation (PutRolePolicy) has a phase of its own, after the attacker's inline
+ * policies are deleted (IAM's 10,240-character aggregate inline quota per role: an attacker who
+ * filled it would make a revocation sent alongside the deletes fail) and before any restore.
  */
-const PHASE: Record<IamApi, 0 | 1 | 2> = {
+const PHASE: Record<IamApi, 0 | 1 | 2 | 3> = {
   CreateRole: 0,
   UpdateAssumeRolePolicy: 1,
   DeleteRolePolicy: 1,
-  PutRolePolicy: 1,
+  PutRolePolicy: 2,
   DetachRolePolicy: 1,
   PutRolePermissionsBoundary: 1,
   UntagRole: 1,
   CreatePolicy: 0,
   SetDefaultPolicyVersion: 1,
   DeletePolicyVersion: 1,
-  CreatePolicyVersion: 2,
-  DeleteRolePermissionsBoundary: 2,
-  AttachRolePolicy: 2,
-  UpdateRole: 2,
-  TagRole: 2,
+  CreatePolicyVersion: 3,
+  DeleteRolePermissionsBoundary: 3,
+  AttachRolePolicy: 3,
+  UpdateRole: 3,
+  TagRole: 3,
 };
 
 /** UpdateRole that shortens sessions (or only restores the description) is a removal (phase 1). */
-const phaseOf = (action: IamAction): 0 | 1 | 2 =>
+const phaseOf = (action: IamAction): 0 | 1 | 2 | 3 =>
   action.api === 'UpdateRole' && action.takesAway ? 1 : PHASE[action.api];
 
 /** The plan as waves of writes that can be sent together, in order (plan order inside a wave). */
 export function phases(actions: readonly IamAction[]): IamAction[][] {
-  return ([0, 1, 2] as const)
+  return ([0, 1, 2, 3] as const)
     .map((phase) => actions.filter((a) => phaseOf(a) === phase))
     .filter((wave) => wave.length > 0);
 }

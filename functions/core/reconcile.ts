@@ -9,6 +9,7 @@ import { describeAction, type IamAction, phases, planActions, repairedBy } from 
 import type { CallOptions, Clock, RoleStore } from './ports.js';
 import type { ActionResult } from './results.js';
 import type { RoleSnapshot } from './role-snapshot.js';
+import { revocationCovers, revocationCutoff, revocationCutoffAfter } from './session-revocation.js';
 
 export type { ActionResult, ActionStatus } from './results.js';
 
@@ -46,9 +47,18 @@ export interface ReconcileInput {
   readonly maxRounds?: number;
   /**
    * Revoke the role's sessions issued before the repair when the drift let someone in or added
-   * permissions (REVOKE_SESSIONS, on by default). The cut-off is the clock's time at planning.
+   * permissions (REVOKE_SESSIONS, on by default). The cut-off is the clock's time at planning plus
+   * REVOCATION_MARGIN_MS (the restore takes a moment to be in effect everywhere).
    */
   readonly revokeSessions?: boolean;
+  /**
+   * The triggering event (by anyone but the guard) named a session-relevant change
+   * (isSessionRelevantChange): with revokeSessions, in enforce mode, sessions are revoked whatever
+   * the read shows, since the change may already be undone (by the attacker, or by an earlier
+   * attempt whose revocation failed: its retry carries the same event). Not when the revocation
+   * already on the role covers the event's time (revocationCovers).
+   */
+  readonly sessionRelevantChange?: { readonly eventTime?: string };
   readonly clock?: Clock;
   /** Told when the first read finds drift (the handler starts what a message needs, alongside). */
   readonly onDrift?: (drift: readonly Drift[]) => void;
@@ -77,10 +87,11 @@ const arnOf = (role: RoleSnapshot): string | undefined => (role.exists ? role.ar
 export async function reconcile(input: ReconcileInput): Promise<ReconcileReport> {
   const { desired, mode, store, partition, maxRounds = 3, deadline } = input;
   const clock = input.clock ?? (() => new Date());
-  // The session revocation's cut-off is the time each round is planned (after the role was read).
+  // The session revocation's cut-off: the time each round is planned (after the role was read), plus the margin.
   const plan = (drift: readonly Drift[]) =>
     planActions(desired, drift, {
-      ...(input.revokeSessions ? { revokeSessionsBefore: clock() } : {}),
+      ...(input.revokeSessions ? { revokeSessionsBefore: revocationCutoffAfter(clock()) } : {}),
+      ...(mustRevoke() ? { revokeRegardless: true } : {}),
       ...(role.exists && role.policies ? { policies: role.policies } : {}),
       partition,
     });
@@ -106,12 +117,26 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
     throw asError(error);
   }
   const initial = detectDrift(desired, role, partition, clock());
+  // An event named a session-relevant change: revoke once in this invocation, whatever the read shows.
+  const forced =
+    input.revokeSessions === true &&
+    input.sessionRelevantChange !== undefined &&
+    mode === 'enforce' &&
+    role.exists &&
+    !revocationCovers(
+      revocationCutoff(role.revocationPolicy, clock()),
+      input.sessionRelevantChange.eventTime,
+    );
+  let revoked = false;
+  function mustRevoke(): boolean {
+    return forced && !revoked;
+  }
   const owner = role.exists ? iacOwner(role.tags) : undefined;
   const managedBy = owner ? { managedBy: owner } : {};
   const fixable = (drift: readonly Drift[]) => drift.filter((d) => d.remediable);
   if (initial.length > 0) input.onDrift?.(initial);
 
-  if (fixable(initial).length === 0 || mode === 'detect') {
+  if ((fixable(initial).length === 0 && !mustRevoke()) || mode === 'detect') {
     const planned = mode === 'detect' ? plan(initial) : [];
     return {
       drift: initial,
@@ -131,7 +156,7 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
   let remaining = initial;
   // After IAM answered ConcurrentModification to writes sent together, send one at a time.
   let oneAtATime = false;
-  for (let round = 1; round <= maxRounds && fixable(remaining).length > 0; round++) {
+  for (let round = 1; round <= maxRounds && (fixable(remaining).length > 0 || mustRevoke()); round++) {
     // The state the guard saw before this round's writes, and the policies its plan was made from.
     const seen = remaining;
     const seenPolicies = role.exists && role.policies ? { policies: role.policies } : {};
@@ -147,6 +172,7 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
       const outcome = await applyWave(store, wave, call);
       actions.push(...outcome.results);
       succeeded.push(...outcome.succeeded);
+      revoked ||= outcome.results.some((r) => r.api === 'PutRolePolicy' && r.status === 'succeeded');
       if ('failure' in outcome) return unverified(asError(outcome.failure));
       if (outcome.raced) {
         oneAtATime ||= wave.length > 1 && outcome.concurrentModification;
@@ -208,7 +234,13 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
             `the role still differs after ${maxRounds} rounds: ${unresolved.map((d) => d.property).join(', ')}`,
           ),
         }
-      : {}),
+      : mustRevoke()
+        ? {
+            error: new Error(
+              `the sessions were not revoked after ${maxRounds} rounds: the role kept changing`,
+            ),
+          }
+        : {}),
   };
 }
 

@@ -11,6 +11,63 @@ export const REVOCATION_POLICY_NAME = 'AWSRevokeOlderSessions';
 /** A cut-off further in the future than this is not a revocation but a lock-out (drift). */
 export const MAX_FUTURE_CUTOFF_MS = 5 * 60_000;
 
+/**
+ * How far after the repair the guard's cut-off lies. The cut-off is taken when the repair is
+ * planned, before the restored trust policy and session duration are in effect everywhere (IAM
+ * applies a change within seconds, at worst a minute or two): a session issued meanwhile under the
+ * attacker's trust must still be before the cut-off. Sessions issued by the trusted principals in
+ * these 2 minutes are revoked too (they assume the role again). Well within MAX_FUTURE_CUTOFF_MS,
+ * so the guard's own revocation is accepted when read back.
+ */
+export const REVOCATION_MARGIN_MS = 2 * 60_000;
+
+/** The cut-off for a repair planned at `repairTime`: REVOCATION_MARGIN_MS later. */
+export function revocationCutoffAfter(repairTime: Date): Date {
+  return new Date(repairTime.getTime() + REVOCATION_MARGIN_MS);
+}
+
+/**
+ * CloudTrail events (by anyone but the guard) whose call could have let someone in or given the
+ * role more permissions while it lasted: the trust, the session duration, an added managed or
+ * inline policy, the boundary, a role created by someone else, a pinned policy's versions. Such an
+ * event revokes sessions whatever the guard then reads, since the change may already have been
+ * undone (by the attacker, or by an earlier attempt whose revocation failed). The event is only the
+ * trigger: the revocation's content (Deny before the guard's cut-off) is the guard's own.
+ */
+const SESSION_RELEVANT_EVENTS: ReadonlySet<string> = new Set([
+  'UpdateAssumeRolePolicy',
+  'AttachRolePolicy',
+  'PutRolePolicy',
+  'PutRolePermissionsBoundary',
+  'DeleteRolePermissionsBoundary',
+  'CreateRole',
+  'CreatePolicyVersion',
+  'SetDefaultPolicyVersion',
+  'DeletePolicyVersion',
+]);
+
+/**
+ * True when a revocation already on the role (`cutoff`, as read) covers a change made at
+ * `changeTime` (the event's CloudTrail time): its cut-off is at least REVOCATION_MARGIN_MS after
+ * it, as a revocation for that change would be. A repeated delivery, a retry after the revocation
+ * was written, or the next event of the same attack then writes nothing more. Without a time, or
+ * without a revocation, it does not.
+ */
+export function revocationCovers(cutoff: string | undefined, changeTime: string | undefined): boolean {
+  if (cutoff === undefined || changeTime === undefined) return false;
+  const change = Date.parse(changeTime);
+  return !Number.isNaN(change) && Date.parse(cutoff) >= change + REVOCATION_MARGIN_MS;
+}
+
+/** True for an event that names a session-relevant change (UpdateRole: only with MaxSessionDuration). */
+export function isSessionRelevantChange(event: {
+  readonly eventName: string;
+  readonly requestParameters: Readonly<Record<string, unknown>>;
+}): boolean {
+  if (event.eventName === 'UpdateRole') return event.requestParameters.maxSessionDuration !== undefined;
+  return SESSION_RELEVANT_EVENTS.has(event.eventName);
+}
+
 /** The console's document, to the letter: Deny * on * to sessions issued before `cutoff`. */
 export function revocationPolicy(cutoff: string): PolicyDocument {
   return {

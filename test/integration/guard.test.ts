@@ -140,7 +140,7 @@ describe('the guard against the emulator', () => {
       tamper: (iam, RoleName) => iam.send(new AttachRolePolicyCommand({ RoleName, PolicyArn: ADMIN })),
       event: 'attach-role-policy',
       drift: [`managedPolicy:${ADMIN}`],
-      writes: ['PutRolePolicy', 'DetachRolePolicy'],
+      writes: ['DetachRolePolicy', 'PutRolePolicy'],
     },
     {
       name: 'inline policy added',
@@ -205,7 +205,7 @@ describe('the guard against the emulator', () => {
       tamper: (iam, RoleName) => iam.send(new DeleteRolePermissionsBoundaryCommand({ RoleName })),
       event: 'delete-role-permissions-boundary',
       drift: ['permissionsBoundary'],
-      writes: ['PutRolePolicy', 'PutRolePermissionsBoundary'],
+      writes: ['PutRolePermissionsBoundary', 'PutRolePolicy'],
     },
   ];
 
@@ -369,8 +369,8 @@ describe('the guard against the emulator', () => {
     expect(guard.wire.writes).toEqual([
       'UpdateAssumeRolePolicy',
       'DeleteRolePolicy',
-      'PutRolePolicy',
       'DetachRolePolicy',
+      'PutRolePolicy',
       'AttachRolePolicy',
     ]);
     expect(await guard.driftNow()).toEqual([]);

@@ -1,22 +1,43 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import {
   GetRolePolicyCommand,
+  IAMClient,
   ListRolePoliciesCommand,
   PutRolePolicyCommand,
   UpdateAssumeRolePolicyCommand,
   UpdateRoleCommand,
 } from '@aws-sdk/client-iam';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLIENT_SETTINGS } from '../../functions/adapters/aws-clients.js';
 import { IamRoleStore } from '../../functions/adapters/iam-role-store.js';
 import { parseConfig } from '../../functions/core/config.js';
+import { GuardFailure } from '../../functions/core/guard-result.js';
 import { reconcile } from '../../functions/core/reconcile.js';
-import { REVOCATION_POLICY_NAME, revocationPolicy } from '../../functions/core/session-revocation.js';
+import {
+  REVOCATION_MARGIN_MS,
+  REVOCATION_POLICY_NAME,
+  revocationPolicy,
+} from '../../functions/core/session-revocation.js';
 import { createHandler } from '../../functions/handler/create-handler.js';
-import { guardClients, settings, testClients, topicWithInbox, uniqueName, WireLog } from '../support/aws.js';
+import { recordIamCalls } from '../../functions/local/wire-log.js';
+import {
+  CREDENTIALS,
+  emulatorEndpoint,
+  guardClients,
+  REGION,
+  settings,
+  testClients,
+  topicWithInbox,
+  uniqueName,
+  WireLog,
+} from '../support/aws.js';
 import { ACCOUNT, guardEnv } from '../support/config.js';
 import { fixture } from '../support/events.js';
+import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';
 import { lambdaContext } from '../support/lambda.js';
 
 const ATTACKER = 'arn:aws:iam::999999999999:root';
@@ -27,11 +48,26 @@ const ATTACKER_TRUST = JSON.stringify({
 const ALLOW_ALL = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] };
 
 let aws: ReturnType<typeof testClients>;
-beforeAll(() => {
+let proxy: FaultProxy;
+beforeAll(async () => {
   aws = testClients();
+  proxy = await startFaultProxy(emulatorEndpoint());
+});
+afterAll(async () => {
+  await proxy.close();
 });
 
-async function setUp(env: Record<string, string> = {}) {
+/** Clients through the fault proxy (the guard's, recorded on `wire`, or the attacker's). */
+function proxiedClients(wire: WireLog) {
+  const through = { ...CLIENT_SETTINGS, region: REGION, endpoint: proxy.endpoint, credentials: CREDENTIALS };
+  return {
+    iam: recordIamCalls(new IAMClient(through), wire),
+    sns: new SNSClient(through),
+    eventBridge: new EventBridgeClient(through),
+  };
+}
+
+async function setUp(env: Record<string, string> = {}, options: { proxied?: boolean } = {}) {
   const roleName = uniqueName('AWSSupportRole');
   const topic = await topicWithInbox(aws, uniqueName('revoke-topic'));
   const config = parseConfig(
@@ -42,7 +78,8 @@ async function setUp(env: Record<string, string> = {}) {
   );
   const wire = new WireLog();
   const logger = new Logger({ serviceName: 'support-role-guard', logLevel: 'SILENT' });
-  const handler = createHandler({ config, clients: guardClients(wire), logger });
+  const clients = options.proxied ? proxiedClients(wire) : guardClients(wire);
+  const handler = createHandler({ config, clients, logger });
   await reconcile({
     desired: config.desired,
     mode: 'enforce',
@@ -62,7 +99,20 @@ async function setUp(env: Record<string, string> = {}) {
     wire.clear();
     return handler(fixture('scheduled-sweep'), lambdaContext());
   };
-  return { roleName, topic, wire, handler, revocation, sweep };
+  return { roleName, config, topic, wire, handler, revocation, sweep };
+}
+
+/** The attacker assumes the role (trusted by the attacker at that moment); returns when the session was issued. */
+async function assumeAsAttacker(roleName: string, seconds = 3_600): Promise<Date> {
+  const sts = new STSClient(settings());
+  const session = await sts.send(
+    new AssumeRoleCommand({
+      RoleArn: `arn:aws:iam::${ACCOUNT}:role/${roleName}`,
+      RoleSessionName: 'attacker',
+      DurationSeconds: seconds,
+    }),
+  );
+  return new Date((session.Credentials?.Expiration?.getTime() ?? 0) - seconds * 1000);
 }
 
 /** The cut-off written in a revocation document read back (empty when there is none). */
@@ -126,8 +176,9 @@ describe('sessions issued while the role was open', () => {
     const document = await guard.revocation();
     const cutoff = cutoffOf(document);
     expect(document).toEqual(revocationPolicy(cutoff));
-    expect(Date.parse(cutoff)).toBeGreaterThanOrEqual(before.getTime());
-    expect(Date.parse(cutoff)).toBeLessThanOrEqual(after.getTime());
+    // The cut-off is the repair's time plus the margin for IAM to apply the restore everywhere.
+    expect(Date.parse(cutoff)).toBeGreaterThanOrEqual(before.getTime() + REVOCATION_MARGIN_MS);
+    expect(Date.parse(cutoff)).toBeLessThanOrEqual(after.getTime() + REVOCATION_MARGIN_MS);
     expect(Date.parse(cutoff)).toBeGreaterThan(issued.getTime());
     // The attacker's session is denied by the policy read back; one issued after the cut-off is not.
     expect(await decideSession([ALLOW_ALL, document ?? {}], issued)).toBe('ExplicitlyDenied');
@@ -139,7 +190,7 @@ describe('sessions issued while the role was open', () => {
     expect(message?.document.actions).toContainEqual({
       api: 'PutRolePolicy',
       status: 'succeeded',
-      detail: `revoke every session issued before ${cutoff} (inline policy AWSRevokeOlderSessions)`,
+      detail: `revoke every session issued before ${cutoff} (2 minutes after the repair, while IAM applies it everywhere; inline policy AWSRevokeOlderSessions)`,
     });
   });
 
@@ -211,5 +262,167 @@ describe('sessions issued while the role was open', () => {
     const document = await on.revocation();
     const cutoff = cutoffOf(document);
     expect(document).toEqual(revocationPolicy(cutoff));
+  });
+});
+
+describe('sessions revoked whatever the guard reads when the event named a session-relevant change', () => {
+  it('the attacker opens the trust, assumes the role and puts the trust back before the guard reads: revoked', async () => {
+    // Prepare: the attack, undone by the attacker before the guard looks.
+    const guard = await setUp();
+    const RoleName = guard.roleName;
+    await aws.iam.send(new UpdateAssumeRolePolicyCommand({ RoleName, PolicyDocument: ATTACKER_TRUST }));
+    const issued = await assumeAsAttacker(RoleName);
+    await aws.iam.send(
+      new UpdateAssumeRolePolicyCommand({
+        RoleName,
+        PolicyDocument: JSON.stringify(guard.config.desired.trustPolicy),
+      }),
+    );
+    guard.wire.clear();
+
+    // Act: the event of the attacker's first call arrives.
+    const result = await guard.handler(
+      fixture('update-assume-role-policy', {
+        roleName: RoleName,
+        requestParameters: { policyDocument: ATTACKER_TRUST },
+      }),
+      lambdaContext(),
+    );
+
+    // Assess: on the wire, the revocation only (the configuration was already back).
+    expect(result.outcome).toBe('compliant');
+    expect(guard.wire.writes).toEqual(['PutRolePolicy']);
+    // Read back from IAM: the attacker's session is denied.
+    const document = await guard.revocation();
+    const cutoff = cutoffOf(document);
+    expect(document).toEqual(revocationPolicy(cutoff));
+    expect(await decideSession([ALLOW_ALL, document ?? {}], issued)).toBe('ExplicitlyDenied');
+    // On-call hears of it: sessions revoked, and from when.
+    expect(result.reason).toMatch(/sessions were revoked/);
+    const [message] = await guard.topic.notifications();
+    // A repeated delivery of that event: the revocation in place covers it, nothing is written.
+    guard.wire.clear();
+    const repeated = await guard.handler(
+      fixture('update-assume-role-policy', {
+        roleName: RoleName,
+        requestParameters: { policyDocument: ATTACKER_TRUST },
+      }),
+      lambdaContext(),
+    );
+    expect(repeated.outcome).toBe('compliant');
+    expect(guard.wire.writes).toEqual([]);
+    expect(await guard.revocation()).toEqual(document);
+    expect(message?.document.actions).toContainEqual(
+      expect.objectContaining({
+        api: 'PutRolePolicy',
+        status: 'succeeded',
+        detail: expect.stringContaining(cutoff),
+      }),
+    );
+  });
+
+  it('the revocation fails while the trust restore succeeds: the invocation fails and its retry revokes', async () => {
+    // Prepare: the attack; the guard's PutRolePolicy will fail on the wire.
+    const guard = await setUp({}, { proxied: true });
+    const RoleName = guard.roleName;
+    await aws.iam.send(new UpdateAssumeRolePolicyCommand({ RoleName, PolicyDocument: ATTACKER_TRUST }));
+    const issued = await assumeAsAttacker(RoleName);
+    const event = fixture('update-assume-role-policy', {
+      roleName: RoleName,
+      requestParameters: { policyDocument: ATTACKER_TRUST },
+      eventId: uniqueName('evt'),
+    });
+    proxy.setPlan({
+      kind: 'error',
+      rate: 1,
+      services: ['iam'],
+      bodyContains: 'Action=PutRolePolicy&',
+      error: {
+        status: 409,
+        code: 'LimitExceeded',
+        message: 'Maximum policy size of 10240 bytes exceeded for role',
+      },
+    });
+    guard.wire.clear();
+
+    // Act: the invocation, then Lambda's retry with the same event.
+    const error = await guard.handler(event, lambdaContext()).catch((e: unknown) => e);
+    proxy.setPlan(undefined);
+    const firstWrites = [...guard.wire.writes];
+    const afterFirst = await guard.revocation();
+    guard.wire.clear();
+    const retry = await guard.handler(structuredClone(event), lambdaContext());
+
+    // Assess: the first invocation restored the trust, failed to revoke, and failed.
+    expect(error).toBeInstanceOf(GuardFailure);
+    // (the SDK retries LimitExceeded as throttling, so the revocation went out up to 5 times)
+    expect(firstWrites[0]).toBe('UpdateAssumeRolePolicy');
+    expect(new Set(firstWrites.slice(1))).toEqual(new Set(['PutRolePolicy']));
+    expect(afterFirst).toBeUndefined();
+    // The retry sees a compliant role and revokes anyway, at the wire and in IAM.
+    expect(retry.outcome).toBe('compliant');
+    expect(guard.wire.writes).toEqual(['PutRolePolicy']);
+    const document = await guard.revocation();
+    expect(document).toEqual(revocationPolicy(cutoffOf(document)));
+    expect(await decideSession([ALLOW_ALL, document ?? {}], issued)).toBe('ExplicitlyDenied');
+    expect((await guard.topic.notifications()).map((m) => m.document.outcome)).toEqual([
+      'failed',
+      'compliant',
+    ]);
+  });
+
+  it("an attacker who filled the role's inline quota cannot make the revocation fail: it goes after the deletes", async () => {
+    // Prepare: IAM's 10,240-character aggregate inline quota on the wire; the attacker's writes
+    // go through it too, and the guard's deletes are answered late (as a busy IAM might).
+    const guard = await setUp({}, { proxied: true });
+    const RoleName = guard.roleName;
+    proxy.setInlinePolicyQuota(10_240);
+    const attacker = proxiedClients(new WireLog()).iam;
+    const filler = (n: number) =>
+      JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Sid: 'x'.repeat(n), Effect: 'Allow', Action: '*', Resource: '*' }],
+      });
+    await attacker.send(new UpdateAssumeRolePolicyCommand({ RoleName, PolicyDocument: ATTACKER_TRUST }));
+    await attacker.send(
+      new PutRolePolicyCommand({ RoleName, PolicyName: 'a', PolicyDocument: filler(5_000) }),
+    );
+    await attacker.send(
+      new PutRolePolicyCommand({ RoleName, PolicyName: 'b', PolicyDocument: filler(5_000) }),
+    );
+    const issued = await assumeAsAttacker(RoleName);
+    proxy.setPlan({
+      kind: 'slow',
+      rate: 1,
+      services: ['iam'],
+      bodyContains: 'Action=DeleteRolePolicy&',
+      delayMs: 300,
+    });
+    guard.wire.clear();
+
+    // Act
+    const result = await guard
+      .handler(
+        fixture('put-role-policy', { roleName: RoleName, requestParameters: { policyName: 'b' } }),
+        lambdaContext(),
+      )
+      .finally(() => {
+        proxy.setPlan(undefined);
+        proxy.setInlinePolicyQuota(undefined);
+      });
+
+    // Assess: at the wire, the deletes, then the revocation, then nothing else needed.
+    expect(result.outcome).toBe('remediated');
+    expect([...guard.wire.writes].sort()).toEqual([
+      'DeleteRolePolicy',
+      'DeleteRolePolicy',
+      'PutRolePolicy',
+      'UpdateAssumeRolePolicy',
+    ]);
+    // Read back from IAM: only the revocation is left, and it denies the attacker's session.
+    const { PolicyNames } = await aws.iam.send(new ListRolePoliciesCommand({ RoleName }));
+    expect(PolicyNames).toEqual([REVOCATION_POLICY_NAME]);
+    const document = await guard.revocation();
+    expect(await decideSession([ALLOW_ALL, document ?? {}], issued)).toBe('ExplicitlyDenied');
   });
 });

@@ -51,6 +51,13 @@ export interface FaultProxy {
   releaseHeld(): void;
   /** Requests held by a `hold` plan whose client is still waiting (not given up, not released). */
   heldOpen(): number;
+  /**
+   * IAM's aggregate inline-policy quota per role (10,240 characters, whitespace not counted), which
+   * the emulator does not enforce: PutRolePolicy is answered LimitExceeded when the role's other
+   * inline policies, as the proxy saw them answered (written or deleted through it), plus the new
+   * one exceed `chars`. A delete counts once its answer went back. undefined turns it off.
+   */
+  setInlinePolicyQuota(chars: number | undefined): void;
   readonly stats: {
     requests: number;
     injected: number;
@@ -114,6 +121,33 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   };
   const held: { req: IncomingMessage; body: Buffer; res: ServerResponse }[] = [];
   let staleReads = 0;
+  let inlineQuota: number | undefined;
+  /** Per role (lower-cased name): each inline policy's counted size, as answered. */
+  const inline = new Map<string, Map<string, number>>();
+  const inlineOf = (form: URLSearchParams) => {
+    const role = (form.get('RoleName') ?? '').toLowerCase();
+    if (!inline.has(role)) inline.set(role, new Map());
+    return inline.get(role) as Map<string, number>;
+  };
+  /** Tracks the role's inline policies from answered PutRolePolicy / DeleteRolePolicy. */
+  const track = (service: string, body: string, status: number) => {
+    if (inlineQuota === undefined || service !== 'iam' || status >= 300) return;
+    const form = new URLSearchParams(body);
+    const policies = inlineOf(form);
+    const name = form.get('PolicyName') ?? '';
+    if (form.get('Action') === 'PutRolePolicy')
+      policies.set(name, (form.get('PolicyDocument') ?? '').replace(/\s/g, '').length);
+    if (form.get('Action') === 'DeleteRolePolicy') policies.delete(name);
+  };
+  const overQuota = (service: string, body: string): boolean => {
+    if (inlineQuota === undefined || service !== 'iam') return false;
+    const form = new URLSearchParams(body);
+    if (form.get('Action') !== 'PutRolePolicy') return false;
+    const name = form.get('PolicyName') ?? '';
+    let total = (form.get('PolicyDocument') ?? '').replace(/\s/g, '').length;
+    for (const [other, size] of inlineOf(form)) if (other !== name) total += size;
+    return total > inlineQuota;
+  };
   /** The last answer each role read got from the emulator, keyed by its form body. */
   const fresh = new Map<string, Answer>();
   /** After a write: the pre-write answer of each read, and how many more times to serve it. */
@@ -146,6 +180,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
         answer.on('end', () => {
           const send = () => {
             if (res.destroyed) return;
+            track(serviceOf(req), body.toString(), answer.statusCode ?? 502);
             observe(serviceOf(req), body.toString(), {
               status: answer.statusCode ?? 502,
               headers: answer.headers,
@@ -187,6 +222,12 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
         if (--replay.left <= 0) stale.delete(body.toString());
         res.writeHead(replay.answer.status, replay.answer.headers);
         return res.end(replay.answer.body);
+      }
+      if (overQuota(service, body.toString())) {
+        res.writeHead(409, { 'content-type': 'text/xml' });
+        return res.end(
+          queryError(409, 'LimitExceeded', `Maximum policy size of ${inlineQuota} bytes exceeded for role`),
+        );
       }
       if (!inject || !plan) return forward(req, body, res);
       stats.injected++;
@@ -241,6 +282,10 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       for (const { req, body, res } of held.splice(0)) if (!res.destroyed) forward(req, body, res);
     },
     heldOpen: () => held.filter(({ res }) => !res.destroyed && !res.req.socket.destroyed).length,
+    setInlinePolicyQuota(chars) {
+      inlineQuota = chars;
+      inline.clear();
+    },
     setPlan(next, seed = 1) {
       plan = next;
       armed = next?.afterAction === undefined;

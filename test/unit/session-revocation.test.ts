@@ -1,10 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { detectDrift } from '../../functions/core/drift.js';
-import { phases, planActions } from '../../functions/core/plan.js';
+import { describeAction, type IamAction, phases, planActions } from '../../functions/core/plan.js';
 import type { PresentRole } from '../../functions/core/role-snapshot.js';
 import {
+  isSessionRelevantChange,
+  REVOCATION_MARGIN_MS,
   REVOCATION_POLICY_NAME,
+  revocationCovers,
   revocationCutoff,
+  revocationCutoffAfter,
   revocationPolicy,
 } from '../../functions/core/session-revocation.js';
 import { guardConfig } from '../support/config.js';
@@ -134,7 +138,15 @@ describe('planning the revocation', () => {
         policyDocument: JSON.stringify(revocationPolicy('2026-11-28T12:00:00.000Z')),
         cutoff: '2026-11-28T12:00:00.000Z',
       });
-      expect(phases(actions)[0]).toContainEqual(put);
+      // Its own wave, after everything that takes access away, before anything is restored.
+      const waves = phases(actions);
+      const at = waves.findIndex((w) => w.some((a) => a.api === 'PutRolePolicy'));
+      expect(waves[at]).toEqual([put]);
+      for (const wave of waves.slice(at + 1))
+        expect(wave.map((a) => a.api)).not.toContain('DeleteRolePolicy');
+      for (const wave of waves.slice(0, at))
+        for (const api of ['AttachRolePolicy', 'UpdateRole', 'TagRole', 'CreatePolicyVersion'])
+          expect(wave.map((a) => a.api)).not.toContain(api);
     },
   );
 
@@ -159,5 +171,97 @@ describe('planning the revocation', () => {
     ]);
     // On: the changed policy is overwritten with a fresh cut-off, not deleted first.
     expect(planActions(desired, drift, revoke).map((a) => a.api)).toEqual(['PutRolePolicy']);
+  });
+});
+
+describe('the revocation and the inline quota', () => {
+  it("goes in a wave of its own after the deletes of the attacker's inline policies and before the restores", () => {
+    const drifted = role({
+      inlinePolicyNames: ['filler-a', 'filler-b'],
+      maxSessionDuration: 43_200,
+      attachedPolicyArns: [],
+    });
+    const waves = phases(
+      planActions(desired, detectDrift(desired, drifted, 'aws', NOW), { revokeSessionsBefore: NOW }),
+    );
+
+    expect(waves.map((w) => w.map((a) => a.api))).toEqual([
+      ['DeleteRolePolicy', 'DeleteRolePolicy'],
+      ['PutRolePolicy'],
+      ['AttachRolePolicy', 'UpdateRole'],
+    ]);
+  });
+});
+
+describe('the cut-off', () => {
+  it('lies REVOCATION_MARGIN_MS (2 minutes) after the repair, within the accepted future', () => {
+    expect(revocationCutoffAfter(NOW).toISOString()).toBe('2026-11-28T12:02:00.000Z');
+    expect(REVOCATION_MARGIN_MS).toBeGreaterThanOrEqual(60_000);
+    const written = JSON.stringify(revocationPolicy(revocationCutoffAfter(NOW).toISOString()));
+    expect(revocationCutoff(written, NOW)).toBe('2026-11-28T12:02:00.000Z');
+  });
+
+  it('is said in the message', () => {
+    const [put] = planActions(
+      desired,
+      detectDrift(desired, role({ maxSessionDuration: 43_200 }), 'aws', NOW),
+      {
+        revokeSessionsBefore: revocationCutoffAfter(NOW),
+      },
+    );
+    expect(describeAction(put as IamAction)).toBe(
+      'revoke every session issued before 2026-11-28T12:02:00.000Z (2 minutes after the repair, while IAM applies it everywhere; inline policy AWSRevokeOlderSessions)',
+    );
+  });
+});
+
+describe('events that revoke whatever the read shows', () => {
+  const event = (eventName: string, requestParameters: Record<string, unknown> = {}) => ({
+    eventName,
+    requestParameters,
+  });
+
+  it.each([
+    'UpdateAssumeRolePolicy',
+    'AttachRolePolicy',
+    'PutRolePolicy',
+    'PutRolePermissionsBoundary',
+    'DeleteRolePermissionsBoundary',
+    'CreateRole',
+    'CreatePolicyVersion',
+    'SetDefaultPolicyVersion',
+    'DeletePolicyVersion',
+  ])('%s is session-relevant', (name) => {
+    expect(isSessionRelevantChange(event(name))).toBe(true);
+  });
+
+  it('UpdateRole only with MaxSessionDuration; tags, descriptions, detaches and deletes are not', () => {
+    expect(isSessionRelevantChange(event('UpdateRole', { maxSessionDuration: 43_200 }))).toBe(true);
+    expect(isSessionRelevantChange(event('UpdateRole', { description: 'x' }))).toBe(false);
+    for (const name of [
+      'TagRole',
+      'UntagRole',
+      'UpdateRoleDescription',
+      'DetachRolePolicy',
+      'DeleteRolePolicy',
+      'DeleteRole',
+    ])
+      expect(isSessionRelevantChange(event(name)), name).toBe(false);
+  });
+
+  it('plans the revocation for a compliant role when asked to revoke regardless', () => {
+    const actions = planActions(desired, [], { revokeSessionsBefore: NOW, revokeRegardless: true });
+    expect(actions.map((a) => a.api)).toEqual(['PutRolePolicy']);
+    expect(planActions(desired, [], { revokeSessionsBefore: NOW })).toEqual([]);
+  });
+});
+
+describe('a revocation already in place', () => {
+  it('covers a change when its cut-off is at least the margin after the change; else a new one is written', () => {
+    expect(revocationCovers('2026-11-28T12:02:00.000Z', '2026-11-28T12:00:00Z')).toBe(true);
+    expect(revocationCovers('2026-11-28T12:01:59.000Z', '2026-11-28T12:00:00Z')).toBe(false);
+    expect(revocationCovers(undefined, '2026-11-28T12:00:00Z')).toBe(false);
+    expect(revocationCovers('2026-11-28T12:02:00.000Z', undefined)).toBe(false);
+    expect(revocationCovers('2026-11-28T12:02:00.000Z', 'not a time')).toBe(false);
   });
 });
