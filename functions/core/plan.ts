@@ -350,7 +350,8 @@ export function describeAction(action: IamAction): string {
  * ConcurrentModification for two tag writes on one role at once; CreateRole goes before everything.
  * The session revocation (PutRolePolicy) has a phase of its own, after the attacker's inline
  * policies are deleted (IAM's 10,240-character aggregate inline quota per role: an attacker who
- * filled it would make a revocation sent alongside the deletes fail) and before any restore.
+ * filled it would make a revocation sent alongside the deletes fail) and before any restore;
+ * with no inline policy to delete it goes out in phase 1 (see `phases`).
  */
 const PHASE: Record<IamApi, 0 | 1 | 2 | 3> = {
   CreateRole: 0,
@@ -371,11 +372,17 @@ const PHASE: Record<IamApi, 0 | 1 | 2 | 3> = {
 };
 
 /** UpdateRole that shortens sessions (or only restores the description) is a removal (phase 1). */
-const phaseOf = (action: IamAction): 0 | 1 | 2 | 3 =>
+const basePhase = (action: IamAction): 0 | 1 | 2 | 3 =>
   action.api === 'UpdateRole' && action.takesAway ? 1 : PHASE[action.api];
 
-/** The plan as waves of writes that can be sent together, in order (plan order inside a wave). */
+/**
+ * The plan as waves of writes that can be sent together, in order (plan order inside a wave). The
+ * revocation waits for its own wave only when inline policies are deleted (the quota); otherwise
+ * it goes out with the writes that take access away.
+ */
 export function phases(actions: readonly IamAction[]): IamAction[][] {
+  const deletes = actions.some((a) => a.api === 'DeleteRolePolicy');
+  const phaseOf = (a: IamAction) => (a.api === 'PutRolePolicy' && !deletes ? 1 : basePhase(a));
   return ([0, 1, 2, 3] as const)
     .map((phase) => actions.filter((a) => phaseOf(a) === phase))
     .filter((wave) => wave.length > 0);

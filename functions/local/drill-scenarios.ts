@@ -144,7 +144,7 @@ export const SCENARIOS: readonly DrillScenario[] = [
       outcomes: ['remediated'],
       restored: true,
       notifications: 1,
-      writes: ['DetachRolePolicy', 'PutRolePolicy'],
+      writes: ['PutRolePolicy', 'DetachRolePolicy'],
       sessionsRevoked: true,
     },
   },

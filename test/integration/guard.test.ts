@@ -140,7 +140,7 @@ describe('the guard against the emulator', () => {
       tamper: (iam, RoleName) => iam.send(new AttachRolePolicyCommand({ RoleName, PolicyArn: ADMIN })),
       event: 'attach-role-policy',
       drift: [`managedPolicy:${ADMIN}`],
-      writes: ['DetachRolePolicy', 'PutRolePolicy'],
+      writes: ['PutRolePolicy', 'DetachRolePolicy'],
     },
     {
       name: 'inline policy added',
@@ -205,7 +205,7 @@ describe('the guard against the emulator', () => {
       tamper: (iam, RoleName) => iam.send(new DeleteRolePermissionsBoundaryCommand({ RoleName })),
       event: 'delete-role-permissions-boundary',
       drift: ['permissionsBoundary'],
-      writes: ['PutRolePermissionsBoundary', 'PutRolePolicy'],
+      writes: ['PutRolePolicy', 'PutRolePermissionsBoundary'],
     },
   ];
 

@@ -73,7 +73,7 @@ describe('round trips on the wire', () => {
     expect(guard.wire.roundTrips).toBe(1);
   });
 
-  it('reads, removes access, restores and reads back in 4 round trips, the alias alongside', async () => {
+  it('reads, removes access, revokes, restores and reads back in 5 round trips, the alias alongside', async () => {
     // Prepare: an extra managed policy, an inline policy, and the required policy detached.
     const guard = await setUp();
     const RoleName = guard.roleName;
@@ -84,7 +84,8 @@ describe('round trips on the wire', () => {
     // Act
     const result = await guard.invoke(fixture('detach-role-policy', { roleName: RoleName }));
 
-    // Assess: read (with the alias) | detach + delete + revoke sessions | attach | read back.
+    // Assess: read (with the alias) | detach + delete | revoke sessions (after the delete: the
+    // inline quota) | attach | read back.
     expect(result.outcome).toBe('remediated');
     expect([...guard.wire.writes].sort()).toEqual([
       'AttachRolePolicy',
@@ -94,7 +95,7 @@ describe('round trips on the wire', () => {
     ]);
     expect(guard.wire.reads.filter((c) => c === 'GetRole')).toHaveLength(2);
     expect(guard.wire.calls.filter((c) => c === 'ListAccountAliases')).toHaveLength(1);
-    expect(guard.wire.roundTrips).toBe(4);
+    expect(guard.wire.roundTrips).toBe(5);
     // Access is taken away before anything is restored.
     const { calls } = guard.wire;
     expect(calls.indexOf('AttachRolePolicy')).toBeGreaterThan(calls.indexOf('DetachRolePolicy'));
