@@ -27,6 +27,18 @@ export function guardPolicyStatements(input: GuardPolicyInput): PolicyStatement[
   return [...repairPolicyStatements(input), ...notifyPolicyStatements(input)];
 }
 
+/**
+ * The support role's ARN at the desired path, at the root path and under any other path
+ * (`role/`, then any path, then `/<name>`: `*` spans `/` in an ARN): what the read permissions cover. The name is the
+ * last segment of the desired ARN (it may hold tokens before `:role/`, never in the name).
+ */
+export function supportRoleAtAnyPath(supportRoleArn: string): string[] {
+  const at = supportRoleArn.lastIndexOf(':role/');
+  const prefix = supportRoleArn.slice(0, at + ':role/'.length);
+  const name = supportRoleArn.slice(supportRoleArn.lastIndexOf('/') + 1);
+  return [...new Set([supportRoleArn, `${prefix}${name}`, `${prefix}*/${name}`])];
+}
+
 /** What reading and repairing the support role takes (the single-account guard, and each member's remediation role). */
 export function repairPolicyStatements(input: RepairPolicyInput): PolicyStatement[] {
   const role = [input.supportRoleArn];
@@ -36,7 +48,9 @@ export function repairPolicyStatements(input: RepairPolicyInput): PolicyStatemen
     new PolicyStatement({
       sid: 'ReadSupportRole',
       actions: ['iam:GetRole', 'iam:GetRolePolicy', 'iam:ListAttachedRolePolicies', 'iam:ListRolePolicies'],
-      resources: role,
+      // A role's ARN holds its path: a role of that name at another path (path drift, reported, never
+      // repaired in place) is read too. Reads only; every write stays on the desired ARN.
+      resources: supportRoleAtAnyPath(input.supportRoleArn),
     }),
     new PolicyStatement({
       sid: 'ReadAccountAliasForMessages',

@@ -248,6 +248,11 @@ export class SupportRoleGuardStack extends Stack {
     new CfnOutput(this, 'UndeliveredEventsQueueUrl', { value: this.rules.deadLetterQueue.queueUrl });
     new CfnOutput(this, 'FailedInvocationsQueueUrl', { value: this.guard.failureQueue.queueUrl });
     acknowledgeFindings(this);
+    Validations.of(this.guard.role).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*/${desired.roleName}]`,
+      reason:
+        'reads only (GetRole, the two lists, GetRolePolicy) of the support role by its name at another path than desired (path drift is reported, never repaired in place); every write is on the desired ARN',
+    });
     if (organization) {
       Validations.of(this.guard.role).acknowledge({
         id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',

@@ -179,6 +179,71 @@ describe('guard role permission matrix (default configuration)', () => {
   });
 });
 
+describe('the support role at another path than desired (path drift, which only a read can report)', () => {
+  const READS = ['iam:GetRole', 'iam:ListAttachedRolePolicies', 'iam:ListRolePolicies', 'iam:GetRolePolicy'];
+  const WRITES: [string, Record<string, string>][] = [
+    ['iam:PutRolePolicy', {}],
+    ['iam:DeleteRolePolicy', {}],
+    ['iam:UpdateAssumeRolePolicy', {}],
+    ['iam:UpdateRole', {}],
+    ['iam:TagRole', {}],
+    ['iam:UntagRole', {}],
+    ['iam:CreateRole', {}],
+    ['iam:DeleteRole', {}],
+    ['iam:AttachRolePolicy', { 'iam:PolicyARN': SUPPORT_ACCESS }],
+    ['iam:DetachRolePolicy', { 'iam:PolicyARN': ADMIN }],
+    ['iam:DeleteRolePermissionsBoundary', {}],
+    ['iam:PutRolePermissionsBoundary', { 'iam:PermissionsBoundary': BOUNDARY }],
+    ['iam:PassRole', {}],
+  ];
+  const cases = [
+    // Desired at /, found under another path; desired under /support/ (supportRolePath changed), found at /.
+    [
+      '/',
+      {},
+      [
+        `arn:aws:iam::${ACCOUNT}:role/other/AWSSupportRole`,
+        `arn:aws:iam::${ACCOUNT}:role/a/b/AWSSupportRole`,
+      ],
+    ],
+    [
+      '/support/',
+      { supportRolePath: '/support/' },
+      [SUPPORT_ROLE, `arn:aws:iam::${ACCOUNT}:role/other/AWSSupportRole`],
+    ],
+  ] as const;
+
+  it.each(cases)(
+    'desired path %s: every read allowed on the role of that name at any path',
+    async (_path, context, elsewhere) => {
+      const g = guardPolicy(context);
+      for (const resource of elsewhere)
+        for (const action of READS)
+          expect(await decide(g.policy, action, resource), `${action} ${resource}`).toBe('Allowed');
+    },
+  );
+
+  it.each(cases)(
+    'desired path %s: no write on it, nor a read of another name',
+    async (_path, context, elsewhere) => {
+      const g = guardPolicy(context);
+      for (const resource of elsewhere)
+        for (const [action, keys] of WRITES)
+          expect(await decide(g.policy, action, resource, keys), `${action} ${resource}`).toBe(
+            'ImplicitlyDenied',
+          );
+      for (const action of READS) {
+        expect(await decide(g.policy, action, `arn:aws:iam::${ACCOUNT}:role/other/Admin`)).toBe(
+          'ImplicitlyDenied',
+        );
+        expect(await decide(g.policy, action, `arn:aws:iam::${ACCOUNT}:role/other/XAWSSupportRole`)).toBe(
+          'ImplicitlyDenied',
+        );
+      }
+    },
+  );
+});
+
 describe('guard role permission matrix (a pinned customer-managed policy)', () => {
   const CONSOLE = `arn:aws:iam::${ACCOUNT}:policy/support/SupportConsole`;
   const OTHER_POLICY = `arn:aws:iam::${ACCOUNT}:policy/support/Other`;
