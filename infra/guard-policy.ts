@@ -102,8 +102,9 @@ export function repairPolicyStatements(input: RepairPolicyInput): PolicyStatemen
         }),
   ];
   if (input.revokeSessions ?? true) {
-    // IAM has no condition key for an inline policy's name: the code writes only AWSRevokeOlderSessions,
-    // and a borrowed guard session gains nothing it could not already get with UpdateAssumeRolePolicy.
+    // IAM has no condition key for an inline policy's name or document: the code writes only
+    // AWSRevokeOlderSessions, but a borrowed guard session could write an Allow * (docs/deploy.md:
+    // the exposure is bounded by the sweep period).
     statements.push(
       new PolicyStatement({
         sid: 'RevokeSupportRoleSessions',

@@ -90,6 +90,12 @@ export class SupportRoleGuardStack extends Stack {
       });
     }
 
+    // Lambda keeps 100 executions of the account unreserved: said at synth, before a deploy fails on it.
+    Annotations.of(this).addInfo(
+      settings.reservedConcurrency !== undefined
+        ? `reservedConcurrency=${settings.reservedConcurrency}: the account's Lambda concurrency quota must be at least ${100 + settings.reservedConcurrency} (Lambda keeps 100 unreserved), or the deploy fails; use -c reservedConcurrency=none there (docs/deploy.md)`
+        : 'reservedConcurrency=none: no concurrency reserved for the guard function; other functions can starve it (docs/deploy.md)',
+    );
     // A configuration that makes the role unassumable for some of its principals: said by name at synth.
     mfaWarnings(desired).forEach((warning, i) => {
       Annotations.of(this).addWarningV2(`support-role-guard:requireMfa${i}`, warning);

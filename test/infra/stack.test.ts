@@ -324,6 +324,17 @@ describe('reserved concurrency of the guard function', () => {
     expect(reserved(template)).toBe(5);
   });
 
+  it('says at synth the concurrency quota it needs (Lambda keeps 100 unreserved), or that none is reserved', () => {
+    Annotations.fromStack(synthGuard({}).stack).hasInfo(
+      '*',
+      Match.stringLikeRegexp('quota must be at least 105 \\(Lambda keeps 100 unreserved\\).*reservedConcurrency=none'),
+    );
+    Annotations.fromStack(synthGuard({ reservedConcurrency: 'none' }).stack).hasInfo(
+      '*',
+      Match.stringLikeRegexp('no concurrency reserved'),
+    );
+  });
+
   it('takes another number, or none, from the reservedConcurrency context key', () => {
     expect(reserved(synthGuard({ reservedConcurrency: '20' }).template)).toBe(20);
     expect(reserved(synthGuard({ reservedConcurrency: 'none' }).template)).toBeUndefined();
