@@ -327,7 +327,9 @@ describe('reserved concurrency of the guard function', () => {
   it('says at synth the concurrency quota it needs (Lambda keeps 100 unreserved), or that none is reserved', () => {
     Annotations.fromStack(synthGuard({}).stack).hasInfo(
       '*',
-      Match.stringLikeRegexp('quota must be at least 105 \\(Lambda keeps 100 unreserved\\).*reservedConcurrency=none'),
+      Match.stringLikeRegexp(
+        'quota must be at least 105 \\(Lambda keeps 100 unreserved\\).*reservedConcurrency=none',
+      ),
     );
     Annotations.fromStack(synthGuard({ reservedConcurrency: 'none' }).stack).hasInfo(
       '*',
