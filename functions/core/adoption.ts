@@ -50,6 +50,8 @@ function adoptTrust(input: AdoptionInput, refused: Refusal[]): { principals: str
   }
   const principals: string[] = [];
   const mfa: boolean[] = [];
+  // Per adopted principal: whether every statement granting it requires MFA.
+  const mfaOf = new Map<string, boolean>();
   for (const statement of asList(document.Statement) as Record<string, unknown>[]) {
     if (statement?.Effect !== 'Allow') {
       refused.push({
@@ -108,9 +110,21 @@ function adoptTrust(input: AdoptionInput, refused: Refusal[]): { principals: str
             item: `trusted principal ${raw}`,
             reason: `a foreign account (${owner ?? 'unknown'}): outside this account${input.organizationAccounts ? ' and its organization' : ' (the organization could not be listed)'}`,
           });
-        else if (!principals.includes(arn)) principals.push(arn);
+        else {
+          if (!principals.includes(arn)) principals.push(arn);
+          mfaOf.set(arn, (mfaOf.get(arn) ?? true) && condition === MFA_CONDITION);
+        }
       }
     }
+  }
+  const withMfa = principals.filter((p) => mfaOf.get(p));
+  const without = principals.filter((p) => !mfaOf.get(p));
+  if (withMfa.length > 0 && without.length > 0) {
+    // Adopting neither would remove MFA from some principals on the first deploy; say so.
+    refused.push({
+      item: `MFA condition (required for ${withMfa.join(', ')}; not for ${without.join(', ')})`,
+      reason: 'MFA required for only some principals; the guard can require it for all or none',
+    });
   }
   return { principals, requireMfa: mfa.length > 0 && mfa.every(Boolean) };
 }

@@ -60,6 +60,19 @@ const requiresMfa = (list: readonly Statement[]): boolean =>
       .includes('aws:multifactorauthpresent'),
   );
 
+/** Per principal named by Allow statements: whether every statement granting it requires MFA. */
+function mfaByPrincipal(list: readonly Statement[]): Map<string, boolean> {
+  const out = new Map<string, boolean>();
+  for (const s of list) {
+    if (s.Effect !== 'Allow') continue;
+    const mfa = JSON.stringify(s.Condition ?? {})
+      .toLowerCase()
+      .includes('aws:multifactorauthpresent');
+    for (const p of principals([s])) out.set(p, (out.get(p) ?? true) && mfa);
+  }
+  return out;
+}
+
 const accountOf = (principal: string): string | undefined =>
   /^arn:[\w-]+:(?:iam|sts)::(\d{12}):/.exec(principal)?.[1];
 
@@ -97,15 +110,41 @@ export function trustPolicyChanges(
     lines.push(`now also trusts ${p} — ${whose(p, want, context)}, not in the desired set`);
   for (const p of [...want].filter((x) => !have.has(x)).sort())
     lines.push(`no longer trusts ${p} (in the desired set)`);
-  if (requiresMfa(desiredStatements) && !requiresMfa(actual))
-    lines.push('MFA is no longer required to assume the role (the desired state requires it)');
-  else if (shape(actual) !== shape(desiredStatements) && !sameShapeBut(actual, desiredStatements))
+  const mfaLines = mfaChanges(actual, desiredStatements);
+  lines.push(...mfaLines);
+  if (
+    mfaLines.length === 0 &&
+    shape(actual) !== shape(desiredStatements) &&
+    !sameShapeBut(actual, desiredStatements)
+  )
     lines.push(
       'other statements, actions, effects or conditions differ; the JSON document carries both versions',
     );
   return lines.length > 0
     ? lines
     : ['the document differs in form only; the JSON document carries both versions'];
+}
+
+/**
+ * Which principals (trusted both now and in the desired state) lose or gain the MFA condition;
+ * one line for all of them when every principal the role trusts lost it.
+ */
+function mfaChanges(actual: readonly Statement[], desired: readonly Statement[]): string[] {
+  const have = mfaByPrincipal(actual);
+  const want = mfaByPrincipal(desired);
+  const common = [...want.keys()].filter((p) => have.has(p)).sort();
+  const lost = common.filter((p) => want.get(p) && !have.get(p));
+  const gained = common.filter((p) => !want.get(p) && have.get(p));
+  if (requiresMfa(desired) && !requiresMfa(actual) && [...have.values()].every((m) => !m))
+    return ['MFA is no longer required to assume the role (the desired state requires it)'];
+  return [
+    ...lost.map(
+      (p) => `MFA is no longer required for ${p} to assume the role (the desired state requires it)`,
+    ),
+    ...gained.map(
+      (p) => `MFA is now required for ${p} to assume the role (the desired state does not require it)`,
+    ),
+  ];
 }
 
 /** True when the statements differ only in how the principals are spread across them. */

@@ -151,6 +151,47 @@ describe('support-role-guard init (built CLI, emulator)', () => {
     expect(text.stdout.trimEnd().endsWith('NOT FULLY ADOPTED')).toBe(true);
   });
 
+  it('refuses MFA required for only some principals, naming them, and exits 1', async () => {
+    // Prepare: Admin must use MFA, Ops need not; adopting either way would change one of them.
+    const a = await isolatedAccount();
+    const admin = `arn:aws:iam::${a.account}:role/Admin`;
+    const ops = `arn:aws:iam::${a.account}:role/Ops`;
+    await a.clients.iam.send(
+      new CreateRoleCommand({
+        RoleName: 'AWSSupportRole',
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: { AWS: admin },
+              Action: 'sts:AssumeRole',
+              Condition: { Bool: { 'aws:MultiFactorAuthPresent': 'true' } },
+            },
+            { Effect: 'Allow', Principal: { AWS: ops }, Action: 'sts:AssumeRole' },
+          ],
+        }),
+      }),
+    );
+    await a.clients.iam.send(
+      new AttachRolePolicyCommand({ RoleName: 'AWSSupportRole', PolicyArn: SUPPORT_ACCESS }),
+    );
+
+    // Act
+    const run = await cli(['init', '--json'], a.env);
+
+    // Assess
+    expect(run.code, run.stderr).toBe(1);
+    const result = JSON.parse(run.stdout);
+    expect(result.context.requireMfa).toBeUndefined();
+    expect(result.refused).toEqual([
+      {
+        item: `MFA condition (required for ${admin}; not for ${ops})`,
+        reason: 'MFA required for only some principals; the guard can require it for all or none',
+      },
+    ]);
+  });
+
   it('--write merges the fragment into an existing cdk.context.json, keeping its other keys', async () => {
     // Prepare
     const a = await isolatedAccount();

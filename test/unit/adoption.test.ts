@@ -39,6 +39,49 @@ describe('adoptRole', () => {
     });
   });
 
+  it('Noncompliance: MFA required for only some principals is refused by name, not dropped', () => {
+    // Prepare: Admin must use MFA, Ops need not; the guard can require it for all or none.
+    const ADMIN = `arn:aws:iam::${ACCOUNT}:role/Admin`;
+    const OPS = `arn:aws:iam::${ACCOUNT}:role/Ops`;
+    const adoption = adoptRole({
+      role: role([
+        {
+          Effect: 'Allow',
+          Principal: { AWS: ADMIN },
+          Action: 'sts:AssumeRole',
+          Condition: { Bool: { 'aws:MultiFactorAuthPresent': 'true' } },
+        },
+        { Effect: 'Allow', Principal: { AWS: OPS }, Action: 'sts:AssumeRole' },
+      ]),
+      account: ACCOUNT,
+      partition: 'aws',
+    });
+
+    // Assess
+    expect(adoption.context.requireMfa).toBeUndefined();
+    expect(adoption.refused).toEqual([
+      {
+        item: `MFA condition (required for ${ADMIN}; not for ${OPS})`,
+        reason: 'MFA required for only some principals; the guard can require it for all or none',
+      },
+    ]);
+  });
+
+  it('adopts requireMfa when every principal requires MFA', () => {
+    const adoption = adoptRole({
+      role: role({
+        Effect: 'Allow',
+        Principal: { AWS: [`arn:aws:iam::${ACCOUNT}:role/Admin`, `arn:aws:iam::${ACCOUNT}:role/Ops`] },
+        Action: 'sts:AssumeRole',
+        Condition: { Bool: { 'aws:MultiFactorAuthPresent': 'true' } },
+      }),
+      account: ACCOUNT,
+      partition: 'aws',
+    });
+    expect(adoption.context.requireMfa).toBe('true');
+    expect(adoption.refused).toEqual([]);
+  });
+
   it("pins this account's policies and boundary with their default version; one it cannot pin is refused and left out", () => {
     const CONSOLE = `arn:aws:iam::${ACCOUNT}:policy/support-console`;
     const GONE = `arn:aws:iam::${ACCOUNT}:policy/gone`;

@@ -63,6 +63,39 @@ describe('trustPolicyChanges', () => {
     expect(lines).toEqual(['MFA is no longer required to assume the role (the desired state requires it)']);
   });
 
+  it('names the principals that lose the MFA condition when only some do', () => {
+    // Prepare: OPS_ROLE still needs MFA, AUDIT_USER now does not.
+    const found = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        { ...buildTrustPolicy([OPS_ROLE], true).Statement[0] },
+        { ...buildTrustPolicy([AUDIT_USER], false).Statement[0] },
+      ],
+    });
+
+    // Act
+    const lines = trustPolicyChanges(found, desired, { account: ACCOUNT });
+
+    // Assess
+    expect(lines).toEqual([
+      `MFA is no longer required for ${AUDIT_USER} to assume the role (the desired state requires it)`,
+    ]);
+  });
+
+  it('names the principals that gain the MFA condition the desired state does not have', () => {
+    const found = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        { ...buildTrustPolicy([OPS_ROLE], true).Statement[0] },
+        { ...buildTrustPolicy([AUDIT_USER], false).Statement[0] },
+      ],
+    });
+    const lines = trustPolicyChanges(found, actual([OPS_ROLE, AUDIT_USER], false), { account: ACCOUNT });
+    expect(lines).toEqual([
+      `MFA is now required for ${OPS_ROLE} to assume the role (the desired state does not require it)`,
+    ]);
+  });
+
   it('says so when the trust policy is not a readable document', () => {
     const lines = trustPolicyChanges('not json{', desired, { account: ACCOUNT });
     expect(lines).toEqual([
