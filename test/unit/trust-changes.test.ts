@@ -68,8 +68,8 @@ describe('trustPolicyChanges', () => {
     const found = JSON.stringify({
       Version: '2012-10-17',
       Statement: [
-        { ...buildTrustPolicy([OPS_ROLE], true).Statement[0] },
-        { ...buildTrustPolicy([AUDIT_USER], false).Statement[0] },
+        (buildTrustPolicy([OPS_ROLE], true).Statement as unknown[])[0],
+        (buildTrustPolicy([AUDIT_USER], false).Statement as unknown[])[0],
       ],
     });
 
@@ -86,8 +86,8 @@ describe('trustPolicyChanges', () => {
     const found = JSON.stringify({
       Version: '2012-10-17',
       Statement: [
-        { ...buildTrustPolicy([OPS_ROLE], true).Statement[0] },
-        { ...buildTrustPolicy([AUDIT_USER], false).Statement[0] },
+        (buildTrustPolicy([OPS_ROLE], true).Statement as unknown[])[0],
+        (buildTrustPolicy([AUDIT_USER], false).Statement as unknown[])[0],
       ],
     });
     const lines = trustPolicyChanges(found, actual([OPS_ROLE, AUDIT_USER], false), { account: ACCOUNT });
