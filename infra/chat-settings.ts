@@ -5,6 +5,11 @@ export interface ChatSettings {
   readonly slack?: { readonly workspaceId: string; readonly channelId: string };
   /** `channelId` URL-encoded, as the channel configuration takes it (encodeTeamsChannelId). */
   readonly teams?: { readonly tenantId: string; readonly teamId: string; readonly channelId: string };
+  /**
+   * A channel configuration that already exists for the channel (only one per Slack channel per
+   * account): the stack creates only the chat topic and outputs its ARN to add to that one's topics.
+   */
+  readonly existingConfigurationArn?: string;
 }
 
 export const CHAT_CONTEXT_KEYS = [
@@ -13,6 +18,7 @@ export const CHAT_CONTEXT_KEYS = [
   'chatTeamsTenantId',
   'chatTeamsTeamId',
   'chatTeamsChannelId',
+  'chatExistingConfigurationArn',
 ] as const;
 
 export type ChatContext = Partial<Record<(typeof CHAT_CONTEXT_KEYS)[number], string | undefined>>;
@@ -27,6 +33,10 @@ const CHECKS: Record<(typeof CHAT_CONTEXT_KEYS)[number], { re: RegExp; what: str
   chatTeamsChannelId: {
     re: /^[A-Za-z0-9:@._%=+/,-]{1,256}$/,
     what: 'a Microsoft Teams channel id (e.g. 19:abc...@thread.tacv2, or URL-encoded 19%3aabc...%40thread.tacv2)',
+  },
+  chatExistingConfigurationArn: {
+    re: /^arn:aws[a-z-]*:chatbot::\d{12}:chat-configuration\/(slack-channel|microsoft-teams-channel)\/[A-Za-z0-9_-]{1,128}$/,
+    what: 'the ARN of a chat channel configuration (arn:aws:chatbot::<account>:chat-configuration/slack-channel/<name>, or .../microsoft-teams-channel/<name>)',
   },
 };
 
@@ -90,5 +100,7 @@ export function chatFromContext(context: ChatContext, problems: ConfigProblem[])
       ? { teams: { tenantId: teams[0] ?? '', teamId: teams[1] ?? '', channelId: teams[2] ?? '' } }
       : {}),
   };
+  const existing = value('chatExistingConfigurationArn');
+  if (existing !== undefined) return { ...chat, existingConfigurationArn: existing };
   return chat.slack || chat.teams ? chat : undefined;
 }

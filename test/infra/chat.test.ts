@@ -1,6 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../functions/core/errors.js';
+import { chatConfigurationName } from '../../infra/constructs/chat-channel.js';
 import { settingsFromContext } from '../../infra/settings.js';
 import { OPS_ROLE, synthGuard } from '../support/stack.js';
 
@@ -69,6 +70,80 @@ describe('the chat channel (Amazon Q Developer in chat applications)', () => {
       expect(role.Properties.ManagedPolicyArns ?? []).toEqual([]);
       expect(role.Properties.Policies ?? []).toEqual([]);
     }
+  });
+
+  it('with an existing channel configuration, creates only the chat topic and outputs its ARN to add to it', () => {
+    // Prepare: the Slack channel already has a configuration in this account (one per channel per account).
+    const existing = 'arn:aws:chatbot::123456789012:chat-configuration/slack-channel/oncall';
+
+    // Act
+    const { template } = synthGuard({ chatExistingConfigurationArn: existing });
+
+    // Assess
+    expect(Object.keys(template.findResources('AWS::Chatbot::SlackChannelConfiguration'))).toEqual([]);
+    expect(Object.keys(template.findResources('AWS::Chatbot::MicrosoftTeamsChannelConfiguration'))).toEqual(
+      [],
+    );
+    const [chatTopic] = Object.keys(
+      template.findResources('AWS::SNS::Topic', { Properties: { DisplayName: 'support-role-guard chat' } }),
+    );
+    expect(chatTopic).toBeDefined();
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ CHAT_TOPIC_ARN: { Ref: chatTopic } }) },
+    });
+    template.hasOutput('ChatTopicArn', {
+      Value: { Ref: chatTopic },
+      Description: Match.stringLikeRegexp(`add it to the SNS topics of ${existing}`),
+    });
+  });
+
+  it('outputs the chat topic ARN when it creates the channel too', () => {
+    const { template } = synthGuard({ chatSlackWorkspaceId: 'T0123ABCD', chatSlackChannelId: 'C0123ABCD' });
+    const [chatTopic] = Object.keys(
+      template.findResources('AWS::SNS::Topic', { Properties: { DisplayName: 'support-role-guard chat' } }),
+    );
+    template.hasOutput('ChatTopicArn', { Value: { Ref: chatTopic } });
+  });
+
+  it('names the channel configurations after the stack: names are account-wide', () => {
+    // Act
+    const { template, stack } = synthGuard({
+      chatSlackWorkspaceId: 'T0123ABCD',
+      chatSlackChannelId: 'C0123ABCD',
+      chatTeamsTenantId: TENANT,
+      chatTeamsTeamId: TEAM,
+      chatTeamsChannelId: '19:abc123@thread.tacv2',
+    });
+
+    // Assess
+    const [slack] = Object.values(template.findResources('AWS::Chatbot::SlackChannelConfiguration')) as {
+      Properties: { ConfigurationName: string };
+    }[];
+    const [teams] = Object.values(
+      template.findResources('AWS::Chatbot::MicrosoftTeamsChannelConfiguration'),
+    ) as {
+      Properties: { ConfigurationName: string };
+    }[];
+    expect(slack?.Properties.ConfigurationName).toBe(`${stack.stackName}-slack`);
+    expect(teams?.Properties.ConfigurationName).toBe(`${stack.stackName}-teams`);
+  });
+
+  it('keeps a configuration name within 128 characters of [A-Za-z0-9-_] for any stack name', () => {
+    expect(chatConfigurationName('a.b c'.repeat(40), 'slack')).toMatch(/^[A-Za-z0-9_-]{1,128}$/);
+    expect(chatConfigurationName('a.b c'.repeat(40), 'slack').endsWith('-slack')).toBe(true);
+    expect(chatConfigurationName('Guard', 'teams')).toBe('Guard-teams');
+  });
+
+  it.each([
+    'arn:aws:sns:us-east-1:123456789012:oncall',
+    'arn:aws:chatbot::12345:chat-configuration/slack-channel/oncall',
+    'oncall',
+  ])('refuses chatExistingConfigurationArn %j, naming it', (arn) => {
+    expect(() =>
+      settingsFromContext({ trustedPrincipalArns: OPS_ROLE, chatExistingConfigurationArn: arn }, 'us-east-1'),
+    ).toThrow(
+      `chatExistingConfigurationArn: ${JSON.stringify(arn)} is not the ARN of a chat channel configuration`,
+    );
   });
 
   /**
