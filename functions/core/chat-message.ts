@@ -256,6 +256,9 @@ export function boundDescription(text: string, max: number = CHAT_LIMITS.descrip
   return `${kept.join('\n')}\n${CHAT_CUT_MARKER}`;
 }
 
+/** A next step within CHAT_LIMITS.nextStep (Slack's section text limit), cut with an ellipsis. */
+export const boundNextStep = (step: string): string => clamp(step, CHAT_LIMITS.nextStep);
+
 function message(p: Parts): ChatNotification {
   return {
     version: '1.0',
@@ -265,7 +268,7 @@ function message(p: Parts): ChatNotification {
       textType: 'client-markdown',
       title: clamp(p.title, CHAT_LIMITS.title),
       description: boundDescription(p.description),
-      nextSteps: p.nextSteps.map((s) => clamp(s, Math.min(600, CHAT_LIMITS.nextStep))),
+      nextSteps: p.nextSteps.map(boundNextStep),
       keywords: p.keywords.map((k) => oneLine(k, CHAT_LIMITS.keyword)),
     },
     metadata: {

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  boundNextStep,
   CHAT_CUT_MARKER,
   CHAT_LIMITS,
   type ChatNotification,
@@ -267,5 +268,16 @@ describe('the chat message (Amazon Q Developer in chat applications)', () => {
       ),
       { numRuns: 25, endOnFailure: true },
     );
+  });
+});
+
+describe('a next step', () => {
+  it('is kept whole up to CHAT_LIMITS.nextStep (3,000, as docs/deploy.md says) and cut with an ellipsis past it', () => {
+    expect(CHAT_LIMITS.nextStep).toBe(3_000);
+    const long = 'x'.repeat(1_000);
+    expect(boundNextStep(long)).toBe(long);
+    const tooLong = 'y'.repeat(CHAT_LIMITS.nextStep + 1);
+    expect(boundNextStep(tooLong)).toHaveLength(CHAT_LIMITS.nextStep);
+    expect(boundNextStep(tooLong).endsWith('…')).toBe(true);
   });
 });
