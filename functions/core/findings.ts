@@ -11,8 +11,11 @@ export interface SecurityHubOptions {
   readonly importTamperingFindings: boolean;
 }
 
-/** The workflow states the guard may set on a control finding; never NEW or SUPPRESSED (docs/runbook.md). */
-export type WorkflowStatus = 'NOTIFIED' | 'RESOLVED';
+/**
+ * The one workflow state the guard sets on a control finding: NOTIFIED. Never NEW, SUPPRESSED or
+ * RESOLVED: Security Hub itself resolves the finding when the control passes (docs/runbook.md).
+ */
+export type WorkflowStatus = 'NOTIFIED';
 
 /** A control finding as GetFindings returns it, reduced to what the guard reads. */
 export interface ControlFinding {

@@ -59,20 +59,20 @@ export function isOpenControlFinding(finding: ControlFinding, account: string): 
 }
 
 /**
- * The workflow rule (docs/runbook.md, "Security Hub"):
- * - RESOLVED only when the guard restored the role and read it back in its desired state
- *   (`remediated`), and that desired state holds AWSSupportAccess (what IAM.18 checks);
- * - NOTIFIED when on-call was told but the role is not (verified) fixed: detect mode, drift IAM
- *   cannot fix in place, or a failed repair;
- * - nothing otherwise (compliant, ignored, not enrolled).
- * Security Hub moves the finding on by itself when its next check changes the compliance status
- * (RESOLVED back to NEW if it still fails): the guard sets the status once per repair and never
- * fights that.
+ * The workflow rule (docs/runbook.md, "Security Hub"): NOTIFIED whenever the guard has something
+ * to say (a verified repair, drift found in detect mode or not fixable in place, a failed repair),
+ * nothing otherwise (compliant, ignored, not enrolled). The Note says which it was.
+ *
+ * Never RESOLVED: Security Hub owns that transition. It sets RESOLVED itself when the control's
+ * compliance becomes PASSED, and moves NOTIFIED or RESOLVED back to NEW when compliance changes
+ * from PASSED to FAILED (API reference, Workflow.Status). A guard that wrote RESOLVED after its
+ * own repair would claim a result the control has not checked yet (IAM.18 is periodic) and would
+ * fight Security Hub's own state machine. NOTIFIED ("the resource owner was told") is what the
+ * guard knows: on-call received the message.
  */
-export function workflowFor(outcome: Outcome, holdsSupportAccess: boolean): WorkflowStatus | undefined {
+export function workflowFor(outcome: Outcome): WorkflowStatus | undefined {
   switch (outcome) {
     case 'remediated':
-      return holdsSupportAccess ? 'RESOLVED' : 'NOTIFIED';
     case 'drift-detected':
     case 'failed':
       return 'NOTIFIED';
@@ -126,9 +126,12 @@ const eventPart = (t: Trigger | undefined): string =>
 export function annotationNote(input: SecurityHubReportInput): string {
   const at = input.time.toISOString();
   const role = `${oneLine(input.roleName, 64)} in ${oneLine(input.account, 12)}`;
+  const resolves = input.holdsSupportAccess
+    ? 'Security Hub resolves this finding when IAM.18 next passes.'
+    : 'the desired state does not hold AWSSupportAccess: IAM.18 may keep failing.';
   const head =
     input.outcome === 'remediated'
-      ? `support-role-guard restored ${role} at ${at}; ${eventPart(input.trigger)}. Restored: `
+      ? `support-role-guard restored ${role} and verified it at ${at}; ${eventPart(input.trigger)}. ${resolves} Restored: `
       : input.outcome === 'failed'
         ? `support-role-guard could NOT restore ${role} at ${at}; ${eventPart(input.trigger)}. Error: `
         : `support-role-guard found ${role} drifted at ${at} (${input.mode === 'detect' ? 'detect mode, nothing changed' : 'not fixable in place'}); ${eventPart(input.trigger)}. Drift: `;
@@ -267,7 +270,7 @@ export async function reportToSecurityHub(
   options: SecurityHubOptions,
 ): Promise<SecurityHubReport> {
   const failures: string[] = [];
-  const status = workflowFor(input.outcome, input.holdsSupportAccess);
+  const status = workflowFor(input.outcome);
   const annotate = async (): Promise<number> => {
     if (!options.annotateControlFindings || status === undefined || input.folded) return 0;
     try {

@@ -283,7 +283,7 @@ describe('Security Hub annotations: contract test on the SDK request at the wire
   });
   afterAll(() => stub.close());
 
-  it('after a verified repair: GetFindings filtered on IAM.18 / FAILED / ACTIVE, then RESOLVED with a note of at most 512 characters', async () => {
+  it('after a verified repair: GetFindings filtered on IAM.18 / FAILED / ACTIVE, then NOTIFIED (Security Hub resolves it itself) with a note of at most 512 characters', async () => {
     // Prepare
     stub.requests.length = 0;
     const guard = await setUp({ SECURITY_HUB_ANNOTATE: 'true' }, stub.client);
@@ -314,11 +314,12 @@ describe('Security Hub annotations: contract test on the SDK request at the wire
     expect(update?.body).toEqual({
       FindingIdentifiers: [{ Id: open.Id, ProductArn: AWS_PRODUCT }],
       Note: { Text: expect.any(String), UpdatedBy: 'support-role-guard' },
-      Workflow: { Status: 'RESOLVED' },
+      Workflow: { Status: 'NOTIFIED' },
     });
     const note = (update?.body.Note as { Text: string } | undefined)?.Text ?? '';
     expect(note.length).toBeLessThanOrEqual(512);
-    expect(note).toContain(`restored ${guard.roleName} in ${ACCOUNT}`);
+    expect(note).toContain(`restored ${guard.roleName} in ${ACCOUNT} and verified it`);
+    expect(note).toContain('Security Hub resolves this finding when IAM.18 next passes');
     expect(note).toContain(`CloudTrail event ${eventId}`);
     expect(note).toContain(`attach ${SUPPORT_ACCESS}`);
   });

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Trigger } from '../../functions/core/classify-event.js';
 import type { FindingsHub } from '../../functions/core/ports.js';
@@ -39,24 +40,77 @@ const input = (overrides: Partial<SecurityHubReportInput> = {}): SecurityHubRepo
   ...overrides,
 });
 
-describe('workflowFor (the documented rule)', () => {
+describe('workflowFor (the documented rule: never fight Security Hub)', () => {
+  // Security Hub owns RESOLVED: it sets it when the control passes again and moves RESOLVED back
+  // to NEW when it fails again. The guard only says on-call was told (NOTIFIED), whatever happened.
   it.each([
-    ['remediated', true, 'RESOLVED'],
-    ['remediated', false, 'NOTIFIED'],
-    ['drift-detected', true, 'NOTIFIED'],
-    ['failed', true, 'NOTIFIED'],
-    ['compliant', true, undefined],
-    ['ignored', true, undefined],
-    ['not-enrolled', true, undefined],
-  ] as const)('%s (holds AWSSupportAccess: %s) -> %s', (outcome, holds, status) => {
-    expect(workflowFor(outcome, holds)).toBe(status);
+    ['remediated', 'NOTIFIED'],
+    ['drift-detected', 'NOTIFIED'],
+    ['failed', 'NOTIFIED'],
+    ['compliant', undefined],
+    ['ignored', undefined],
+    ['not-enrolled', undefined],
+  ] as const)('%s -> %s', (outcome, status) => {
+    expect(workflowFor(outcome)).toBe(status);
   });
 });
 
 describe('annotationNote', () => {
-  it('Compliance: says what was restored, when, and the CloudTrail event', () => {
+  it('Compliance: says what was restored and verified, when, the CloudTrail event, and who resolves the finding', () => {
     expect(annotationNote(input())).toBe(
-      'support-role-guard restored AWSSupportRole in 123456789012 at 2026-11-27T20:11:33.000Z; CloudTrail event 005a17e0-0000-0040-0080-000000000001 (UpdateAssumeRolePolicy by arn:aws:iam::123456789012:user/mallory). Restored: restore the trust policy',
+      'support-role-guard restored AWSSupportRole in 123456789012 and verified it at 2026-11-27T20:11:33.000Z; CloudTrail event 005a17e0-0000-0040-0080-000000000001 (UpdateAssumeRolePolicy by arn:aws:iam::123456789012:user/mallory). Security Hub resolves this finding when IAM.18 next passes. Restored: restore the trust policy',
+    );
+  });
+
+  it('says IAM.18 may keep failing when the desired state does not hold AWSSupportAccess', () => {
+    expect(annotationNote(input({ holdsSupportAccess: false }))).toContain(
+      'the desired state does not hold AWSSupportAccess: IAM.18 may keep failing.',
+    );
+  });
+
+  it('Property: at most 512 characters for any input, and the role, account and time always in it', () => {
+    const text = fc.string({ unit: 'binary', maxLength: 3000 });
+    const outcome = fc.constantFrom('remediated', 'failed', 'drift-detected', 'compliant' as const);
+    fc.assert(
+      fc.property(
+        fc.record({
+          roleName: fc.stringMatching(/^[\w+=,@-]{1,64}$/),
+          outcome,
+          mode: fc.constantFrom('enforce', 'detect'),
+          eventId: text,
+          eventName: fc.constantFrom('DeleteRole', 'UpdateAssumeRolePolicy', 'AttachRolePolicy' as const),
+          actorArn: text,
+          error: fc.option(text, { nil: undefined }),
+          withTrigger: fc.boolean(),
+          details: fc.array(fc.option(text, { nil: undefined }), { maxLength: 30 }),
+          properties: fc.array(text, { maxLength: 30 }),
+          holdsSupportAccess: fc.boolean(),
+        }),
+        (r) => {
+          const note = annotationNote(
+            input({
+              roleName: r.roleName,
+              outcome: r.outcome,
+              mode: r.mode,
+              trigger: r.withTrigger
+                ? { ...trigger, eventId: r.eventId, eventName: r.eventName, actorArn: r.actorArn }
+                : undefined,
+              ...(r.error === undefined ? {} : { error: r.error }),
+              actions: r.details.map((detail) => ({
+                api: 'AttachRolePolicy',
+                status: 'succeeded' as const,
+                ...(detail === undefined ? {} : { detail }),
+              })),
+              drift: r.properties.map((property) => ({ property, before: '', after: '' })),
+              holdsSupportAccess: r.holdsSupportAccess,
+            }),
+          );
+          expect(note.length).toBeLessThanOrEqual(NOTE_MAX_LENGTH);
+          expect(note).toContain(`${r.roleName} in ${ACCOUNT}`);
+          expect(note).toContain('2026-11-27T20:11:33.000Z');
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 
@@ -110,6 +164,30 @@ describe('tamperingFinding', () => {
       DomainDetails: { Domain: '2001:db8::1' },
     });
     expect(finding.ProductFields['support-role-guard/sourceIpAddress']).toBe('2001:db8::1');
+  });
+
+  it('Property: the Id is the CloudTrail event id alone, so a retry (later, other outcome or actions) updates the same finding', () => {
+    fc.assert(
+      fc.property(
+        fc.uuid(),
+        fc.uuid(),
+        fc.date({ noInvalidDate: true }),
+        fc.constantFrom('remediated', 'failed', 'drift-detected', 'compliant' as const),
+        (eventId, otherId, later, outcome) => {
+          const first = tamperingFinding({ ...input(), trigger: { ...trigger, eventId } });
+          const retry = tamperingFinding({
+            ...input({ outcome, time: later, actions: [] }),
+            trigger: { ...trigger, eventId },
+          });
+          const other = tamperingFinding({ ...input(), trigger: { ...trigger, eventId: otherId } });
+          expect(retry.Id).toBe(first.Id);
+          expect(first.Id).toBe(`support-role-guard/tampering/${eventId}`);
+          expect(retry.ProductArn).toBe(first.ProductArn);
+          if (otherId !== eventId) expect(other.Id).not.toBe(first.Id);
+          expect(first.Id.length).toBeLessThanOrEqual(512);
+        },
+      ),
+    );
   });
 
   it('keeps the Id within ASFF characters whatever the event id holds', () => {
