@@ -1,4 +1,5 @@
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { FINDING_UPDATED_BY } from '../functions/core/security-hub.js';
 
 export interface RepairPolicyInput {
   /** ARN of the support role (the only role the guard may touch). */
@@ -169,9 +170,33 @@ export interface SecurityHubPolicyInput {
 }
 
 /**
- * Security Hub, only what is switched on: read findings and annotate them on the account's hub,
- * with a workflow status of NOTIFIED or RESOLVED only (the guard can never suppress a finding);
- * import findings only into the account's own default product, for the account itself.
+ * The BatchUpdateFindings fields the guard never changes, by their condition keys
+ * (`securityhub:ASFFSyntaxPath/<field>`, Security Hub user guide, "Configuring access to
+ * BatchUpdateFindings"): every customer-updatable field but Note and Workflow. Security Hub puts a
+ * field in the request context only when the request sets it, so `Null: true` on each key allows
+ * only requests that leave it alone. Array and map fields are listed both whole and by member.
+ */
+export const FINDING_FIELDS_NOT_UPDATED: readonly string[] = [
+  'Confidence',
+  'Criticality',
+  'RelatedFindings',
+  'RelatedFindings.Id',
+  'RelatedFindings.ProductArn',
+  'Severity.Label',
+  'Severity.Normalized',
+  'Severity.Product',
+  'Types',
+  'UserDefinedFields',
+  'VerificationState',
+];
+
+/**
+ * Security Hub, only what is switched on: read findings and annotate them on the account's hub
+ * (the note, signed support-role-guard, and Workflow.Status NOTIFIED; no other field, so the guard
+ * can never suppress or resolve a finding or change its severity); import findings only into the
+ * account's own default product, for the account itself. IAM cannot name the findings a
+ * BatchUpdateFindings call updates: the code annotates only IAM.18 findings of Security Hub's own
+ * product in its own account (functions/core/security-hub.ts, isOpenControlFinding).
  */
 export function securityHubPolicyStatements(input: SecurityHubPolicyInput): PolicyStatement[] {
   const statements: PolicyStatement[] = [];
@@ -187,7 +212,13 @@ export function securityHubPolicyStatements(input: SecurityHubPolicyInput): Poli
         actions: ['securityhub:BatchUpdateFindings'],
         resources: [input.hubArn],
         conditions: {
-          StringEquals: { 'securityhub:ASFFSyntaxPath/Workflow.Status': ['NOTIFIED', 'RESOLVED'] },
+          StringEquals: {
+            'securityhub:ASFFSyntaxPath/Workflow.Status': 'NOTIFIED',
+            'securityhub:ASFFSyntaxPath/Note.UpdatedBy': FINDING_UPDATED_BY,
+          },
+          Null: Object.fromEntries(
+            FINDING_FIELDS_NOT_UPDATED.map((field) => [`securityhub:ASFFSyntaxPath/${field}`, 'true']),
+          ),
         },
       }),
     );

@@ -129,7 +129,7 @@ export async function handleEvent(event: unknown, deps: GuardDeps): Promise<Guar
 
   // Security Hub runs alongside the message and never fails the event (best effort), nor keeps
   // the invocation past the deadline.
-  const hub = toSecurityHub(result, trigger, account, tampering, report, deps);
+  const hub = toSecurityHub(result, trigger, tampering, report, deps);
   try {
     if (shouldNotify) {
       // The alias is never waited for: it ran alongside the work (and the storm ledger's answer)
@@ -334,7 +334,6 @@ async function notify(
 async function toSecurityHub(
   result: GuardResult,
   trigger: Trigger | undefined,
-  account: string,
   tampering: boolean,
   report: ReconcileReport,
   deps: GuardDeps,
@@ -343,6 +342,14 @@ async function toSecurityHub(
   const options = config.securityHub;
   if (!securityHub || !options || !(options.annotateControlFindings || options.importTamperingFindings))
     return;
+  // The guard's own account, from its configuration or IAM's answer, never from the event.
+  const account =
+    accountOfArn(config.guardRoleArn) ?? accountOfArn(config.notifyTopicArn) ?? accountOfArn(report.roleArn);
+  if (account === undefined) {
+    log('security hub (best effort) skipped: the guard does not know its own account', {});
+    count(SECURITY_HUB_METRICS.failed, 1);
+    return;
+  }
   try {
     const outcome = await reportToSecurityHub(
       {

@@ -33,10 +33,25 @@ export const FINDING_GENERATOR_ID = 'support-role-guard/tampering';
 
 export type { SecurityHubOptions } from './findings.js';
 
-/** Open IAM.18 findings of one account: control IAM.18, compliance FAILED, record ACTIVE, not suppressed. */
-export function controlFindingFilters(account: string): FindingFilters {
+/** Where the guard's annotations may land: its own account, in its region and partition. */
+export interface FindingScope {
+  readonly account: string;
+  readonly region: string;
+  readonly partition: string;
+}
+
+/** Security Hub's own product in a region: the producer of the IAM.18 control findings. */
+export const securityHubProductArn = (scope: FindingScope): string =>
+  `arn:${scope.partition}:securityhub:${scope.region}::product/aws/securityhub`;
+
+/**
+ * Open IAM.18 findings of one account: Security Hub's own product, control IAM.18, compliance
+ * FAILED, record ACTIVE, not suppressed.
+ */
+export function controlFindingFilters(scope: FindingScope): FindingFilters {
   return {
-    AwsAccountId: [{ Value: account, Comparison: 'EQUALS' }],
+    AwsAccountId: [{ Value: scope.account, Comparison: 'EQUALS' }],
+    ProductArn: [{ Value: securityHubProductArn(scope), Comparison: 'EQUALS' }],
     ComplianceSecurityControlId: [{ Value: IAM18_CONTROL_ID, Comparison: 'EQUALS' }],
     ComplianceStatus: [{ Value: 'FAILED', Comparison: 'EQUALS' }],
     RecordState: [{ Value: 'ACTIVE', Comparison: 'EQUALS' }],
@@ -46,11 +61,13 @@ export function controlFindingFilters(account: string): FindingFilters {
 
 /**
  * The same test on a returned finding: the guard never annotates a finding the filters should
- * have excluded (another control or account, passed, archived, or suppressed by a person).
+ * have excluded (another product, control or account, passed, archived, or suppressed by a
+ * person). IAM cannot scope BatchUpdateFindings to findings, so this is where it is scoped.
  */
-export function isOpenControlFinding(finding: ControlFinding, account: string): boolean {
+export function isOpenControlFinding(finding: ControlFinding, scope: FindingScope): boolean {
   return (
-    finding.awsAccountId === account &&
+    finding.productArn === securityHubProductArn(scope) &&
+    finding.awsAccountId === scope.account &&
     finding.controlId === IAM18_CONTROL_ID &&
     finding.complianceStatus === 'FAILED' &&
     finding.recordState === 'ACTIVE' &&
@@ -82,6 +99,7 @@ export function workflowFor(outcome: Outcome): WorkflowStatus | undefined {
 }
 
 export interface SecurityHubReportInput {
+  /** The guard's own account, from its configuration (never from an event). */
   readonly account: string;
   readonly region: string;
   readonly partition: string;
@@ -274,8 +292,13 @@ export async function reportToSecurityHub(
   const annotate = async (): Promise<number> => {
     if (!options.annotateControlFindings || status === undefined || input.folded) return 0;
     try {
-      const open = (await hub.findings(controlFindingFilters(input.account))).filter((f) =>
-        isOpenControlFinding(f, input.account),
+      const scope: FindingScope = {
+        account: input.account,
+        region: input.region,
+        partition: input.partition,
+      };
+      const open = (await hub.findings(controlFindingFilters(scope))).filter((f) =>
+        isOpenControlFinding(f, scope),
       );
       if (open.length === 0) return 0;
       const annotation: FindingAnnotation = {

@@ -361,6 +361,17 @@ describe('guard role permission matrix (Security Hub)', () => {
   const PRODUCT = `arn:aws:securityhub:us-east-1:${ACCOUNT}:product/${ACCOUNT}/default`;
   const status = (value: string) => ({ 'securityhub:ASFFSyntaxPath/Workflow.Status': value });
 
+  /**
+   * The request context of the guard's own BatchUpdateFindings call: Security Hub puts each field
+   * the request sets in the context as securityhub:ASFFSyntaxPath/<field> (user guide,
+   * "Configuring access to BatchUpdateFindings"); the guard sets only the note and the workflow.
+   */
+  const guardCall = {
+    'securityhub:ASFFSyntaxPath/Note.Text': 'support-role-guard restored AWSSupportRole in 123456789012 …',
+    'securityhub:ASFFSyntaxPath/Note.UpdatedBy': 'support-role-guard',
+    'securityhub:ASFFSyntaxPath/Workflow.Status': 'NOTIFIED',
+  };
+
   it('has no Security Hub permission by default', async () => {
     const g = guardPolicy();
     expect(await decide(g.policy, 'securityhub:GetFindings', HUB)).toBe('ImplicitlyDenied');
@@ -374,21 +385,17 @@ describe('guard role permission matrix (Security Hub)', () => {
     ).toBe('ImplicitlyDenied');
   });
 
-  it('annotates: reads findings and sets NOTIFIED or RESOLVED on its hub, never SUPPRESSED', async () => {
+  it('annotates: reads findings and sets the note and NOTIFIED on its hub, nothing else', async () => {
     // Prepare
     const g = guardPolicy({ securityHubAnnotate: 'true' });
 
     // Act and assess
     expect(await decide(g.policy, 'securityhub:GetFindings', HUB)).toBe('Allowed');
-    expect(await decide(g.policy, 'securityhub:BatchUpdateFindings', HUB, status('RESOLVED'))).toBe(
-      'Allowed',
-    );
-    expect(await decide(g.policy, 'securityhub:BatchUpdateFindings', HUB, status('NOTIFIED'))).toBe(
-      'Allowed',
-    );
-    expect(await decide(g.policy, 'securityhub:BatchUpdateFindings', HUB, status('SUPPRESSED'))).toBe(
-      'ImplicitlyDenied',
-    );
+    expect(await decide(g.policy, 'securityhub:BatchUpdateFindings', HUB, guardCall)).toBe('Allowed');
+    for (const other of ['RESOLVED', 'SUPPRESSED', 'NEW'])
+      expect(
+        await decide(g.policy, 'securityhub:BatchUpdateFindings', HUB, { ...guardCall, ...status(other) }),
+      ).toBe('ImplicitlyDenied');
     expect(
       await decide(
         g.policy,
@@ -401,6 +408,41 @@ describe('guard role permission matrix (Security Hub)', () => {
     expect(
       await decide(g.policy, 'securityhub:BatchImportFindings', PRODUCT, {
         'securityhub:TargetAccount': ACCOUNT,
+      }),
+    ).toBe('ImplicitlyDenied');
+  });
+
+  it.each([
+    ['Severity.Label', 'INFORMATIONAL'],
+    ['Severity.Normalized', '0'],
+    ['Severity.Product', '0'],
+    ['Confidence', '0'],
+    ['Criticality', '0'],
+    ['Types', 'Software and Configuration Checks'],
+    ['UserDefinedFields', 'x'],
+    ['VerificationState', 'FALSE_POSITIVE'],
+    ['RelatedFindings', 'x'],
+    ['RelatedFindings.Id', 'x'],
+    ['RelatedFindings.ProductArn', 'x'],
+  ])('annotates: a call that also changes %s is denied', async (field, value) => {
+    // Prepare
+    const g = guardPolicy({ securityHubAnnotate: 'true' });
+
+    // Act and assess
+    expect(
+      await decide(g.policy, 'securityhub:BatchUpdateFindings', HUB, {
+        ...guardCall,
+        [`securityhub:ASFFSyntaxPath/${field}`]: value,
+      }),
+    ).toBe('ImplicitlyDenied');
+  });
+
+  it('annotates: a note signed by anyone but support-role-guard is denied', async () => {
+    const g = guardPolicy({ securityHubAnnotate: 'true' });
+    expect(
+      await decide(g.policy, 'securityhub:BatchUpdateFindings', HUB, {
+        ...guardCall,
+        'securityhub:ASFFSyntaxPath/Note.UpdatedBy': 'the SOC',
       }),
     ).toBe('ImplicitlyDenied');
   });
@@ -428,7 +470,7 @@ describe('guard role permission matrix (Security Hub)', () => {
         { 'securityhub:TargetAccount': ACCOUNT },
       ),
     ).toBe('ImplicitlyDenied');
-    expect(await decide(g.policy, 'securityhub:BatchUpdateFindings', HUB, status('RESOLVED'))).toBe(
+    expect(await decide(g.policy, 'securityhub:BatchUpdateFindings', HUB, guardCall)).toBe(
       'ImplicitlyDenied',
     );
   });

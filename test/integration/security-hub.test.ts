@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { DetachRolePolicyCommand, ListAttachedRolePoliciesCommand } from '@aws-sdk/client-iam';
+import { DetachRolePolicyCommand, IAMClient, ListAttachedRolePoliciesCommand } from '@aws-sdk/client-iam';
 import {
   type AwsSecurityFinding,
   BatchImportFindingsCommand,
@@ -63,7 +63,7 @@ function controlFinding(id: string, overrides: Partial<AwsSecurityFinding> = {})
 }
 
 /** The guarded role in desired state, its topic and inbox, and the handler with Security Hub on. */
-async function setUp(env: Record<string, string>, securityHub: SecurityHubClient = hub) {
+async function setUp(env: Record<string, string>, securityHub: SecurityHubClient = hub, iam?: IAMClient) {
   const roleName = uniqueName('AWSSupportRole');
   const topic = await topicWithInbox(aws, uniqueName('guard-topic'));
   const config = parseConfig(
@@ -81,7 +81,7 @@ async function setUp(env: Record<string, string>, securityHub: SecurityHubClient
   const metrics = enabledMetrics();
   const handler = createHandler({
     config,
-    clients: { ...guardClients(new WireLog()), securityHub },
+    clients: { ...guardClients(new WireLog()), securityHub, ...(iam ? { iam } : {}) },
     logger: silent(),
     metrics,
   });
@@ -276,6 +276,9 @@ describe('Security Hub annotations: contract test on the SDK request at the wire
     controlFinding('other-control', { Compliance: { Status: 'FAILED', SecurityControlId: 'IAM.1' } }),
     controlFinding('archived', { RecordState: 'ARCHIVED' }),
     controlFinding('other-account', { AwsAccountId: '999988887777' }),
+    controlFinding('other-product', {
+      ProductArn: `arn:aws:securityhub:us-east-1:${ACCOUNT}:product/${ACCOUNT}/default`,
+    }),
   ];
   let stub: Awaited<ReturnType<typeof securityHubStub>>;
   beforeAll(async () => {
@@ -302,6 +305,7 @@ describe('Security Hub annotations: contract test on the SDK request at the wire
       body: {
         Filters: {
           AwsAccountId: [{ Value: ACCOUNT, Comparison: 'EQUALS' }],
+          ProductArn: [{ Value: AWS_PRODUCT, Comparison: 'EQUALS' }],
           ComplianceSecurityControlId: [{ Value: 'IAM.18', Comparison: 'EQUALS' }],
           ComplianceStatus: [{ Value: 'FAILED', Comparison: 'EQUALS' }],
           RecordState: [{ Value: 'ACTIVE', Comparison: 'EQUALS' }],
@@ -340,6 +344,27 @@ describe('Security Hub annotations: contract test on the SDK request at the wire
     expect((update?.body.Note as { Text: string } | undefined)?.Text).toContain(
       'detect mode, nothing changed',
     );
+  });
+
+  it("annotates the findings of the guard's own account, never of the account an event names", async () => {
+    // Prepare: IAM cannot be reached (the role's ARN is unknown) and the event names another account.
+    stub.requests.length = 0;
+    const deadIam = new IAMClient({ ...settings(), endpoint: 'http://127.0.0.1:9', maxAttempts: 1 });
+    const guard = await setUp({ SECURITY_HUB_ANNOTATE: 'true' }, stub.client, deadIam);
+    const event = guard.detach(`sh-${uniqueName('foreign')}`);
+    event.account = '999988887777';
+    event.detail.recipientAccountId = '999988887777';
+
+    // Act
+    const result = await guard.invoke(event).catch((error: unknown) => error);
+
+    // Assess
+    expect(result).toBeInstanceOf(Error);
+    const get = stub.requests.find((r) => r.path === '/findings');
+    expect(get?.body.Filters).toMatchObject({ AwsAccountId: [{ Value: ACCOUNT, Comparison: 'EQUALS' }] });
+    const update = stub.requests.find((r) => r.path === '/findings/batchupdate');
+    expect(update?.body.FindingIdentifiers).toEqual([{ Id: open.Id, ProductArn: AWS_PRODUCT }]);
+    expect(update?.body.Workflow).toEqual({ Status: 'NOTIFIED' });
   });
 
   it('a compliant sweep touches no finding', async () => {

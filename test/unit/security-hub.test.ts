@@ -126,9 +126,10 @@ describe('annotationNote', () => {
 });
 
 describe('isOpenControlFinding', () => {
+  const SCOPE = { account: ACCOUNT, region: 'us-east-1', partition: 'aws' };
   const open = {
     id: 'f',
-    productArn: 'p',
+    productArn: 'arn:aws:securityhub:us-east-1::product/aws/securityhub',
     awsAccountId: ACCOUNT,
     controlId: 'IAM.18',
     complianceStatus: 'FAILED',
@@ -136,7 +137,7 @@ describe('isOpenControlFinding', () => {
     workflowStatus: 'NEW',
   };
   it('Compliance: an active, failed IAM.18 finding of the account', () => {
-    expect(isOpenControlFinding(open, ACCOUNT)).toBe(true);
+    expect(isOpenControlFinding(open, SCOPE)).toBe(true);
   });
   it.each([
     { workflowStatus: 'SUPPRESSED' },
@@ -144,8 +145,10 @@ describe('isOpenControlFinding', () => {
     { recordState: 'ARCHIVED' },
     { controlId: 'IAM.1' },
     { awsAccountId: '999988887777' },
+    { productArn: `arn:aws:securityhub:us-east-1:${ACCOUNT}:product/${ACCOUNT}/default` },
+    { productArn: 'arn:aws:securityhub:eu-west-1::product/aws/securityhub' },
   ])('Noncompliance: %j', (change) => {
-    expect(isOpenControlFinding({ ...open, ...change }, ACCOUNT)).toBe(false);
+    expect(isOpenControlFinding({ ...open, ...change }, SCOPE)).toBe(false);
   });
 });
 
