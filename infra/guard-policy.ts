@@ -159,6 +159,19 @@ export function notifyPolicyStatements(
   return statements;
 }
 
+/**
+ * Which stack holds the support role (a role's tags cannot say CloudFormation): read-only
+ * DescribeStackResources on the stacks of the guard's own account and region. The stack is not
+ * known before the call (it is looked up by the role's name), hence every stack there.
+ */
+export function stackLookupStatement(stackArns: string): PolicyStatement {
+  return new PolicyStatement({
+    sid: 'FindStackHoldingSupportRole',
+    actions: ['cloudformation:DescribeStackResources'],
+    resources: [stackArns],
+  });
+}
+
 export interface SecurityHubPolicyInput {
   /** arn:PARTITION:securityhub:REGION:ACCOUNT:hub/default */
   readonly hubArn: string;

@@ -29,7 +29,7 @@ import { InitialReconcile } from './constructs/initial-reconcile.js';
 import { NotificationTopic } from './constructs/notification-topic.js';
 import { CentralBus, centralGuardStatements, MemberStackSet } from './constructs/organization.js';
 import { SelfProtection } from './constructs/self-protection.js';
-import { repairPolicyStatements, securityHubPolicyStatements } from './guard-policy.js';
+import { repairPolicyStatements, securityHubPolicyStatements, stackLookupStatement } from './guard-policy.js';
 import type { OrganizationSettings } from './organization-settings.js';
 import { supportRoleScp } from './scp.js';
 
@@ -130,6 +130,9 @@ export class SupportRoleGuardStack extends Stack {
                 ? { permissionsBoundaryArn: desired.permissionsBoundaryArn }
                 : {}),
             }),
+            stackLookupStatement(
+              this.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: '*/*' }),
+            ),
             ...securityHubPolicyStatements({
               hubArn: this.formatArn({ service: 'securityhub', resource: 'hub', resourceName: 'default' }),
               productArn: this.formatArn({
@@ -259,6 +262,12 @@ export class SupportRoleGuardStack extends Stack {
       reason:
         'reads only (GetRole, the two lists, GetRolePolicy) of the support role by its name at another path than desired (path drift is reported, never repaired in place); every write is on the desired ARN',
     });
+    if (!organization)
+      Validations.of(this.guard.role).acknowledge({
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudformation:${Token.isUnresolved(this.region) ? '<AWS::Region>' : this.region}:<AWS::AccountId>:stack/*/*]`,
+        reason:
+          'DescribeStackResources (read-only) by the support role name: the stack that holds it, if any, is what the call finds out, so it cannot be named at synth; own account and region only',
+      });
     if (organization) {
       Validations.of(this.guard.role).acknowledge({
         id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',

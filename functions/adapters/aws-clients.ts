@@ -1,4 +1,4 @@
-import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
@@ -40,7 +40,10 @@ export interface AwsClients {
   /** Organization mode: assuming the member roles, and listing the accounts. */
   readonly sts?: STSClient;
   readonly organizations?: OrganizationsClient;
-  /** Organization mode: the member StackSet's instances (which accounts are enrolled). */
+  /**
+   * Organization mode: the member StackSet's instances (which accounts are enrolled). Single
+   * account: the stack that holds the support role, if any (DescribeStackResources).
+   */
   readonly cloudformation?: CloudFormationClient;
   /** When SECURITY_HUB_ANNOTATE or SECURITY_HUB_IMPORT_FINDINGS is on. */
   readonly securityHub?: SecurityHubClient;
@@ -55,6 +58,7 @@ export function createClients(
     iam: new IAMClient({ ...CLIENT_SETTINGS, region }),
     sns: new SNSClient({ ...CLIENT_SETTINGS, region }),
     eventBridge: new EventBridgeClient({ ...CLIENT_SETTINGS, region }),
+    cloudformation: new CloudFormationClient({ ...CLIENT_SETTINGS, region }),
     ...(options.dynamodb ? { dynamodb: new DynamoDBClient({ ...CLIENT_SETTINGS, region }) } : {}),
     ...(options.securityHub
       ? { securityHub: new SecurityHubClient({ ...SECURITY_HUB_CLIENT_SETTINGS, region }) }

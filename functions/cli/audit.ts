@@ -11,6 +11,7 @@ import { iacOwner, iacOwnerWarning } from '../core/iac-owner.js';
 import { desiredForCaller } from './desired.js';
 import { type CommandIo, EXIT } from './io.js';
 import { CONFIG_FLAGS_HELP, parseCommandArgs } from './options.js';
+import { stackHoldingRole } from './stack-owner.js';
 
 export const AUDIT_HELP = `Usage: support-role-guard audit [--json]
 
@@ -71,7 +72,8 @@ export async function auditCommand(args: readonly string[], io: CommandIo): Prom
     ).flat();
     const warning = supportConsoleWarning(actions);
     const drift = detectDrift(desired, role, config.partition);
-    const owner = role.exists ? iacOwner(role.tags) : undefined;
+    const holder = role.exists ? await stackHoldingRole(config.region, config.desired.roleName) : {};
+    const owner = role.exists ? iacOwner(role.tags, holder.stack) : undefined;
     report = auditVerdict({
       cis: { compliant: holders.roles.length > 0, policyArn, ...holders },
       role: {
@@ -83,6 +85,7 @@ export async function auditCommand(args: readonly string[], io: CommandIo): Prom
       },
       warnings: [
         ...(owner ? [iacOwnerWarning(owner, drift.length)] : []),
+        ...(holder.warning ? [holder.warning] : []),
         ...(warning ? [warning] : []),
         ...mfaWarnings(desired),
       ],

@@ -15,6 +15,7 @@ import type { DriftEntry } from '../core/results.js';
 import type { PresentRole } from '../core/role-snapshot.js';
 import { type CommandIo, EXIT, UsageError } from './io.js';
 import { parseCommandArgs } from './options.js';
+import { stackHoldingRole } from './stack-owner.js';
 
 export const INIT_HELP = `Usage: support-role-guard init [--write] [--context-file PATH] [--json]
 
@@ -207,7 +208,9 @@ export async function initCommand(args: readonly string[], io: CommandIo): Promi
       });
       const refused = [...adoption.refused];
       const changes = changesOf(adoption, role, region, refused);
-      const owner = iacOwner(role.tags);
+      const holder = await stackHoldingRole(region, role.roleName);
+      if (holder.warning) io.err(`support-role-guard: ${holder.warning}`);
+      const owner = iacOwner(role.tags, holder.stack);
       if (values.write) mergeContextFile(contextFile, adoption.context);
       result = {
         account,

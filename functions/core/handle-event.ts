@@ -5,8 +5,9 @@ import type { GuardConfig } from './config.js';
 import { type Deadline, explainAbort, untilDeadline } from './deadline.js';
 import { describeError, NotificationError } from './errors.js';
 import { GuardFailure, type GuardResult, type Outcome, outcomeOf } from './guard-result.js';
+import { type StackRef, withStack } from './iac-owner.js';
 import { type Notification, renderNotification } from './notification.js';
-import type { Clock, FindingsHub, Notifier, RoleStore } from './ports.js';
+import type { Clock, FindingsHub, Notifier, RoleStore, StackDirectory } from './ports.js';
 import { type ReconcileReport, reconcile } from './reconcile.js';
 import { reportToSecurityHub } from './security-hub.js';
 import { isSessionRelevantChange } from './session-revocation.js';
@@ -27,6 +28,12 @@ export interface GuardDeps {
   readonly storm?: StormLedger;
   /** Security Hub, when config.securityHub switches a part on; best effort, never in the way. */
   readonly securityHub?: FindingsHub;
+  /**
+   * The CloudFormation stack that holds the role, for the message's "Managed by" (a role's tags
+   * cannot say CloudFormation). Asked only when the role has drifted, never waited for on the
+   * failure path; absent: tags only.
+   */
+  readonly stacks?: StackDirectory;
   /** Counts a metric (the handler passes Powertools Metrics). */
   readonly count?: (metric: string, value: number) => void;
   /**
@@ -63,6 +70,12 @@ export async function handleEvent(event: unknown, deps: GuardDeps): Promise<Guar
     tampering && trigger
       ? admit(trigger, accountOf(trigger, classification, undefined, config.notifyTopicArn), deps)
       : undefined;
+  // The stack that holds the role: looked up once, alongside the repair, only when there is drift.
+  const stack = lazyStack(deps, log);
+  const onDrift = () => {
+    alias.start();
+    stack.start();
+  };
 
   let report: ReconcileReport;
   try {
@@ -76,7 +89,7 @@ export async function handleEvent(event: unknown, deps: GuardDeps): Promise<Guar
         ? { sessionRelevantChange: trigger.eventTime ? { eventTime: trigger.eventTime } : {} }
         : {}),
       ...(deps.clock ? { clock: deps.clock } : {}),
-      onDrift: alias.start,
+      onDrift,
       ...(deps.deadline ? { deadline: deps.deadline } : {}),
     });
   } catch (error) {
@@ -135,7 +148,21 @@ export async function handleEvent(event: unknown, deps: GuardDeps): Promise<Guar
       // The alias is never waited for: it ran alongside the work (and the storm ledger's answer)
       // and is in the message if it answered by now; else the message goes without it, the
       // lookup runs on and the container's next message has it. On the failure path too.
-      await notify(result, trigger, account, report, deps, alias.known());
+      // The stack that holds the role (asked on drift, alongside the repair) is waited for, within
+      // the deadline, except on the failure path.
+      const holder =
+        outcome === 'failed'
+          ? stack.known()
+          : await untilDeadline(stack.settled(), deps.deadline, stack.known());
+      const managedBy = withStack(report.managedBy, holder);
+      await notify(
+        result,
+        trigger,
+        account,
+        managedBy ? { ...report, managedBy } : report,
+        deps,
+        alias.known(),
+      );
     }
   } finally {
     await untilDeadline(hub, deps.deadline, undefined);
@@ -389,6 +416,35 @@ async function toSecurityHub(
     });
     count(SECURITY_HUB_METRICS.failed, 1);
   }
+}
+
+/**
+ * The stack that holds the role, looked up at most once per event and only when started (on
+ * drift). A failed lookup is logged and reads as "no stack": the message says nothing it cannot
+ * vouch for, and the lookup never holds up the repair or the message.
+ */
+function lazyStack(deps: GuardDeps, log: (message: string, fields: Record<string, unknown>) => void) {
+  let lookup: Promise<StackRef | undefined> | undefined;
+  let known: StackRef | undefined;
+  const call = deps.deadline ? { signal: deps.deadline.signal } : {};
+  return {
+    start: () => {
+      if (!deps.stacks) return;
+      lookup ??= deps.stacks.stackHolding(deps.config.desired.roleName, call).then(
+        (found) => (known = found),
+        (error: unknown) => {
+          log('cloudformation stack lookup failed; the message names tag-based owners only', {
+            error: describeError(error),
+          });
+          return undefined;
+        },
+      );
+    },
+    /** The stack if the lookup already answered; never waits. */
+    known: () => known,
+    /** The lookup's answer if it was started; undefined at once otherwise. */
+    settled: (): Promise<StackRef | undefined> => lookup ?? Promise.resolve(undefined),
+  };
 }
 
 /**

@@ -1,8 +1,11 @@
 /**
- * Who else manages the support role, read from its tags: CloudFormation (its `aws:cloudformation:*`
- * system tags), Control Tower, Landing Zone Accelerator, Terraform (its common tags), or any tool a
- * `managed-by` tag names. When one does and the guard's desired state disagrees with the role,
- * the two will fight: each reverts the other. `audit` says so (docs/deploy.md, "Rollout").
+ * Who else manages the support role: CloudFormation by the stack that holds the role as a
+ * resource (DescribeStackResources with the role name as PhysicalResourceId: CloudFormation puts
+ * its `aws:cloudformation:*` system tags on most resources but never on IAM roles, so a role's tags
+ * cannot say it), and by the role's tags Control Tower, Landing Zone Accelerator, Terraform (its
+ * common tags), or any tool a `managed-by` tag names. When one does and the guard's desired state
+ * disagrees with the role, the two will fight: each reverts the other. `audit` and every message
+ * say so (docs/deploy.md, "Rollout").
  */
 export interface IacOwner {
   readonly tool: string;
@@ -10,11 +13,22 @@ export interface IacOwner {
   readonly evidence: string;
 }
 
+/** The CloudFormation stack that holds the role as a resource (DescribeStackResources). */
+export interface StackRef {
+  readonly stackName: string;
+  readonly stackId: string;
+  readonly logicalId: string;
+}
+
 const GUARD = 'support-role-guard';
 const MANAGED_BY = /^(managed[-_ ]?by|managedby)$/i;
 
-/** The tool that manages the role by its tags, or undefined (untagged, or managed by the guard). */
-export function iacOwner(tags: Readonly<Record<string, string>>): IacOwner | undefined {
+/**
+ * The tool that manages the role, or undefined (nobody, or the guard). `stack` is the stack that
+ * holds the role, when it was looked up and found. Control Tower and Landing Zone Accelerator deploy
+ * through CloudFormation StackSets: their own tags name them first.
+ */
+export function iacOwner(tags: Readonly<Record<string, string>>, stack?: StackRef): IacOwner | undefined {
   const entries = Object.entries(tags);
   const tag = (k: string, v: string): string => `${k}=${v}`;
   const find = (test: (k: string, v: string) => boolean) => entries.find(([k, v]) => test(k, v));
@@ -23,9 +37,7 @@ export function iacOwner(tags: Readonly<Record<string, string>>): IacOwner | und
   if (controlTower) return { tool: 'AWS Control Tower', evidence: tag(...controlTower) };
   const lza = find((k, v) => (k === 'Accelerator' && /AWSAccelerator/i.test(v)) || /^AWSAccelerator/.test(v));
   if (lza) return { tool: 'Landing Zone Accelerator', evidence: tag(...lza) };
-  const cfn =
-    find((k) => k === 'aws:cloudformation:stack-name') ?? find((k) => k.startsWith('aws:cloudformation:'));
-  if (cfn) return { tool: 'CloudFormation', evidence: tag(...cfn) };
+  if (stack) return cloudFormationOwner(stack);
   const terraform = find(
     (k, v) => /^terraform([:_-].*)?$/i.test(k) || (MANAGED_BY.test(k) && /terraform|opentofu/i.test(v)),
   );
@@ -33,6 +45,23 @@ export function iacOwner(tags: Readonly<Record<string, string>>): IacOwner | und
   const other = find((k, v) => MANAGED_BY.test(k) && v.trim() !== '' && v.trim().toLowerCase() !== GUARD);
   if (other) return { tool: other[1].trim(), evidence: tag(...other) };
   return undefined;
+}
+
+/** CloudFormation, with the stack and the role's logical id in it as evidence. */
+export const cloudFormationOwner = (stack: StackRef): IacOwner => ({
+  tool: 'CloudFormation',
+  evidence: `stack ${stack.stackName}, resource ${stack.logicalId}`,
+});
+
+/**
+ * The owner a message names: the tag-based one found with the role (`fromTags`), unless a stack
+ * holds the role and no Control Tower / LZA tag names a more specific tool.
+ */
+export function withStack(fromTags: IacOwner | undefined, stack: StackRef | undefined): IacOwner | undefined {
+  if (!stack) return fromTags;
+  if (fromTags && (fromTags.tool === 'AWS Control Tower' || fromTags.tool === 'Landing Zone Accelerator'))
+    return fromTags;
+  return cloudFormationOwner(stack);
 }
 
 /** The audit's sentence about it: who manages the role, and whether the guard would fight it. */

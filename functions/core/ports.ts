@@ -1,4 +1,5 @@
 import type { AsffFinding, ControlFinding, FindingAnnotation, FindingFilters } from './findings.js';
+import type { StackRef } from './iac-owner.js';
 import type { Notification } from './messages.js';
 import type { IamAction } from './plan.js';
 import type { ManagedPolicyVersions, RoleSnapshot } from './role-snapshot.js';
@@ -54,6 +55,14 @@ export interface FindingsHub {
   annotate(findings: readonly ControlFinding[], annotation: FindingAnnotation): Promise<readonly string[]>;
   /** BatchImportFindings (creates, or updates by Id); returns the ids that failed. */
   importFindings(findings: readonly AsffFinding[]): Promise<readonly string[]>;
+}
+
+/**
+ * Which CloudFormation stack holds a resource (DescribeStackResources by PhysicalResourceId, in
+ * the adapter's region). Resolves undefined when no stack holds it; throws when it cannot tell.
+ */
+export interface StackDirectory {
+  stackHolding(roleName: string, options?: CallOptions): Promise<StackRef | undefined>;
 }
 
 /** The time, injectable for tests. */

@@ -8,6 +8,7 @@ import type { IAMClient } from '@aws-sdk/client-iam';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { type AwsClients, createClients } from '../adapters/aws-clients.js';
+import { CloudFormationStacks } from '../adapters/cloudformation-stacks.js';
 import { DynamoDbDeliveryLog } from '../adapters/delivery-log.js';
 import { IamRoleStore } from '../adapters/iam-role-store.js';
 import { idempotency } from '../adapters/idempotency.js';
@@ -131,6 +132,7 @@ export function createHandler(options: HandlerOptions = {}): GuardHandler {
   const organization = config.organization
     ? options.organizationPorts?.(config, clients, options.memberClientSettings, options.instrumentMemberIam)
     : undefined;
+  const stacks = clients.cloudformation ? new CloudFormationStacks(clients.cloudformation) : undefined;
   const reserveMs = options.notificationReserveMs ?? NOTIFICATION_RESERVE_MS;
   // Every call in flight listens on the deadline's signal (the SDK's HTTP handler and its retry
   // wait, and the core's waits): up to LISTENERS_PER_ACCOUNT for each account swept at once. Node
@@ -150,7 +152,7 @@ export function createHandler(options: HandlerOptions = {}): GuardHandler {
     try {
       const result = organization
         ? await handleOrganizationEvent(event, { ...common, ...organization, notifier, deadline })
-        : await handleEvent(event, { ...common, notifier, store, deadline });
+        : await handleEvent(event, { ...common, notifier, store, ...(stacks ? { stacks } : {}), deadline });
       metrics.addMetric(OUTCOME_METRICS[result.outcome], MetricUnit.Count, 1);
       if (isScheduledSweep(event)) metrics.addMetric(SWEEP_METRIC, MetricUnit.Count, 1);
       logger.info('done', { outcome: result.outcome, reason: result.reason, notified: result.notified });

@@ -244,6 +244,37 @@ describe('the support role at another path than desired (path drift, which only 
   );
 });
 
+describe('guard role permission matrix (which stack holds the support role)', () => {
+  const STACK = `arn:aws:cloudformation:us-east-1:${ACCOUNT}:stack/security-baseline/0a1b2c3d`;
+  const g = guardPolicy();
+
+  it('may read the resources of any stack of its own account and region, nothing else of CloudFormation', async () => {
+    expect(await decide(g.policy, 'cloudformation:DescribeStackResources', STACK)).toBe('Allowed');
+    expect(
+      await decide(
+        g.policy,
+        'cloudformation:DescribeStackResources',
+        `arn:aws:cloudformation:us-east-1:999988887777:stack/security-baseline/0a1b2c3d`,
+      ),
+    ).toBe('ImplicitlyDenied');
+    expect(
+      await decide(
+        g.policy,
+        'cloudformation:DescribeStackResources',
+        `arn:aws:cloudformation:eu-west-1:${ACCOUNT}:stack/security-baseline/0a1b2c3d`,
+      ),
+    ).toBe('ImplicitlyDenied');
+    for (const action of [
+      'cloudformation:GetTemplate',
+      'cloudformation:DescribeStacks',
+      'cloudformation:UpdateStack',
+      'cloudformation:DeleteStack',
+      'cloudformation:DetectStackDrift',
+    ])
+      expect(await decide(g.policy, action, STACK)).toBe('ImplicitlyDenied');
+  });
+});
+
 describe('guard role permission matrix (a pinned customer-managed policy)', () => {
   const CONSOLE = `arn:aws:iam::${ACCOUNT}:policy/support/SupportConsole`;
   const OTHER_POLICY = `arn:aws:iam::${ACCOUNT}:policy/support/Other`;
