@@ -152,6 +152,25 @@ export class DynamoDbStormLedger implements StormLedger {
     );
   }
 
+  async openWindow(
+    account: string,
+    roleName: string,
+    actorArn: string,
+    now: Date,
+    call: { readonly signal?: AbortSignal } = {},
+  ): Promise<string | undefined> {
+    const { Item: item } = await this.client.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: { id: s(stormKey(account, roleName, actorArn)) },
+        ConsistentRead: true,
+        ProjectionExpression: 'opener, windowEnd',
+      }),
+      call.signal ? { abortSignal: call.signal } : {},
+    );
+    return num(item, 'windowEnd') > now.getTime() ? str(item, 'opener') : undefined;
+  }
+
   /**
    * Counts the act in the window read, with its marker, in one transaction: `duplicate` when the
    * marker exists (a repeated delivery), `changed` when the window is no longer as read.

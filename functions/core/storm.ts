@@ -17,6 +17,12 @@ export type { FollowUpDocument } from './messages.js';
 /** How many folded acts a window keeps in detail (time, event name, event id); the rest are counted. */
 export const KEPT_ACTS = 100;
 
+/**
+ * How long a REMEDIATION FAILED message may wait for the ledger to name the incident it belongs
+ * to (its chat thread); after that it goes in a thread of its own.
+ */
+export const STORM_THREAD_LOOKUP_MS = 1_000;
+
 /** One tampering act, as the ledger records it. */
 export interface Act {
   readonly account: string;
@@ -60,6 +66,18 @@ export interface StormLedger {
    * `folded` when a window of the same actor on the same role is open.
    */
   admit(act: Act, now: Date, windowSeconds: number): Promise<Admission>;
+  /**
+   * The CloudTrail event id of the act that opened the actor's window on the role, while that
+   * window is open at `now` (undefined when none is): the incident's chat thread. Reads only:
+   * nothing is folded or counted (a failure is never folded, yet belongs in the thread).
+   */
+  openWindow(
+    account: string,
+    roleName: string,
+    actorArn: string,
+    now: Date,
+    call?: { readonly signal?: AbortSignal },
+  ): Promise<string | undefined>;
   /** Every closed window with acts not yet sent (the sweep sends them). */
   due(now: Date): Promise<FoldedActs[]>;
   /** Marks a follow-up as sent: exactly its acts, so acts folded meanwhile stay. */

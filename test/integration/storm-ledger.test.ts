@@ -76,6 +76,36 @@ describe('the storm ledger in the idempotency table', () => {
     expect(due.map((f) => [f.actorArn, f.count])).toEqual([[ALICE, 1]]);
     expect(await ledger.due(at(62))).toEqual([]);
   });
+
+  it("names the open window's opener (the incident's thread) without folding anything", async () => {
+    // Prepare
+    const table = uniqueName('storm-ledger');
+    const ledger = new DynamoDbStormLedger(await idempotencyTable(table), table);
+    const bob = 'arn:aws:iam::123456789012:user/bob';
+    const open = (seconds: number, actor = ALICE) =>
+      ledger.openWindow('123456789012', 'AWSSupportRole', actor, at(seconds));
+
+    // Act
+    const before = await open(0);
+    await ledger.admit(act('e1'), at(0), 300);
+    await ledger.admit(act('e2'), at(1), 300);
+    const during = [await open(2), await open(3)];
+    const otherActor = await open(4, bob);
+    const otherRole = await ledger.openWindow('123456789012', 'OtherRole', ALICE, at(4));
+    const third = await ledger.admit(act('e3'), at(5), 300);
+    const closed = await open(300);
+    const due = await ledger.due(at(301));
+
+    // Assess
+    expect(before).toBeUndefined();
+    expect(during).toEqual(['e1', 'e1']);
+    expect(otherActor).toBeUndefined();
+    expect(otherRole).toBeUndefined();
+    // Reading counted nothing: the window holds exactly the two folded acts.
+    expect(third).toEqual({ kind: 'folded', count: 2 });
+    expect(closed).toBeUndefined();
+    expect(due.map((f) => [f.opener, f.count])).toEqual([['e1', 2]]);
+  });
 });
 
 /** The largest DynamoDB answer on the wire (its Content-Length), from the client's middleware. */
