@@ -11,7 +11,14 @@ import type { Clock, FindingsHub, Notifier, RoleStore, StackDirectory } from './
 import { type ReconcileReport, reconcile } from './reconcile.js';
 import { reportToSecurityHub } from './security-hub.js';
 import { isSessionRelevantChange } from './session-revocation.js';
-import { actOf, type FoldedActs, followUpId, renderFollowUp, type StormLedger } from './storm.js';
+import {
+  actOf,
+  type FoldedActs,
+  followUpId,
+  renderFollowUp,
+  STORM_THREAD_LOOKUP_MS,
+  type StormLedger,
+} from './storm.js';
 import { isTamperingAct } from './tampering.js';
 import { SECURITY_HUB_METRICS, STORM_FOLLOW_UP_FAILED_METRIC } from './telemetry.js';
 import { alreadyReportedUnfixable } from './unfixable-drift.js';
@@ -145,6 +152,9 @@ export async function handleEvent(event: unknown, deps: GuardDeps): Promise<Guar
   const hub = toSecurityHub(result, trigger, tampering, report, deps);
   try {
     if (shouldNotify) {
+      // A failure is never folded, but it is told in the thread of the actor's incident.
+      const incident =
+        outcome === 'failed' && trigger ? await incidentOfFailure(trigger, account, deps) : undefined;
       // The alias is never waited for: it ran alongside the work (and the storm ledger's answer)
       // and is in the message if it answered by now; else the message goes without it, the
       // lookup runs on and the container's next message has it. On the failure path too.
@@ -162,6 +172,7 @@ export async function handleEvent(event: unknown, deps: GuardDeps): Promise<Guar
         managedBy ? { ...report, managedBy } : report,
         deps,
         alias.known(),
+        incident,
       );
     }
   } finally {
@@ -230,6 +241,48 @@ async function admit(
   } catch (error) {
     deps.log?.('storm ledger unavailable; notifying the act on its own', { error: describeError(error) });
     return undefined;
+  }
+}
+
+/**
+ * The incident a failed act belongs to: the act that opened the actor's open storm window on the
+ * role (read only, nothing folded), so that REMEDIATION FAILED lands in that incident's chat
+ * thread. The message never waits long on it: the read is cut off after STORM_THREAD_LOOKUP_MS or
+ * at the deadline, and when it fails or is cut off (or no window is open) the act is its own
+ * incident, as before.
+ */
+async function incidentOfFailure(
+  trigger: Trigger,
+  account: string,
+  deps: GuardDeps,
+): Promise<string | undefined> {
+  const { storm, config } = deps;
+  if (!storm || config.stormWindowSeconds <= 0 || !trigger.actorArn) return undefined;
+  const controller = new AbortController();
+  const stop = () => controller.abort(new Error('the storm ledger did not answer in time'));
+  const timer = setTimeout(stop, STORM_THREAD_LOOKUP_MS);
+  deps.deadline?.signal.addEventListener('abort', stop, { once: true });
+  const bound: Deadline = {
+    signal: controller.signal,
+    remainingMs: () => (controller.signal.aborted ? 0 : 1),
+  };
+  try {
+    if (deps.deadline?.signal.aborted) return undefined;
+    const read = storm.openWindow(account, config.desired.roleName, trigger.actorArn, now(deps), {
+      signal: controller.signal,
+    });
+    const opener = await untilDeadline(read, bound, undefined);
+    if (opener === undefined && controller.signal.aborted)
+      deps.log?.('storm ledger too slow; the failure gets a chat thread of its own', {});
+    return opener;
+  } catch (error) {
+    deps.log?.('storm ledger unavailable; the failure gets a chat thread of its own', {
+      error: describeError(error),
+    });
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+    deps.deadline?.signal.removeEventListener('abort', stop);
   }
 }
 
@@ -316,6 +369,8 @@ async function notify(
   report: ReconcileReport,
   deps: GuardDeps,
   accountAlias: string | undefined,
+  /** The act that opened the actor's incident (its chat thread); the act itself when absent. */
+  incident?: string,
 ): Promise<void> {
   const { config } = deps;
   const notification = renderNotification({
@@ -335,13 +390,13 @@ async function notify(
     ...(config.organization?.accountIds ? { organizationAccounts: config.organization.accountIds } : {}),
     ...(report.managedBy ? { managedBy: report.managedBy } : {}),
   });
-  const incident = trigger?.eventId ?? notification.document.time;
+  const thread = incident ?? trigger?.eventId ?? notification.document.time;
   try {
     // One message per event across Lambda's retries: a retry sends only the channels that failed
     // (a `failed` message and the success of a later attempt are different messages).
     const eventId = result.eventId;
     await deps.notifier.publish(
-      withChat(notification, chatThreadId(account, trigger?.actorArn, incident), deps),
+      withChat(notification, chatThreadId(account, trigger?.actorArn, thread), deps),
       eventId ? { deliveryId: `${eventId}#${result.outcome === 'failed' ? 'failed' : 'handled'}` } : {},
     );
   } catch (error) {

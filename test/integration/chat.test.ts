@@ -1,9 +1,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { DetachRolePolicyCommand } from '@aws-sdk/client-iam';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DetachRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IamRoleStore } from '../../functions/adapters/iam-role-store.js';
+import { chatThreadId } from '../../functions/core/chat-message.js';
 import { parseConfig } from '../../functions/core/config.js';
+import { GuardFailure } from '../../functions/core/guard-result.js';
 import { reconcile } from '../../functions/core/reconcile.js';
 import { createHandler } from '../../functions/handler/create-handler.js';
 import { ACTORS, cloudTrailEvent, GUARD_ROLE_ARN } from '../../functions/local/cloudtrail.js';
@@ -151,4 +154,127 @@ describe('the two deliveries are independent (a fault on one topic only, on the 
     },
     120_000,
   );
+});
+
+const ALICE_ARN = String(ACTORS.alice.userIdentity.arn);
+
+describe("a failure inside the actor's open storm window (faults on the wire)", () => {
+  let proxy: FaultProxy;
+  let dynamodbProxy: FaultProxy;
+  beforeAll(async () => {
+    proxy = await startFaultProxy(emulatorEndpoint());
+    dynamodbProxy = await startFaultProxy(emulatorEndpoint());
+  });
+  afterAll(async () => {
+    await proxy.close();
+    await dynamodbProxy.close();
+  });
+
+  /** The guard with the chat topic and the idempotency table (the storm ledger); IAM and DynamoDB each through a proxy. */
+  async function guardWithLedger() {
+    const aws = testClients();
+    const roleName = uniqueName('AWSSupportRole');
+    const topic = await topicWithInbox(aws, uniqueName('oncall'));
+    const chat = await topicWithInbox(aws, uniqueName('chat'));
+    const table = uniqueName('chat-storm');
+    const config = parseConfig(
+      guardEnv({
+        SUPPORT_ROLE_NAME: roleName,
+        NOTIFY_TOPIC_ARN: topic.topicArn,
+        CHAT_TOPIC_ARN: chat.topicArn,
+        GUARD_ROLE_ARN,
+        IDEMPOTENCY_TABLE_NAME: table,
+      }),
+      { requireTopic: true },
+    );
+    await reconcile({
+      desired: config.desired,
+      mode: 'enforce',
+      store: new IamRoleStore(aws.iam),
+      partition: 'aws',
+    });
+    await idempotencyTable(table);
+    const handler = createHandler({
+      config,
+      clients: {
+        ...guardClients(new WireLog()),
+        iam: new IAMClient({ ...settings(), endpoint: proxy.endpoint }),
+        dynamodb: new DynamoDBClient({ ...settings(), endpoint: dynamodbProxy.endpoint }),
+      },
+      logger: new Logger({ serviceName: 'support-role-guard', logLevel: 'SILENT' }),
+    });
+    const detach = async () => {
+      await aws.iam.send(new DetachRolePolicyCommand({ RoleName: roleName, PolicyArn: SUPPORT_ACCESS }));
+      return cloudTrailEvent({
+        eventName: 'DetachRolePolicy',
+        input: { RoleName: roleName, PolicyArn: SUPPORT_ACCESS },
+        actor: ACTORS.alice,
+      });
+    };
+    const threads = async () =>
+      (await chat.inbox.drain()).map((body) => {
+        const message = JSON.parse((JSON.parse(body) as { Message: string }).Message) as {
+          content: { title: string };
+          metadata: { threadId: string };
+        };
+        return [message.content.title, message.metadata.threadId] as const;
+      });
+    const attachRefused = () =>
+      proxy.setPlan({
+        kind: 'error',
+        rate: 1,
+        services: ['iam'],
+        bodyContains: 'Action=AttachRolePolicy',
+        error: {
+          status: 403,
+          code: 'AccessDenied',
+          message: 'not authorized to perform iam:AttachRolePolicy',
+        },
+      });
+    return { handler, topic, detach, threads, attachRefused };
+  }
+
+  it("posts REMEDIATION FAILED in the thread of the incident's first act, not a thread of its own", async () => {
+    // Prepare
+    const g = await guardWithLedger();
+
+    // Act: alice's first act is repaired and opens her window; her second, within it, cannot be
+    // repaired (IAM refuses the attach).
+    await g.handler(await g.detach(), lambdaContext());
+    const [[, opened] = ['', '']] = await g.threads();
+    const second = await g.detach();
+    g.attachRefused();
+    const failure = await g.handler(second, lambdaContext()).catch((error: unknown) => error);
+    proxy.setPlan(undefined);
+
+    // Assess: the failure is told at once, on its own, in the incident's thread.
+    expect(failure).toBeInstanceOf(GuardFailure);
+    expect((await g.topic.notifications()).map((n) => n.document.outcome)).toEqual(['remediated', 'failed']);
+    expect(await g.threads()).toEqual([[expect.stringContaining('REMEDIATION FAILED'), opened]]);
+    expect(opened).toMatch(/^support-role-guard-123456789012-[0-9a-f]{8}$/);
+  }, 60_000);
+
+  it('when the ledger cannot be read, the failure still goes out at once, in a thread of its own', async () => {
+    // Prepare
+    const g = await guardWithLedger();
+    await g.handler(await g.detach(), lambdaContext());
+    const [[, opened] = ['', '']] = await g.threads();
+    const second = await g.detach();
+
+    // Act: IAM refuses the attach and DynamoDB fails every request on the storm ledger's items.
+    g.attachRefused();
+    dynamodbProxy.setPlan({ kind: 'error500', rate: 1, services: ['dynamodb'], bodyContains: '"storm#' });
+    const failure = await g.handler(second, lambdaContext()).catch((error: unknown) => error);
+    proxy.setPlan(undefined);
+    dynamodbProxy.setPlan(undefined);
+
+    // Assess
+    expect(dynamodbProxy.stats.injected).toBeGreaterThan(0);
+    expect(failure).toBeInstanceOf(GuardFailure);
+    expect((await g.topic.notifications()).map((n) => n.document.outcome)).toEqual(['remediated', 'failed']);
+    const { eventID } = (second as { detail: { eventID: string } }).detail;
+    const own = chatThreadId('123456789012', ALICE_ARN, eventID);
+    expect(own).not.toBe(opened);
+    expect(await g.threads()).toEqual([[expect.stringContaining('REMEDIATION FAILED'), own]]);
+  }, 60_000);
 });
