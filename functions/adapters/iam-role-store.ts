@@ -24,7 +24,7 @@ import {
   UpdateAssumeRolePolicyCommand,
   UpdateRoleCommand,
 } from '@aws-sdk/client-iam';
-import { RoleChangedConcurrentlyError } from '../core/errors.js';
+import { MissingPolicyError, RoleChangedConcurrentlyError } from '../core/errors.js';
 import type { IamAction } from '../core/plan.js';
 import type { CallOptions, RoleStore } from '../core/ports.js';
 import type { ManagedPolicyVersions, RoleSnapshot } from '../core/role-snapshot.js';
@@ -177,7 +177,10 @@ export class IamRoleStore implements RoleStore {
     try {
       await this.#send(action, sendOptions(options));
     } catch (error) {
-      if (error instanceof Error && RACE_ERRORS.has(error.name) && !isMissingPolicy(action, error)) {
+      const missing = error instanceof Error ? missingPolicy(action, error) : undefined;
+      if (error instanceof Error && missing !== undefined)
+        throw new MissingPolicyError(error.name, missing, error.message, { cause: error });
+      if (error instanceof Error && RACE_ERRORS.has(error.name)) {
         throw new RoleChangedConcurrentlyError(error.name, `${action.api}: ${error.message}`, {
           cause: error,
         });
@@ -294,17 +297,16 @@ export class IamRoleStore implements RoleStore {
 }
 
 /**
- * NoSuchEntity on a write that names a policy can mean the policy itself does not exist (a
- * configuration error, not a race): re-reading the role would never fix that.
+ * NoSuchEntity on a write that names a policy can mean the policy itself does not exist: the ARN
+ * of that policy. A configuration error, not a race (re-reading the role would never fix it),
+ * unless the same reconcile has just created the policy (the core decides, MissingPolicyError).
  */
-function isMissingPolicy(action: IamAction, error: Error): boolean {
-  return (
-    (action.api === 'AttachRolePolicy' ||
-      action.api === 'PutRolePermissionsBoundary' ||
-      action.api === 'CreateRole') &&
-    isNoSuchEntity(error) &&
-    /policy/i.test(error.message)
-  );
+function missingPolicy(action: IamAction, error: Error): string | undefined {
+  if (!isNoSuchEntity(error) || !/policy/i.test(error.message)) return undefined;
+  if (action.api === 'AttachRolePolicy') return action.policyArn;
+  if (action.api === 'PutRolePermissionsBoundary') return action.permissionsBoundaryArn;
+  if (action.api === 'CreateRole') return action.permissionsBoundaryArn;
+  return undefined;
 }
 
 /** The SDK's per-call options: the abort signal of the invocation's deadline, when there is one. */

@@ -33,6 +33,23 @@ export class RoleChangedConcurrentlyError extends Error {
   }
 }
 
+/**
+ * A write that names a policy was answered NoSuchEntity for the policy itself (not the role): a
+ * configuration error, unless the same reconcile has just created that policy and IAM does not
+ * show it yet (eventual consistency), which the guard waits for like a race.
+ */
+export class MissingPolicyError extends Error {
+  readonly code: string;
+  readonly policyArn: string;
+
+  constructor(code: string, policyArn: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'MissingPolicyError';
+    this.code = code;
+    this.policyArn = policyArn;
+  }
+}
+
 /** Remediation did not converge (after SDK retries and re-planning rounds) or a write failed. */
 export class RemediationError extends Error {
   constructor(message: string, options?: ErrorOptions) {

@@ -375,6 +375,12 @@ const PHASE: Record<IamApi, 0 | 1 | 2 | 3> = {
 const basePhase = (action: IamAction): 0 | 1 | 2 | 3 =>
   action.api === 'UpdateRole' && action.takesAway ? 1 : PHASE[action.api];
 
+/** True for a write that takes access away (after any CreateRole/CreatePolicy, before restores). */
+export const takesAway = (action: IamAction): boolean => {
+  const phase = basePhase(action);
+  return phase === 1 || phase === 2;
+};
+
 /**
  * The plan as waves of writes that can be sent together, in order (plan order inside a wave). The
  * revocation waits for its own wave only when inline policies are deleted (the quota); otherwise

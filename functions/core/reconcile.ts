@@ -2,10 +2,15 @@ import type { GuardMode } from './config.js';
 import { type Deadline, explainAbort, pause } from './deadline.js';
 import { type DesiredRole, pinnedPolicyArns } from './desired-state.js';
 import { type Drift, detectDrift } from './drift.js';
-import { describeError, NotVerifiedError, RoleChangedConcurrentlyError } from './errors.js';
+import {
+  describeError,
+  MissingPolicyError,
+  NotVerifiedError,
+  RoleChangedConcurrentlyError,
+} from './errors.js';
 import { type IacOwner, iacOwner } from './iac-owner.js';
 import { explainInvalidPrincipal } from './invalid-principal.js';
-import { describeAction, type IamAction, phases, planActions, repairedBy } from './plan.js';
+import { describeAction, type IamAction, phases, planActions, repairedBy, takesAway } from './plan.js';
 import type { CallOptions, Clock, RoleStore } from './ports.js';
 import type { ActionResult } from './results.js';
 import type { RoleSnapshot } from './role-snapshot.js';
@@ -16,8 +21,10 @@ export type { ActionResult, ActionStatus } from './results.js';
 /**
  * IAM is eventually consistent: a read right after a write may still show the old state. A
  * read-back that shows only drift the guard has just written away, exactly as it saw it before
- * the writes, is read again after each of these pauses (3 s in all, well inside the 52 s of work
- * the deadline allows) before anything is written again.
+ * the writes, is read again after each of these pauses (3 s of pauses per round; at most 3 rounds,
+ * so about 9 s in the worst case, well inside the 52 s of work the deadline allows) before
+ * anything is written again. A round that follows a superseded write (a race) starts after the
+ * same pauses, one per such round.
  */
 export const READ_BACK_BACKOFF_MS: readonly number[] = [200, 400, 800, 1_600];
 
@@ -81,8 +88,11 @@ const arnOf = (role: RoleSnapshot): string | undefined => (role.exists ? role.ar
  * READ_BACK_BACKOFF_MS. A write is repeated (a new round) only for drift a read shows otherwise:
  * a value the guard did not see (someone else changed the role), or a repair that did not go
  * through (superseded by a race, or never sent because a race stopped the round). This holds after
- * a race too. Still the same after the last pause: `failed`, "applied, not verified"
- * (NotVerifiedError).
+ * a race too. A write IAM refused because its effect already holds (EntityAlreadyExists on
+ * CreateRole, NoSuchEntity on a removal: a concurrent invocation did it) counts as done. New drift
+ * a re-read shows while a repair still looks stale is taken away at once (removals never wait);
+ * only the stale items are waited for. Still the same after the last pause: `failed`, "applied,
+ * not verified" (NotVerifiedError).
  */
 export async function reconcile(input: ReconcileInput): Promise<ReconcileReport> {
   const { desired, mode, store, partition, maxRounds = 3, deadline } = input;
@@ -156,9 +166,29 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
   let remaining = initial;
   // After IAM answered ConcurrentModification to writes sent together, send one at a time.
   let oneAtATime = false;
+  // Policies this reconcile created: IAM may not show them to the next write yet (a race).
+  const created = new Set<string>();
+  // A round that follows a superseded write starts after a pause (the next of `backoff`).
+  let racedBefore = false;
+  let raceWaits = 0;
+  const send = async (wave: readonly IamAction[]) => {
+    const outcome = await applyWave(store, wave, call, created);
+    actions.push(...outcome.results);
+    for (const a of outcome.done) if (a.api === 'CreatePolicy') created.add(a.policyArn);
+    revoked ||= outcome.results.some((r) => r.api === 'PutRolePolicy' && r.status === 'succeeded');
+    return outcome;
+  };
   for (let round = 1; round <= maxRounds && (fixable(remaining).length > 0 || mustRevoke()); round++) {
+    if (racedBefore) {
+      const wait = backoff[Math.min(raceWaits++, backoff.length - 1)] ?? 0;
+      if (!(await pause(wait, deadline))) {
+        const reason = deadline?.signal.reason;
+        return unverified(reason instanceof Error ? reason : new Error('the deadline passed'));
+      }
+      racedBefore = false;
+    }
     // The state the guard saw before this round's writes, and the policies its plan was made from.
-    const seen = remaining;
+    let seen = remaining;
     const seenPolicies = role.exists && role.policies ? { policies: role.policies } : {};
     const actionsOfRound = plan(remaining);
     const waves: IamAction[][] = oneAtATime
@@ -166,16 +196,16 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
           .flat()
           .map((a) => [a])
       : phases(actionsOfRound);
-    // The writes of this round that went through (before a race stopped the round, if one did).
-    const succeeded: IamAction[] = [];
+    // The writes of this round that are done (before a race stopped the round, if one did): they
+    // went through, or IAM said their effect already holds.
+    const done: IamAction[] = [];
     for (const wave of waves) {
-      const outcome = await applyWave(store, wave, call);
-      actions.push(...outcome.results);
-      succeeded.push(...outcome.succeeded);
-      revoked ||= outcome.results.some((r) => r.api === 'PutRolePolicy' && r.status === 'succeeded');
+      const outcome = await send(wave);
+      done.push(...outcome.done);
       if ('failure' in outcome) return unverified(asError(outcome.failure));
       if (outcome.raced) {
         oneAtATime ||= wave.length > 1 && outcome.concurrentModification;
+        racedBefore = true;
         break;
       }
     }
@@ -186,7 +216,7 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
       fixable(drift).filter(
         (d) =>
           seen.some((s) => s.property === d.property && s.before === d.before) &&
-          repairedBy(desired, d, succeeded, { ...seenPolicies, partition }),
+          repairedBy(desired, d, done, { ...seenPolicies, partition }),
       );
     let rereads = 0;
     try {
@@ -195,16 +225,30 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
         remaining = detectDrift(desired, role, partition, clock());
         const stale = notYetVisible(remaining);
         if (stale.length === 0) break;
+        // Drift this read shows besides the stale items: taking access away never waits. The
+        // removals go out now and are then waited for like the round's own writes.
+        const fresh = fixable(remaining).filter((d) => !stale.includes(d));
+        const removals = plan(fresh).filter(takesAway);
+        for (const wave of phases(removals)) {
+          const outcome = await send(wave);
+          done.push(...outcome.done);
+          if ('failure' in outcome) return unverified(asError(outcome.failure));
+          oneAtATime ||= wave.length > 1 && outcome.concurrentModification;
+          racedBefore ||= outcome.raced;
+          if (outcome.raced) break;
+        }
+        if (removals.length > 0) seen = [...seen, ...fresh];
         const wait = backoff[rereads];
         const still = `IAM still showed ${list(stale)} as before the writes`;
+        const why = 'not visible yet, or it was changed back';
         if (wait === undefined) {
           const waited = backoff.reduce((a, b) => a + b, 0) / 1000;
-          return notVerified(`${still} after ${rereads} re-reads over ${waited} s`);
+          return notVerified(`${still} after ${rereads} re-reads over ${waited} s (${why})`);
         }
         if (!(await pause(wait, deadline))) {
           const reason = deadline?.signal.reason;
           return notVerified(
-            `${still} when ${reason instanceof Error ? reason.message : 'the deadline passed'}`,
+            `${still} when ${reason instanceof Error ? reason.message : 'the deadline passed'} (${why})`,
           );
         }
         rereads++;
@@ -248,8 +292,8 @@ const list = (drift: readonly Drift[]): string => drift.map((d) => d.property).j
 
 interface WaveOutcome {
   readonly results: ActionResult[];
-  /** The writes that went through. */
-  readonly succeeded: IamAction[];
+  /** The writes that went through, or whose effect IAM said already holds. */
+  readonly done: IamAction[];
   /** A write failed for a reason other than a race: stop and report it. */
   readonly failure?: unknown;
   /** The role changed under a write: re-read before anything else is written. */
@@ -257,30 +301,68 @@ interface WaveOutcome {
   readonly concurrentModification: boolean;
 }
 
+/** Removals whose NoSuchEntity means the thing to remove is already gone (or the whole role). */
+const REMOVALS: ReadonlySet<IamAction['api']> = new Set([
+  'DetachRolePolicy',
+  'DeleteRolePolicy',
+  'UntagRole',
+  'DeleteRolePermissionsBoundary',
+]);
+
+/**
+ * A race whose answer says the write's effect already holds (a concurrent invocation did it):
+ * EntityAlreadyExists on CreateRole, NoSuchEntity on a removal.
+ */
+function alreadyDone(action: IamAction, error: RoleChangedConcurrentlyError): boolean {
+  return action.api === 'CreateRole'
+    ? /EntityAlreadyExists/.test(error.code)
+    : REMOVALS.has(action.api) && /NoSuchEntity/.test(error.code);
+}
+
+/** Why a write was superseded, for its result. */
+function supersededDetail(action: IamAction, code: string, done: boolean): string {
+  const what = describeAction(action);
+  if (done) return `${what}: already so (${code}: a concurrent change did it); re-reading`;
+  if (/ConcurrentModification/.test(code))
+    return `${what}: IAM was busy with another write to the role (${code}; it may be one of the guard's own sent alongside); re-reading`;
+  return `${what}: the role changed meanwhile (${code}); re-reading`;
+}
+
 /** Sends the writes of one wave together and waits for all of them; results in plan order. */
 async function applyWave(
   store: RoleStore,
   wave: readonly IamAction[],
   call: CallOptions,
+  created: ReadonlySet<string>,
 ): Promise<WaveOutcome> {
   const settled = await Promise.allSettled(wave.map((action) => store.apply(action, call)));
   const results: ActionResult[] = [];
-  const succeeded: IamAction[] = [];
+  const done: IamAction[] = [];
   let failure: unknown;
   let raced = false;
   let concurrentModification = false;
   settled.forEach((s, i) => {
     const action = wave[i] as IamAction;
     if (s.status === 'fulfilled') {
-      succeeded.push(action);
+      done.push(action);
       results.push({ api: action.api, status: 'succeeded', detail: describeAction(action) });
     } else if (s.reason instanceof RoleChangedConcurrentlyError) {
       raced = true;
       concurrentModification ||= /ConcurrentModification/.test(s.reason.code);
+      const already = alreadyDone(action, s.reason);
+      if (already) done.push(action);
       results.push({
         api: action.api,
         status: 'superseded',
-        detail: `${describeAction(action)}: the role changed meanwhile (${s.reason.code}); re-reading`,
+        detail: supersededDetail(action, s.reason.code, already),
+      });
+    } else if (s.reason instanceof MissingPolicyError && created.has(s.reason.policyArn)) {
+      // The policy this reconcile created is not visible to IAM's next write yet: wait, re-read.
+      raced = true;
+      results.push({
+        api: action.api,
+        status: 'superseded',
+        detail: `${describeAction(action)}: IAM does not show the policy created in this repair yet (${s.reason.code}); re-reading`,
       });
     } else {
       failure ??= s.reason;
@@ -291,7 +373,7 @@ async function applyWave(
       });
     }
   });
-  return { results, succeeded, ...(failure !== undefined ? { failure } : {}), raced, concurrentModification };
+  return { results, done, ...(failure !== undefined ? { failure } : {}), raced, concurrentModification };
 }
 
 /** Drift IAM cannot fix in place, reported as a skipped action so nobody thinks it was fixed. */

@@ -136,8 +136,9 @@ describe('verification under IAM eventual consistency (stale reads served on the
 
   it('a race in a wave, stale reads after it: the writes that went through are not repeated', async () => {
     // Prepare: the description changed and a tag added: one wave, UpdateRole and UntagRole
-    // together. UntagRole is answered NoSuchEntity once (the role changed under the guard, as IAM
-    // says it); UpdateRole goes through, and the next reads are stale.
+    // together. UntagRole is answered ConcurrentModification once (it did not take effect; a
+    // NoSuchEntity would mean the tag is already gone); UpdateRole goes through, and the next
+    // reads are stale.
     const g = await guardSetUp();
     await g.aws.iam.send(new UpdateRoleCommand({ RoleName: g.roleName, Description: 'changed by hand' }));
     await g.aws.iam.send(
@@ -152,9 +153,9 @@ describe('verification under IAM eventual consistency (stale reads served on the
       bodyContains: 'Action=UntagRole&',
       limits: { iam: 1 },
       error: {
-        status: 404,
-        code: 'NoSuchEntity',
-        message: `The role with name ${g.roleName} cannot be found.`,
+        status: 409,
+        code: 'ConcurrentModification',
+        message: 'Rate exceeded for concurrent modifications of the role.',
       },
     });
 

@@ -1,6 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { deadlineIn } from '../../functions/core/deadline.js';
-import { NotVerifiedError, RoleChangedConcurrentlyError } from '../../functions/core/errors.js';
+import {
+  MissingPolicyError,
+  NotVerifiedError,
+  RoleChangedConcurrentlyError,
+} from '../../functions/core/errors.js';
 import type { IamAction } from '../../functions/core/plan.js';
 import type { RoleStore } from '../../functions/core/ports.js';
 import { READ_BACK_BACKOFF_MS, reconcile } from '../../functions/core/reconcile.js';
@@ -311,21 +315,183 @@ describe('reconcile under eventual consistency (a read-back that still shows the
 
   it('after a race, the writes that went through are waited for, not sent again', async () => {
     // Prepare: description and an added tag (one wave: UpdateRole and UntagRole); UntagRole races
-    // (NoSuchEntity), UpdateRole goes through; the next read is stale, then shows the description.
+    // (ConcurrentModification: it did not take effect), UpdateRole goes through; the next read is
+    // stale, then shows the description.
     const intruder = { ...desired.tags, intruder: 'yes' };
     const both = compliantRole(desired, { description: 'changed by hand', tags: intruder });
     const describedOnly = compliantRole(desired, { tags: intruder });
     const store = new ScriptedStore(
       [both, both, describedOnly, compliantRole(desired)],
-      new Map([[1, new RoleChangedConcurrentlyError('NoSuchEntity', 'UntagRole: the role changed')]]),
+      new Map([[1, new RoleChangedConcurrentlyError('ConcurrentModification', 'UntagRole: busy')]]),
     );
 
     // Act
     const report = await runWith(store);
 
-    // Assess: the stale read waited out; UntagRole again (it never took effect), UpdateRole not.
+    // Assess: the stale read waited out; UntagRole again (it never took effect; a removal, sent at
+    // once from the stale read), UpdateRole not.
     expect(store.applied.map((a) => a.api)).toEqual(['UpdateRole', 'UntagRole', 'UntagRole']);
     expect(report).toMatchObject({ remaining: [], verified: true });
+  });
+
+  it('a CreateRole answered EntityAlreadyExists is already done: waited for, not sent again', async () => {
+    // Prepare: another invocation created the role; IAM still answers "missing" for 3 reads.
+    const missing: RoleSnapshot = { exists: false };
+    const store = new ScriptedStore(
+      [missing, missing, missing, missing, compliantRole(desired)],
+      new Map([[0, new RoleChangedConcurrentlyError('EntityAlreadyExistsException', 'CreateRole: exists')]]),
+    );
+
+    // Act
+    const report = await runWith(store);
+
+    // Assess
+    expect(store.applied.map((a) => a.api)).toEqual(['CreateRole']);
+    expect(report).toMatchObject({ remaining: [], verified: true });
+    expect(report.error).toBeUndefined();
+    expect(report.actions).toMatchObject([
+      { api: 'CreateRole', status: 'superseded', detail: expect.stringMatching(/already/) },
+    ]);
+  });
+
+  it.each([
+    [
+      'DetachRolePolicy',
+      { attachedPolicyArns: [SUPPORT_ACCESS, 'arn:aws:iam::aws:policy/AdministratorAccess'] },
+    ],
+    ['DeleteRolePolicy', { inlinePolicyNames: ['backdoor'] }],
+    ['UntagRole', { tags: { ...desired.tags, intruder: 'yes' } }],
+    ['DeleteRolePermissionsBoundary', { permissionsBoundaryArn: 'arn:aws:iam::aws:policy/PowerUserAccess' }],
+  ] as const)(
+    'a %s answered NoSuchEntity is already done: waited for, not sent again',
+    async (api, drift) => {
+      // Prepare: a concurrent invocation removed it first; the reads stay stale for 3 re-reads.
+      const tampered = compliantRole(desired, drift);
+      const store = new ScriptedStore(
+        [tampered, tampered, tampered, tampered, compliantRole(desired)],
+        new Map([[0, new RoleChangedConcurrentlyError('NoSuchEntity', `${api}: not there`)]]),
+      );
+
+      // Act
+      const report = await reconcile({
+        desired,
+        mode: 'enforce',
+        store,
+        partition: 'aws',
+        readBackBackoffMs: instant,
+      });
+
+      // Assess
+      expect(store.applied.map((a) => a.api)).toEqual([api]);
+      expect(report).toMatchObject({ remaining: [], verified: true });
+      expect(report.error).toBeUndefined();
+    },
+  );
+
+  it('pauses with the backoff before a round that follows a superseded write', async () => {
+    // Prepare: ConcurrentModification on the write; the re-read shows the drift still there.
+    vi.useFakeTimers();
+    try {
+      const store = new ScriptedStore(
+        [detached, detached, compliantRole(desired)],
+        new Map([[0, new RoleChangedConcurrentlyError('ConcurrentModificationException', 'busy')]]),
+      );
+
+      // Act
+      const done = reconcile({ desired, mode: 'enforce', store, partition: 'aws' });
+      await vi.advanceTimersByTimeAsync((READ_BACK_BACKOFF_MS[0] ?? 0) - 1);
+      const beforePause = store.applied.length;
+      await vi.advanceTimersByTimeAsync(1);
+      const report = await done;
+
+      // Assess: the second attempt only after the first pause.
+      expect(beforePause).toBe(1);
+      expect(store.applied.map((a) => a.api)).toEqual(['AttachRolePolicy', 'AttachRolePolicy']);
+      expect(report.actions[0]?.detail).not.toMatch(/the role changed meanwhile/);
+      expect(report).toMatchObject({ remaining: [], verified: true });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('removes new drift at once while an earlier repair still looks stale', async () => {
+    // Prepare: AWSSupportAccess detached; every read-back still shows it detached (stale, or an
+    // attacker re-detaching it) and AdministratorAccess added.
+    const admin = 'arn:aws:iam::aws:policy/AdministratorAccess';
+    const readsAtWrite: number[] = [];
+    const store = new ScriptedStore([detached, compliantRole(desired, { attachedPolicyArns: [admin] })]);
+    const apply = store.apply.bind(store);
+    store.apply = async (action) => {
+      readsAtWrite.push(store.reads);
+      return apply(action);
+    };
+
+    // Act
+    const report = await runWith(store);
+
+    // Assess: the detach went out right after the read that showed it, once; the report is honest.
+    expect(store.applied.map((a) => `${a.api} ${'policyArn' in a ? a.policyArn : ''}`)).toEqual([
+      `AttachRolePolicy ${SUPPORT_ACCESS}`,
+      `DetachRolePolicy ${admin}`,
+    ]);
+    expect(readsAtWrite).toEqual([1, 2]);
+    expect(report.verified).toBe(false);
+    expect(report.error).toBeInstanceOf(NotVerifiedError);
+    expect(report.error?.message).toMatch(/or it was changed back/);
+  });
+
+  it('a pinned policy it just recreated, not yet visible to the attach: a race, waited for', async () => {
+    // Prepare: the pinned policy was deleted (and so detached); CreatePolicy goes through, the
+    // AttachRolePolicy right after it is answered NoSuchEntity for the policy.
+    const pinned = 'arn:aws:iam::123456789012:policy/guard/pinned';
+    const pinning = {
+      ...desired,
+      requiredPolicyArns: [...desired.requiredPolicyArns, pinned],
+      policyDocuments: {
+        [pinned]: {
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: 'support:*', Resource: '*' }],
+        },
+      },
+    };
+    const version = {
+      versionId: 'v1',
+      isDefault: true,
+      document: JSON.stringify(pinning.policyDocuments[pinned]),
+    };
+    const detachedRole = compliantRole(pinning, { attachedPolicyArns: [SUPPORT_ACCESS] });
+    const roles = [detachedRole, detachedRole, compliantRole(pinning)];
+    const policies = [null, { versions: [version] }, { versions: [version] }];
+    let reads = 0;
+    const applied: string[] = [];
+    const store: RoleStore = {
+      read: async () => roles[Math.min(reads++, roles.length - 1)] as RoleSnapshot,
+      readPolicies: async () => ({ [pinned]: policies[Math.min(reads - 1, policies.length - 1)] ?? null }),
+      apply: async (action) => {
+        applied.push(action.api);
+        if (action.api === 'AttachRolePolicy' && applied.filter((a) => a === 'AttachRolePolicy').length === 1)
+          throw new MissingPolicyError('NoSuchEntity', pinned, 'AttachRolePolicy: Policy does not exist');
+      },
+    };
+
+    // Act
+    const report = await reconcile({
+      desired: pinning,
+      mode: 'enforce',
+      store,
+      partition: 'aws',
+      readBackBackoffMs: instant,
+    });
+
+    // Assess
+    expect(applied).toEqual(['CreatePolicy', 'AttachRolePolicy', 'AttachRolePolicy']);
+    expect(report.error).toBeUndefined();
+    expect(report).toMatchObject({ remaining: [], verified: true });
+    expect(report.actions.map((a) => `${a.api} ${a.status}`)).toEqual([
+      'CreatePolicy succeeded',
+      'AttachRolePolicy superseded',
+      'AttachRolePolicy succeeded',
+    ]);
   });
 
   it('past the bound: failed as "applied, not verified", the write done once', async () => {
