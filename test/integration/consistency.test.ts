@@ -2,6 +2,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import {
   AttachRolePolicyCommand,
+  CreatePolicyCommand,
+  DeletePolicyCommand,
   DetachRolePolicyCommand,
   IAMClient,
   PutRolePolicyCommand,
@@ -28,7 +30,7 @@ import {
   uniqueName,
   WireLog,
 } from '../support/aws.js';
-import { guardEnv, SUPPORT_ACCESS } from '../support/config.js';
+import { ACCOUNT, guardEnv, SUPPORT_ACCESS } from '../support/config.js';
 import { fixture } from '../support/events.js';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';
 import { lambdaContext } from '../support/lambda.js';
@@ -45,13 +47,14 @@ afterAll(async () => {
 });
 
 /** A guard whose IAM client goes through the proxy (recorded on the wire); the attacker and SNS go direct. */
-async function guardSetUp() {
+async function guardSetUp(env: Record<string, string> = {}) {
   const aws = testClients();
   const roleName = uniqueName('AWSSupportRole');
   const topic = await topicWithInbox(aws, uniqueName('consistency-topic'));
-  const config = parseConfig(guardEnv({ SUPPORT_ROLE_NAME: roleName, NOTIFY_TOPIC_ARN: topic.topicArn }), {
-    requireTopic: true,
-  });
+  const config = parseConfig(
+    guardEnv({ SUPPORT_ROLE_NAME: roleName, NOTIFY_TOPIC_ARN: topic.topicArn, ...env }),
+    { requireTopic: true },
+  );
   const store = new IamRoleStore(aws.iam);
   await reconcile({ desired: config.desired, mode: 'enforce', store, partition: 'aws' });
   const wire = new WireLog();
@@ -177,6 +180,58 @@ describe('verification under IAM eventual consistency (stale reads served on the
       'UpdateRole succeeded',
       'UntagRole superseded',
       'UntagRole succeeded',
+    ]);
+    expect(await g.driftNow()).toEqual([]);
+  });
+
+  it('a pinned policy it just recreated, not yet visible to the attach: waited for, remediated', async () => {
+    // Prepare: a pinned customer-managed policy, detached and deleted. IAM answers the first
+    // AttachRolePolicy of it NoSuchEntity (the new policy not visible yet), as AWS may.
+    const pinned = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 'support:*', Resource: '*' }],
+    };
+    const policyName = uniqueName('Pinned');
+    const policyArn = `arn:aws:iam::${ACCOUNT}:policy/${policyName}`;
+    const aws = testClients();
+    await aws.iam.send(
+      new CreatePolicyCommand({ PolicyName: policyName, PolicyDocument: JSON.stringify(pinned) }),
+    );
+    const g = await guardSetUp({
+      REQUIRED_POLICY_ARNS: `${SUPPORT_ACCESS},${policyArn}`,
+      REQUIRED_POLICY_DOCUMENTS: JSON.stringify({ [policyArn]: pinned }),
+    });
+    await g.aws.iam.send(new DetachRolePolicyCommand({ RoleName: g.roleName, PolicyArn: policyArn }));
+    await g.aws.iam.send(new DeletePolicyCommand({ PolicyArn: policyArn }));
+    const before = { ...proxy.stats.byAction };
+    proxy.setPlan({
+      kind: 'error',
+      rate: 1,
+      services: ['iam'],
+      bodyContains: 'Action=AttachRolePolicy&',
+      limits: { iam: 1 },
+      error: {
+        status: 404,
+        code: 'NoSuchEntity',
+        message: `Policy ${policyArn} does not exist or is not attachable.`,
+      },
+    });
+
+    // Act
+    const result = await g.handler(
+      fixture('detach-role-policy', { roleName: g.roleName, eventId: uniqueName('evt') }),
+      lambdaContext(),
+    );
+    proxy.setPlan(undefined);
+
+    // Assess: not a configuration error; the policy created once, the attachment sent again.
+    const sent = (action: string) => (proxy.stats.byAction[action] ?? 0) - (before[action] ?? 0);
+    expect(result).toMatchObject({ outcome: 'remediated' });
+    expect(sent('CreatePolicy')).toBe(1);
+    expect(sent('AttachRolePolicy')).toBe(2);
+    expect(result.actions.filter((a) => a.api === 'AttachRolePolicy').map((a) => a.status)).toEqual([
+      'superseded',
+      'succeeded',
     ]);
     expect(await g.driftNow()).toEqual([]);
   });
