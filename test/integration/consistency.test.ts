@@ -176,7 +176,10 @@ describe('verification under IAM eventual consistency (stale reads served on the
     expect(result).toMatchObject({ outcome: 'remediated' });
     expect(sent('UpdateRole')).toBe(1);
     expect(sent('UntagRole')).toBe(2);
+    // The event names a session-relevant change: the revocation goes out once, with the removals.
+    expect(sent('PutRolePolicy')).toBe(1);
     expect(result.actions.map((a) => `${a.api} ${a.status}`)).toEqual([
+      'PutRolePolicy succeeded',
       'UpdateRole succeeded',
       'UntagRole superseded',
       'UntagRole succeeded',
