@@ -1,4 +1,5 @@
 import {
+  BatchGetItemCommand,
   ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
@@ -50,6 +51,51 @@ export class DynamoDbDeliveryLog implements DeliveryLog {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
   }
+}
+
+/**
+ * The delivery records of `ids` on `channels`, read at once (one BatchGetItem, consistent) before
+ * they are needed: the handler starts it alongside the idempotency claim. The view answers those
+ * keys from that read and any other key (or one the read did not return, or all of them when it
+ * failed) from `log` itself, as before. Writes go to `log`. Reading is no side effect: a prefetch
+ * whose invocation turns out to be a duplicate is dropped.
+ */
+export function prefetchDeliveries(
+  log: DynamoDbDeliveryLog,
+  client: DynamoDBClient,
+  tableName: string,
+  ids: readonly string[],
+  channels: readonly string[],
+  signal?: AbortSignal,
+): DeliveryLog {
+  const keys = ids.flatMap((id) => channels.map((channel) => key(id, channel)));
+  const read: Promise<Set<string> | undefined> =
+    keys.length === 0
+      ? Promise.resolve(undefined)
+      : client
+          .send(
+            new BatchGetItemCommand({
+              RequestItems: {
+                [tableName]: { Keys: keys.map((k) => ({ id: { S: k } })), ConsistentRead: true },
+              },
+            }),
+            signal ? { abortSignal: signal } : {},
+          )
+          .then((out) => {
+            // Keys DynamoDB did not process are unknown: asked again one by one, never assumed absent.
+            if ((out.UnprocessedKeys?.[tableName]?.Keys?.length ?? 0) > 0) return undefined;
+            return new Set(
+              (out.Responses?.[tableName] ?? []).map((item) => item.id?.S).filter((k): k is string => !!k),
+            );
+          })
+          .catch(() => undefined);
+  return {
+    async delivered(id, channel, readSignal) {
+      const known = keys.includes(key(id, channel)) ? await read : undefined;
+      return known ? known.has(key(id, channel)) : log.delivered(id, channel, readSignal);
+    },
+    record: (id, channel, writeSignal) => log.record(id, channel, writeSignal),
+  };
 }
 
 const key = (id: string, channel: string): string => `delivery#${id}#${channel}`;

@@ -30,6 +30,23 @@ export interface AwsNotifierOptions {
    * Without it the client's own settings apply unchanged (the CLI).
    */
   readonly timeLeftMs?: () => number;
+  /**
+   * When every channel of a publish went out, write its delivery records without waiting for
+   * them (the caller awaits `settled()` before the invocation ends, alongside the idempotency
+   * record's completion). When a channel failed they are always written before publish throws.
+   */
+  readonly deferRecords?: boolean;
+}
+
+/** The channels a notifier with these options sends on (the names of their delivery records). */
+export function channelsOf(
+  options: Pick<AwsNotifierOptions, 'chatTopicArn' | 'eventBridge' | 'eventBusName'>,
+): string[] {
+  return [
+    'topic',
+    ...(options.chatTopicArn ? ['chat'] : []),
+    ...(options.eventBridge && options.eventBusName ? ['bus'] : []),
+  ];
 }
 
 /** Aborted when any of `signals` is (AbortSignal.any, Node 20.3+). */
@@ -49,9 +66,15 @@ const anyOf = (signals: (AbortSignal | undefined)[]): AbortSignal | undefined =>
  */
 export class AwsNotifier implements Notifier {
   readonly #options: AwsNotifierOptions;
+  readonly #pending: Promise<void>[] = [];
 
   constructor(options: AwsNotifierOptions) {
     this.#options = options;
+  }
+
+  /** Resolves when the delivery records deferred by `deferRecords` are written (never rejects). */
+  async settled(): Promise<void> {
+    while (this.#pending.length > 0) await Promise.all(this.#pending.splice(0));
   }
 
   async publish(
@@ -126,34 +149,47 @@ export class AwsNotifier implements Notifier {
     const { deliveries } = this.#options;
     const id = options.deliveryId;
     const failures: { channel: string; error: unknown }[] = [];
+    const sent: string[] = [];
     await Promise.all(
       channels.map(async ([channel, send]) => {
         // The record is a help, never in the way: when it cannot be read the channel is sent
         // (a message twice beats a message lost); when it cannot be written, only a retry resends.
-        const sent =
+        const already =
           deliveries && id
             ? await deliveries
                 .delivered(id, channel, within(budget?.recordMs, 'reading the delivery record'))
                 .catch(() => false)
             : false;
-        if (sent) return;
+        if (already) return;
         try {
           await send();
         } catch (error) {
           failures.push({ channel, error: explainTimeout(error, channel, budget, options.signal) });
           return;
         }
-        if (deliveries && id)
-          await deliveries
+        sent.push(channel);
+      }),
+    );
+    if (deliveries && id && sent.length > 0) {
+      const records = Promise.all(
+        sent.map((channel) =>
+          deliveries
             .record(id, channel, within(budget?.recordMs, 'recording the delivery'))
             .catch((error: unknown) =>
               log?.('could not record a delivery; a retry would send it again', {
                 channel,
                 error: error instanceof Error ? error.message : String(error),
               }),
-            );
-      }),
-    );
+            ),
+        ),
+      ).then(() => undefined);
+      // Every channel went out: nothing in this publish fails, so the records may be written
+      // alongside what follows (the idempotency record's completion), awaited by `settled()`.
+      // A channel failed: the invocation will throw and Lambda retry it, so the channels that
+      // went out are recorded before this throws (a retry must not send them again).
+      if (failures.length === 0 && this.#options.deferRecords) this.#pending.push(records);
+      else await records;
+    }
     if (failures.length === 1) throw failures[0]?.error;
     if (failures.length > 1)
       throw new AggregateError(

@@ -64,7 +64,7 @@ export async function handleEvent(event: unknown, deps: GuardDeps): Promise<Guar
   });
   if (classification.kind === 'ignored') return ignoredResult(classification, log);
   const trigger = classification.kind === 'role-change' ? classification.trigger : undefined;
-  const eventId = trigger?.eventId ?? (classification.kind === 'sweep' ? classification.eventId : undefined);
+  const eventId = eventIdOf(classification);
   log('reconciling', { trigger: classification.kind, eventName: trigger?.eventName, eventId });
   const tampering = trigger !== undefined && isTamperingAct(trigger, config.desired, config.partition);
   // The alias is for the message: looked up alongside the work as soon as a message is likely.
@@ -190,6 +190,19 @@ export async function handleEvent(event: unknown, deps: GuardDeps): Promise<Guar
     );
   if (outcome === 'failed') throw new GuardFailure(result, { cause: report.error });
   return result;
+}
+
+/**
+ * The name of an event's message across Lambda's retries (the delivery records' key): a `failed`
+ * message and the success of a later attempt are different messages.
+ */
+export const deliveryIdOf = (eventId: string, failed: boolean): string =>
+  `${eventId}#${failed ? 'failed' : 'handled'}`;
+
+/** The event id a message is named by (the CloudTrail event id, or the sweep's EventBridge id). */
+export function eventIdOf(classification: Classification): string | undefined {
+  if (classification.kind === 'role-change') return classification.trigger.eventId;
+  return classification.kind === 'sweep' ? classification.eventId : undefined;
 }
 
 function reasonOf(outcome: Outcome, report: ReconcileReport, tampering: boolean): string | undefined {
@@ -397,7 +410,7 @@ async function notify(
     const eventId = result.eventId;
     await deps.notifier.publish(
       withChat(notification, chatThreadId(account, trigger?.actorArn, thread), deps),
-      eventId ? { deliveryId: `${eventId}#${result.outcome === 'failed' ? 'failed' : 'handled'}` } : {},
+      eventId ? { deliveryId: deliveryIdOf(eventId, result.outcome === 'failed') } : {},
     );
   } catch (error) {
     throw new NotificationError(

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { defaultMaxListeners, setMaxListeners } from 'node:events';
 import { IdempotencyAlreadyInProgressError } from '@aws-lambda-powertools/idempotency';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -9,22 +10,30 @@ import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { type AwsClients, createClients } from '../adapters/aws-clients.js';
 import { CloudFormationStacks } from '../adapters/cloudformation-stacks.js';
-import { DynamoDbDeliveryLog } from '../adapters/delivery-log.js';
+import { DynamoDbDeliveryLog, prefetchDeliveries } from '../adapters/delivery-log.js';
 import { IamRoleStore } from '../adapters/iam-role-store.js';
 import { idempotency } from '../adapters/idempotency.js';
-import { AwsNotifier } from '../adapters/notifier.js';
+import { AwsNotifier, channelsOf } from '../adapters/notifier.js';
 import { AwsSecurityHub } from '../adapters/security-hub.js';
 import { DynamoDbStormLedger } from '../adapters/storm-ledger.js';
 import { accountOfArn } from '../core/arn.js';
-import { isScheduledSweep } from '../core/classify-event.js';
+import { classifyEvent, isScheduledSweep } from '../core/classify-event.js';
 import { type GuardConfig, parseConfig } from '../core/config.js';
-import { deadlineIn, NOTIFICATION_RESERVE_MS } from '../core/deadline.js';
+import { type Deadline, deadlineIn, NOTIFICATION_RESERVE_MS } from '../core/deadline.js';
 import { describeError } from '../core/errors.js';
 import { GuardFailure, type GuardResult } from '../core/guard-result.js';
-import { handleEvent } from '../core/handle-event.js';
+import { deliveryIdOf, eventIdOf, handleEvent } from '../core/handle-event.js';
 import { handleOrganizationEvent } from '../core/handle-org-event.js';
 import { hasPlaceholders, resolveDesired } from '../core/placeholders.js';
-import type { AccountAccess, AccountDirectory, Clock, EnrolmentDirectory } from '../core/ports.js';
+import type {
+  AccountAccess,
+  AccountDirectory,
+  CallOptions,
+  Clock,
+  EnrolmentDirectory,
+  RoleStore,
+} from '../core/ports.js';
+import type { RoleSnapshot } from '../core/role-snapshot.js';
 import {
   DUPLICATE_METRIC,
   METRICS_NAMESPACE,
@@ -140,19 +149,22 @@ export function createHandler(options: HandlerOptions = {}): GuardHandler {
   // raised to what the sweep can really hold, so a real leak still warns.
   const deadlineListeners =
     defaultMaxListeners + LISTENERS_PER_ACCOUNT * (config.organization?.sweepConcurrency ?? 1);
+  // What one invocation's outer wrapper (below) starts before the middlewares run, for the
+  // handler to use: the deadline, the notifier, and the role's reads begun alongside the claim.
+  const invocations = new AsyncLocalStorage<Invocation>();
   const guard = async (event: unknown, context: Context): Promise<GuardResult> => {
-    // The work's deadline: the time this invocation has left, less the time kept to notify.
-    const deadline = deadlineIn(context.getRemainingTimeInMillis() - reserveMs, reserveMs);
-    setMaxListeners(deadlineListeners, deadline.signal);
-    // The messages work to the Lambda timeout itself: each send gets its share of the time left.
-    const notifier = new AwsNotifier({
-      ...notifierOptions,
-      timeLeftMs: () => context.getRemainingTimeInMillis(),
-    });
+    const invocation = invocations.getStore() ?? begin(event, context);
+    const { deadline, notifier } = invocation;
     try {
       const result = organization
         ? await handleOrganizationEvent(event, { ...common, ...organization, notifier, deadline })
-        : await handleEvent(event, { ...common, notifier, store, ...(stacks ? { stacks } : {}), deadline });
+        : await handleEvent(event, {
+            ...common,
+            notifier,
+            store: invocation.store,
+            ...(stacks ? { stacks } : {}),
+            deadline,
+          });
       metrics.addMetric(OUTCOME_METRICS[result.outcome], MetricUnit.Count, 1);
       if (isScheduledSweep(event)) metrics.addMetric(SWEEP_METRIC, MetricUnit.Count, 1);
       logger.info('done', { outcome: result.outcome, reason: result.reason, notified: result.notified });
@@ -166,7 +178,60 @@ export function createHandler(options: HandlerOptions = {}): GuardHandler {
       });
       throw error;
     } finally {
-      deadline.dispose();
+      if (!invocations.getStore()) await end(invocation);
+    }
+  };
+
+  /**
+   * Starts an invocation: its deadline (the time it has left, less the time kept to notify), its
+   * notifier, and, for an event the guard will act on in one account, the side-effect-free reads
+   * of the role and of the message's delivery records, sent now so that they go out alongside the
+   * idempotency claim (Powertools' PutItem) instead of after it. The handler consumes them; when
+   * the claim says duplicate or in progress the handler never runs and they are dropped.
+   */
+  const begin = (event: unknown, context: Context): Invocation => {
+    const deadline = deadlineIn(context.getRemainingTimeInMillis() - reserveMs, reserveMs);
+    setMaxListeners(deadlineListeners, deadline.signal);
+    const classification = organization
+      ? undefined
+      : classifyEvent(event, {
+          desired: config.desired,
+          guardRoleArn: config.guardRoleArn,
+          partition: config.partition,
+        });
+    const acting = classification !== undefined && classification.kind !== 'ignored';
+    const eventId = classification ? eventIdOf(classification) : undefined;
+    const call = { signal: deadline.signal };
+    const ownDeliveries =
+      acting && eventId && deliveries && clients.dynamodb && config.idempotencyTableName
+        ? prefetchDeliveries(
+            deliveries,
+            clients.dynamodb,
+            config.idempotencyTableName,
+            [deliveryIdOf(eventId, false), deliveryIdOf(eventId, true)],
+            channelsOf(notifierOptions),
+            deadline.signal,
+          )
+        : deliveries;
+    // The messages work to the Lambda timeout itself: each send gets its share of the time left.
+    const notifier = new AwsNotifier({
+      ...notifierOptions,
+      ...(ownDeliveries ? { deliveries: ownDeliveries } : {}),
+      deferRecords: true,
+      timeLeftMs: () => context.getRemainingTimeInMillis(),
+    });
+    return {
+      deadline,
+      notifier,
+      store: acting ? prefetched(store, config.desired.roleName, call) : store,
+    };
+  };
+  /** Ends an invocation: its deferred delivery records written, its deadline's timer cleared. */
+  const end = async (invocation: Invocation): Promise<void> => {
+    try {
+      await invocation.notifier.settled();
+    } finally {
+      invocation.deadline.dispose();
     }
   };
 
@@ -184,8 +249,11 @@ export function createHandler(options: HandlerOptions = {}): GuardHandler {
   }
   const run = handler as unknown as GuardHandler;
   return async (event, context) => {
+    const invocation = begin(event, context);
     try {
-      return await run(event, context);
+      // The deferred delivery records are written alongside Powertools' completion of the
+      // idempotency record (its `after`, inside `run`), and awaited below before returning.
+      return await invocations.run(invocation, () => run(event, context));
     } catch (error) {
       // The same event is being handled by a concurrent invocation right now: that one notifies
       // (and if it fails, Lambda retries it), so this delivery has nothing to add.
@@ -203,7 +271,39 @@ export function createHandler(options: HandlerOptions = {}): GuardHandler {
         };
       }
       throw error;
+    } finally {
+      await end(invocation);
     }
+  };
+}
+
+interface Invocation {
+  readonly deadline: Deadline & { dispose(): void };
+  readonly notifier: AwsNotifier;
+  readonly store: RoleStore;
+}
+
+/**
+ * The store whose first read of `roleName` is already under way (sent with the invocation's
+ * deadline): that read answers it; every other call goes to `store`. A read that was never asked
+ * for (a duplicate) has its rejection caught, so nothing is left unhandled.
+ */
+function prefetched(store: RoleStore, roleName: string, call: CallOptions): RoleStore {
+  let first: Promise<RoleSnapshot> | undefined = store.read(roleName, call);
+  first.catch(() => undefined);
+  return {
+    read: (name, options) => {
+      const early = name === roleName ? first : undefined;
+      first = undefined;
+      return early ?? store.read(name, options);
+    },
+    apply: (action, options) => store.apply(action, options),
+    ...(store.readPolicies
+      ? { readPolicies: (arns, options) => store.readPolicies?.(arns, options) ?? Promise.resolve({}) }
+      : {}),
+    ...(store.accountAlias
+      ? { accountAlias: (options) => store.accountAlias?.(options) ?? Promise.resolve(undefined) }
+      : {}),
   };
 }
 

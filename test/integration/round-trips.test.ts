@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import {
   AttachRolePolicyCommand,
@@ -13,9 +14,11 @@ import { parseConfig } from '../../functions/core/config.js';
 import { reconcile } from '../../functions/core/reconcile.js';
 import { createHandler } from '../../functions/handler/create-handler.js';
 import { recordIamCalls } from '../../functions/local/wire-log.js';
+import { latencyProxy } from '../../scripts/latency-proxy.js';
 import {
   emulatorEndpoint,
   guardClients,
+  idempotencyTable,
   recordingIam,
   settings,
   testClients,
@@ -172,5 +175,76 @@ describe('round trips on the wire', () => {
     expect(second).toMatchObject({ outcome: 'remediated', notified: true });
     expect(wire.calls.filter((c) => c === 'ListAccountAliases')).toHaveLength(1);
     expect((await guard.topic.notifications()).length).toBe(2);
+  });
+});
+
+describe('round trips as deployed (idempotency table on the emulator)', () => {
+  /**
+   * The handler with its idempotency table, every call through a proxy that makes it last 150 ms
+   * (so that calls sent together overlap, and calls one after another do not, whatever the
+   * emulator's own time); IAM, SNS and DynamoDB calls on one wire log.
+   */
+  async function deployed() {
+    const roleName = uniqueName('AWSSupportRole');
+    const topic = await topicWithInbox(aws, uniqueName('rt-topic'));
+    const table = uniqueName('idempotency');
+    await idempotencyTable(table);
+    const config = parseConfig(
+      guardEnv({
+        SUPPORT_ROLE_NAME: roleName,
+        NOTIFY_TOPIC_ARN: topic.topicArn,
+        IDEMPOTENCY_TABLE_NAME: table,
+        STORM_WINDOW_SECONDS: '0',
+      }),
+      { requireTopic: true },
+    );
+    await reconcile({
+      desired: config.desired,
+      mode: 'enforce',
+      store: new IamRoleStore(aws.iam),
+      partition: 'aws',
+    });
+    const latency = await latencyProxy(emulatorEndpoint(), { iam: 150, sns: 150, dynamodb: 150 }, 'floor');
+    const slow = { ...settings(), endpoint: latency.endpoint };
+    const wire = new WireLog();
+    const handler = createHandler({
+      config,
+      clients: {
+        iam: recordIamCalls(new IAMClient(slow), wire),
+        sns: recordIamCalls(new SNSClient(slow), wire),
+        eventBridge: new EventBridgeClient(slow),
+        // A plain client: one invocation, its calls free to overlap as DynamoDB's do.
+        dynamodb: recordIamCalls(
+          new DynamoDBClient(slow) as unknown as IAMClient,
+          wire,
+        ) as unknown as DynamoDBClient,
+      },
+      logger: new Logger({ serviceName: 'support-role-guard', logLevel: 'SILENT' }),
+    });
+    return { roleName, topic, wire, handler, close: () => latency.close() };
+  }
+
+  it('a repair: the claim alongside the reads, the delivery record alongside the completion (5 round trips)', async () => {
+    // Prepare
+    const g = await deployed();
+    await aws.iam.send(new DetachRolePolicyCommand({ RoleName: g.roleName, PolicyArn: SUPPORT_ACCESS }));
+
+    // Act
+    const result = await g.handler(
+      fixture('detach-role-policy', { roleName: g.roleName, eventId: uniqueName('evt') }),
+      lambdaContext(),
+    );
+
+    // Assess: claim + reads + delivery-record read | attach | read back | publish | completion +
+    // delivery record. The reads do not wait for the claim, nor the completion for the record.
+    expect(result).toMatchObject({ outcome: 'remediated', notified: true });
+    const dynamo = g.wire.calls.filter((c) =>
+      ['PutItem', 'UpdateItem', 'GetItem', 'DeleteItem', 'BatchGetItem'].includes(c),
+    );
+    expect([...dynamo].sort()).toEqual(['BatchGetItem', 'PutItem', 'PutItem', 'UpdateItem']);
+    expect(g.wire.calls.filter((c) => c === 'Publish')).toHaveLength(1);
+    expect(g.wire.roundTrips).toBe(5);
+    expect((await g.topic.notifications()).length).toBe(1);
+    await g.close();
   });
 });
