@@ -494,7 +494,7 @@ async function main() {
     const compliant = zero['compliant role (sweep)'];
     const targets = [
       `under injected latency the guard's p50 is at most the baseline's in ${Object.values(slow).filter((f) => f.p50 <= f.baseP50).length} of ${Object.keys(slow).length} scenarios (target: all); highest ratio ${(slowest[1].p50 / slowest[1].baseP50).toFixed(2)} (${slowest[0]})`,
-      `compliant check: ${compliant?.reads}+${compliant?.writes} IAM calls in ${compliant?.trips} round trip(s), ${compliant?.writes} writes (target <= 3 calls, 0 writes, 1 round trip; ASR baseline: ${compliant ? compliant.baseReads + compliant.baseWrites : '?'} IAM/STS calls in ${compliant?.baseTrips} round trips, ${compliant?.baseWrites} write)`,
+      `compliant check: ${compliant?.reads} IAM reads (GetRole, both lists, and GetRolePolicy for the session revocation since #11, sent together: one IAM round trip) and ${compliant?.writes} writes; as deployed also ${compliant?.dynamo} DynamoDB calls (the idempotency claim alongside the reads, the storm ledger's scan, the completion), ${compliant?.trips} round trips in all (target: 0 writes, the IAM reads in 1 round trip; ASR baseline: ${compliant ? compliant.baseReads + compliant.baseWrites : '?'} IAM/STS calls in ${compliant?.baseTrips} round trips, ${compliant?.baseWrites} write)`,
       `writes per remediation = drifted properties (a missing role is one drift and needs CreateRole plus one AttachRolePolicy per required policy): ${Object.entries(
         zero,
       )

@@ -18,7 +18,8 @@ export const IDEMPOTENCY_TTL_SECONDS = 48 * 3600;
 /**
  * Exactly one handling (and so one notification) per event: the first invocation runs and its
  * result is stored; a repeated delivery gets that result back, marked `duplicate`, without any
- * IAM call or message. A failed invocation leaves no record, so Lambda's retry runs again.
+ * IAM write or message (the handler's reads, begun alongside the claim, are dropped). A failed
+ * invocation leaves no record, so Lambda's retry runs again.
  */
 export function idempotency(tableName: string, client: DynamoDBClient, onDuplicate: () => void = () => {}) {
   return makeHandlerIdempotent({
