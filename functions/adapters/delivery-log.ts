@@ -91,11 +91,23 @@ export function prefetchDeliveries(
           .catch(() => undefined);
   return {
     async delivered(id, channel, readSignal) {
-      const known = keys.includes(key(id, channel)) ? await read : undefined;
+      // Waited for within the read's own share of the time, as a read of its own would be.
+      const known = keys.includes(key(id, channel)) ? await within(read, readSignal) : undefined;
       return known ? known.has(key(id, channel)) : log.delivered(id, channel, readSignal);
     },
     record: (id, channel, writeSignal) => log.record(id, channel, writeSignal),
   };
+}
+
+/** `promise`, or a rejection with the signal's reason once it is aborted. */
+function within<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => reject(signal.reason);
+    signal.addEventListener('abort', abort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
+  });
 }
 
 const key = (id: string, channel: string): string => `delivery#${id}#${channel}`;
