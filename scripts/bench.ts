@@ -227,7 +227,15 @@ async function main() {
       ...SCENARIOS.filter((s) => !s.mode && !s.pinnedPolicy && s.expect.delivered.every(Boolean)),
     ].filter((s) => !ONLY || (s?.title ?? 'compliant role (sweep)').includes(ONLY));
     /** IAM calls only (the baseline's STS calls count as reads, as before); SNS and DynamoDB apart. */
-    const DYNAMODB = new Set(['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Scan', 'Query']);
+    const DYNAMODB = new Set([
+      'GetItem',
+      'BatchGetItem',
+      'PutItem',
+      'UpdateItem',
+      'DeleteItem',
+      'Scan',
+      'Query',
+    ]);
     const iamReads = (w: WireLog) => w.reads.filter((c) => !DYNAMODB.has(c)).length;
     const iamWrites = (w: WireLog) => w.writes.filter((c) => c !== 'Publish' && !DYNAMODB.has(c)).length;
     const dynamoCalls = (w: WireLog) => w.calls.filter((c) => DYNAMODB.has(c)).length;
