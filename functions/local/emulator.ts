@@ -89,14 +89,12 @@ export async function startEmulator(
     env: {
       ...process.env,
       MOTO_IAM_LOAD_MANAGED_POLICIES: 'true',
-      ...(options.managedPolicies
-        ? {
-            SRG_MOTO_MANAGED_POLICIES: options.managedPolicies.join(','),
-            PYTHONPATH: [join(ROOT, 'scripts', 'moto-hooks'), process.env.PYTHONPATH]
-              .filter(Boolean)
-              .join(delimiter),
-          }
-        : {}),
+      // The hooks (scripts/moto-hooks/sitecustomize.py) always load: they correct an emulator
+      // defect (SetDefaultPolicyVersion of the current default leaves no default version).
+      PYTHONPATH: [join(ROOT, 'scripts', 'moto-hooks'), process.env.PYTHONPATH]
+        .filter(Boolean)
+        .join(delimiter),
+      ...(options.managedPolicies ? { SRG_MOTO_MANAGED_POLICIES: options.managedPolicies.join(',') } : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
