@@ -22,14 +22,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { IamRoleStore } from '../../functions/adapters/iam-role-store.js';
 import { organizationPorts } from '../../functions/adapters/member-access.js';
 import { parseConfig } from '../../functions/core/config.js';
-import {
-  DEFAULT_MEMBER_ROLE_NAME,
-  GUARD_ROLE_PATH,
-  MEMBER_STACK_SET_NAME,
-} from '../../functions/core/guard-roles.js';
+import { DEFAULT_MEMBER_ROLE_NAME, MEMBER_STACK_SET_NAME } from '../../functions/core/guard-roles.js';
 import type { OrganizationResult } from '../../functions/core/handle-org-event.js';
 import { reconcile } from '../../functions/core/reconcile.js';
 import { createHandler } from '../../functions/handler/create-handler.js';
+import { EMULATED_MEMBER_TEMPLATE } from '../../functions/local/drill-enrolment.js';
 import {
   createPerAccountPrincipal,
   refuseAssumeRoleOfMissingRole,
@@ -50,29 +47,6 @@ import { lambdaContext } from '../support/lambda.js';
 
 const HOUR = 3_600_000;
 const CENTRAL_TEAM = 'arn:aws:iam::123456789012:role/CentralSupportTeam';
-
-/** The remediation role as the member template creates it (the StackSet instance creates it in each account). */
-const MEMBER_TEMPLATE = JSON.stringify({
-  Resources: {
-    RemediationRole: {
-      Type: 'AWS::IAM::Role',
-      Properties: {
-        RoleName: DEFAULT_MEMBER_ROLE_NAME,
-        Path: GUARD_ROLE_PATH,
-        AssumeRolePolicyDocument: {
-          Version: '2012-10-17',
-          Statement: [
-            {
-              Effect: 'Allow',
-              Principal: { AWS: 'arn:aws:iam::123456789012:root' },
-              Action: 'sts:AssumeRole',
-            },
-          ],
-        },
-      },
-    },
-  },
-});
 
 /**
  * An organization on the emulator: root → Workloads → Prod (nested). A in Workloads and B in Prod
@@ -119,7 +93,7 @@ async function organizationWithOus() {
   await cloudformation.send(
     new CreateStackSetCommand({
       StackSetName: MEMBER_STACK_SET_NAME,
-      TemplateBody: MEMBER_TEMPLATE,
+      TemplateBody: EMULATED_MEMBER_TEMPLATE,
       PermissionModel: 'SELF_MANAGED',
       Capabilities: ['CAPABILITY_NAMED_IAM'],
     }),
