@@ -85,15 +85,19 @@ export async function startEmulator(
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
   let output = '';
-  const child: ChildProcess = spawn(program, [...args, '-H', '127.0.0.1', '-p', String(port)], {
+  const hooks = join(ROOT, 'scripts', 'moto-hooks');
+  // The Debian route's command sets its own PYTHONPATH through `env`; the hooks go in front of it.
+  const withHooks =
+    program === 'env'
+      ? args.map((a) => (a.startsWith('PYTHONPATH=') ? `PYTHONPATH=${hooks}${delimiter}${a.slice(11)}` : a))
+      : args;
+  const child: ChildProcess = spawn(program, [...withHooks, '-H', '127.0.0.1', '-p', String(port)], {
     env: {
       ...process.env,
       MOTO_IAM_LOAD_MANAGED_POLICIES: 'true',
       // The hooks (scripts/moto-hooks/sitecustomize.py) always load: they correct an emulator
       // defect (SetDefaultPolicyVersion of the current default leaves no default version).
-      PYTHONPATH: [join(ROOT, 'scripts', 'moto-hooks'), process.env.PYTHONPATH]
-        .filter(Boolean)
-        .join(delimiter),
+      PYTHONPATH: [hooks, process.env.PYTHONPATH].filter(Boolean).join(delimiter),
       ...(options.managedPolicies ? { SRG_MOTO_MANAGED_POLICIES: options.managedPolicies.join(',') } : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
