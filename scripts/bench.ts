@@ -49,6 +49,8 @@ const QUICK = process.argv.includes('--quick');
 const RUNS = QUICK ? 5 : 50;
 const COLD_RUNS = 20;
 const LATENCY_RUNS = QUICK ? 10 : 30;
+/** `--trace`: prints each guard call's round trip and times, for the first run of each scenario under latency. */
+const TRACE = process.argv.includes('--trace');
 /** `--only=TEXT`: only the scenarios whose title contains TEXT (with --quick). */
 const ONLY = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 const latencyText = Object.entries(LATENCY_MS)
@@ -256,6 +258,13 @@ async function main() {
           const t0 = performance.now();
           await handler(event, context);
           times.push(performance.now() - t0);
+          if (TRACE && i === 0 && endpoint !== emulator.endpoint) {
+            process.stderr.write(`  trace: ${name} (${ms(times[0] ?? 0)} ms)\n`);
+            for (const e of wire.timeline)
+              process.stderr.write(
+                `    ${String(e.depth).padStart(2)} ${e.action.padEnd(28)} ${ms(e.start - t0).padStart(7)} -> ${ms((e.end ?? Number.NaN) - t0).padStart(7)}\n`,
+              );
+          }
           guardOk &&= detectDrift(config.desired, await store.read(ROLE_NAME)).length === 0;
 
           await tamper(scenario);
@@ -263,6 +272,13 @@ async function main() {
           const t1 = performance.now();
           await baseline();
           baseTimes.push(performance.now() - t1);
+          if (TRACE && i === 0 && endpoint !== emulator.endpoint) {
+            process.stderr.write(`  trace: ASR baseline (${ms(baseTimes[0] ?? 0)} ms)\n`);
+            for (const e of baselineWire.timeline)
+              process.stderr.write(
+                `    ${String(e.depth).padStart(2)} ${e.action.padEnd(28)} ${ms(e.start - t1).padStart(7)} -> ${ms((e.end ?? Number.NaN) - t1).padStart(7)}\n`,
+              );
+          }
           baseOk &&= detectDrift(config.desired, await store.read(ROLE_NAME)).length === 0;
           f ??= {
             drifted,

@@ -21,6 +21,8 @@ export class WireLog {
    * fixed per-call latency, the time spent on the wire is this number times the latency.
    */
   roundTrips = 0;
+  /** Each request's action, round trip and times (performance.now(), ms), in the order sent. */
+  readonly timeline: { action: string; depth: number; start: number; end?: number }[] = [];
   #answeredDepth = 0;
 
   /** Called by the recording middleware when a request goes out; returns its depth. */
@@ -47,6 +49,7 @@ export class WireLog {
     this.calls.length = 0;
     this.requests.length = 0;
     this.roundTrips = 0;
+    this.timeline.length = 0;
     this.#answeredDepth = 0;
   }
 }
@@ -74,9 +77,16 @@ export function recordIamCalls<C extends IAMClient | SNSClient | EventBridgeClie
         log.requests.push({ action: target, params: {}, json: body });
       }
       const depth = log.started();
+      const entry: { action: string; depth: number; start: number; end?: number } = {
+        action: action ?? target ?? '?',
+        depth,
+        start: performance.now(),
+      };
+      log.timeline.push(entry);
       try {
         return await next(args);
       } finally {
+        entry.end = performance.now();
         log.finished(depth);
       }
     },
