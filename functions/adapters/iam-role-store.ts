@@ -24,7 +24,11 @@ import {
   UpdateAssumeRolePolicyCommand,
   UpdateRoleCommand,
 } from '@aws-sdk/client-iam';
-import { MissingPolicyError, RoleChangedConcurrentlyError } from '../core/errors.js';
+import {
+  InlineQuotaExceededError,
+  MissingPolicyError,
+  RoleChangedConcurrentlyError,
+} from '../core/errors.js';
 import type { IamAction } from '../core/plan.js';
 import type { CallOptions, RoleStore } from '../core/ports.js';
 import type { ManagedPolicyVersions, RoleSnapshot } from '../core/role-snapshot.js';
@@ -180,6 +184,9 @@ export class IamRoleStore implements RoleStore {
       const missing = error instanceof Error ? missingPolicy(action, error) : undefined;
       if (error instanceof Error && missing !== undefined)
         throw new MissingPolicyError(error.name, missing, error.message, { cause: error });
+      // A role has no quota on the number of inline policies, only on their aggregate size.
+      if (error instanceof Error && action.api === 'PutRolePolicy' && /^LimitExceeded/.test(error.name))
+        throw new InlineQuotaExceededError(error.name, `${action.api}: ${error.message}`, { cause: error });
       if (error instanceof Error && RACE_ERRORS.has(error.name)) {
         throw new RoleChangedConcurrentlyError(error.name, `${action.api}: ${error.message}`, {
           cause: error,

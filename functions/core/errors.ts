@@ -50,6 +50,21 @@ export class MissingPolicyError extends Error {
   }
 }
 
+/**
+ * PutRolePolicy refused by IAM's aggregate inline-policy quota per role (10,240 characters): an
+ * attacker who filled it with inline policies of their own. When the deletes of those policies went
+ * out alongside, the write is sent again once they are done.
+ */
+export class InlineQuotaExceededError extends Error {
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'InlineQuotaExceededError';
+    this.code = code;
+  }
+}
+
 /** Remediation did not converge (after SDK retries and re-planning rounds) or a write failed. */
 export class RemediationError extends Error {
   constructor(message: string, options?: ErrorOptions) {

@@ -92,7 +92,7 @@ export async function handleEvent(event: unknown, deps: GuardDeps): Promise<Guar
       store: deps.store,
       partition: config.partition,
       revokeSessions: config.revokeSessions,
-      ...(trigger && isSessionRelevantChange(trigger)
+      ...(trigger && isSessionRelevantChange(trigger, config.desired)
         ? { sessionRelevantChange: trigger.eventTime ? { eventTime: trigger.eventTime } : {} }
         : {}),
       ...(deps.clock ? { clock: deps.clock } : {}),

@@ -85,7 +85,8 @@ const after = (d: Drift): string => d.property.slice(d.property.indexOf(':') + 1
 /**
  * Drift that let someone in (trust, session duration) or added permissions while the role was
  * open: sessions issued before the repair are revoked. A pure tag or description change, a
- * missing required policy or a deleted role does not revoke.
+ * missing required policy or a deleted role does not revoke, nor does a boundary on a role that
+ * should have none (see `revokes`).
  */
 export const REVOKING_DRIFT: readonly DriftKind[] = [
   'trust-policy',
@@ -95,6 +96,16 @@ export const REVOKING_DRIFT: readonly DriftKind[] = [
   'max-session-duration',
   'policy-content',
 ];
+
+/**
+ * Whether the drift calls for revoking sessions. A permissions boundary only caps what the
+ * identity policies grant: on a role that should have none, a boundary someone set narrows the
+ * role, and removing it gives back the desired role; neither lets anyone in. Only a role that
+ * should have a boundary widens when it is replaced or removed.
+ */
+const revokes = (desired: DesiredRole, d: Drift): boolean =>
+  REVOKING_DRIFT.includes(d.kind) &&
+  (d.kind !== 'permissions-boundary' || desired.permissionsBoundaryArn !== undefined);
 
 /** IAM keeps at most this many versions of a managed policy. */
 export const MAX_POLICY_VERSIONS = 5;
@@ -221,7 +232,7 @@ export function planActions(
     });
   const revoke =
     options.revokeSessionsBefore !== undefined &&
-    (options.revokeRegardless === true || drift.some((d) => d.remediable && REVOKING_DRIFT.includes(d.kind)));
+    (options.revokeRegardless === true || drift.some((d) => d.remediable && revokes(desired, d)));
   // A revocation of another shape under that name is overwritten by the new one, not deleted first.
   for (const d of of('inline-policy'))
     if (!(revoke && after(d) === REVOCATION_POLICY_NAME))
@@ -348,16 +359,16 @@ export function describeAction(action: IamAction): string {
  * (one round trip); a phase starts only when the one before it succeeded, so access is taken away
  * before anything is restored. UntagRole and TagRole are in different phases because IAM documents
  * ConcurrentModification for two tag writes on one role at once; CreateRole goes before everything.
- * The session revocation (PutRolePolicy) has a phase of its own, after the attacker's inline
- * policies are deleted (IAM's 10,240-character aggregate inline quota per role: an attacker who
- * filled it would make a revocation sent alongside the deletes fail) and before any restore;
- * with no inline policy to delete it goes out in phase 1 (see `phases`).
+ * The session revocation (PutRolePolicy) goes out with the other writes that take access away,
+ * the deletes of the attacker's inline policies included. IAM's 10,240-character aggregate inline
+ * quota per role could refuse it while those deletes are under way (an attacker who filled it):
+ * reconcile then sends it again as soon as they are done, before any restore.
  */
-const PHASE: Record<IamApi, 0 | 1 | 2 | 3> = {
+const PHASE: Record<IamApi, 0 | 1 | 3> = {
   CreateRole: 0,
   UpdateAssumeRolePolicy: 1,
   DeleteRolePolicy: 1,
-  PutRolePolicy: 2,
+  PutRolePolicy: 1,
   DetachRolePolicy: 1,
   PutRolePermissionsBoundary: 1,
   UntagRole: 1,
@@ -372,24 +383,15 @@ const PHASE: Record<IamApi, 0 | 1 | 2 | 3> = {
 };
 
 /** UpdateRole that shortens sessions (or only restores the description) is a removal (phase 1). */
-const basePhase = (action: IamAction): 0 | 1 | 2 | 3 =>
+const phaseOf = (action: IamAction): 0 | 1 | 3 =>
   action.api === 'UpdateRole' && action.takesAway ? 1 : PHASE[action.api];
 
 /** True for a write that takes access away (after any CreateRole/CreatePolicy, before restores). */
-export const takesAway = (action: IamAction): boolean => {
-  const phase = basePhase(action);
-  return phase === 1 || phase === 2;
-};
+export const takesAway = (action: IamAction): boolean => phaseOf(action) === 1;
 
-/**
- * The plan as waves of writes that can be sent together, in order (plan order inside a wave). The
- * revocation waits for its own wave only when inline policies are deleted (the quota); otherwise
- * it goes out with the writes that take access away.
- */
+/** The plan as waves of writes that can be sent together, in order (plan order inside a wave). */
 export function phases(actions: readonly IamAction[]): IamAction[][] {
-  const deletes = actions.some((a) => a.api === 'DeleteRolePolicy');
-  const phaseOf = (a: IamAction) => (a.api === 'PutRolePolicy' && !deletes ? 1 : basePhase(a));
-  return ([0, 1, 2, 3] as const)
+  return ([0, 1, 3] as const)
     .map((phase) => actions.filter((a) => phaseOf(a) === phase))
     .filter((wave) => wave.length > 0);
 }

@@ -4,6 +4,7 @@ import { type DesiredRole, pinnedPolicyArns } from './desired-state.js';
 import { type Drift, detectDrift } from './drift.js';
 import {
   describeError,
+  InlineQuotaExceededError,
   MissingPolicyError,
   NotVerifiedError,
   RoleChangedConcurrentlyError,
@@ -171,8 +172,22 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
   // A round that follows a superseded write starts after a pause (the next of `backoff`).
   let racedBefore = false;
   let raceWaits = 0;
-  const send = async (wave: readonly IamAction[]) => {
-    const outcome = await applyWave(store, wave, call, created);
+  const send = async (wave: readonly IamAction[]): Promise<WaveOutcome> => {
+    const first = await applyWave(store, wave, call, created, true);
+    // The revocation the inline quota refused while the deletes went out alongside: again, now
+    // that they are done (unless the wave failed or raced: then the next round plans it afresh).
+    const again =
+      first.deferred.length > 0 && !('failure' in first) && !first.raced
+        ? await applyWave(store, first.deferred, call, created, false)
+        : undefined;
+    const outcome: WaveOutcome = again
+      ? {
+          ...again,
+          results: [...first.results, ...again.results],
+          done: [...first.done, ...again.done],
+          concurrentModification: first.concurrentModification || again.concurrentModification,
+        }
+      : first;
     actions.push(...outcome.results);
     for (const a of outcome.done) if (a.api === 'CreatePolicy') created.add(a.policyArn);
     revoked ||= outcome.results.some((r) => r.api === 'PutRolePolicy' && r.status === 'succeeded');
@@ -299,6 +314,8 @@ interface WaveOutcome {
   /** The role changed under a write: re-read before anything else is written. */
   readonly raced: boolean;
   readonly concurrentModification: boolean;
+  /** Writes to send again once this wave is done (the revocation the inline quota refused). */
+  readonly deferred: IamAction[];
 }
 
 /** Removals whose NoSuchEntity means the thing to remove is already gone (or the whole role). */
@@ -334,10 +351,13 @@ async function applyWave(
   wave: readonly IamAction[],
   call: CallOptions,
   created: ReadonlySet<string>,
+  mayDefer: boolean,
 ): Promise<WaveOutcome> {
   const settled = await Promise.allSettled(wave.map((action) => store.apply(action, call)));
   const results: ActionResult[] = [];
   const done: IamAction[] = [];
+  const deferred: IamAction[] = [];
+  const deletes = wave.some((a) => a.api === 'DeleteRolePolicy');
   let failure: unknown;
   let raced = false;
   let concurrentModification = false;
@@ -356,6 +376,9 @@ async function applyWave(
         status: 'superseded',
         detail: supersededDetail(action, s.reason.code, already),
       });
+    } else if (mayDefer && deletes && s.reason instanceof InlineQuotaExceededError) {
+      // Not a result of its own: it is sent again right after, and that answer is its result.
+      deferred.push(action);
     } else if (s.reason instanceof MissingPolicyError && created.has(s.reason.policyArn)) {
       // The policy this reconcile created is not visible to IAM's next write yet: wait, re-read.
       raced = true;
@@ -373,7 +396,14 @@ async function applyWave(
       });
     }
   });
-  return { results, done, ...(failure !== undefined ? { failure } : {}), raced, concurrentModification };
+  return {
+    results,
+    done,
+    ...(failure !== undefined ? { failure } : {}),
+    raced,
+    concurrentModification,
+    deferred,
+  };
 }
 
 /** Drift IAM cannot fix in place, reported as a skipped action so nobody thinks it was fixed. */

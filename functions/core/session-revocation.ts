@@ -29,7 +29,7 @@ export function revocationCutoffAfter(repairTime: Date): Date {
 /**
  * CloudTrail events (by anyone but the guard) whose call could have let someone in or given the
  * role more permissions while it lasted: the trust, the session duration, an added managed or
- * inline policy, the boundary, a role created by someone else, a pinned policy's versions. Such an
+ * inline policy, the boundary (where one is desired), a role created by someone else, a pinned policy's versions. Such an
  * event revokes sessions whatever the guard then reads, since the change may already have been
  * undone (by the attacker, or by an earlier attempt whose revocation failed). The event is only the
  * trigger: the revocation's content (Deny before the guard's cut-off) is the guard's own.
@@ -59,12 +59,26 @@ export function revocationCovers(cutoff: string | undefined, changeTime: string 
   return !Number.isNaN(change) && Date.parse(cutoff) >= change + REVOCATION_MARGIN_MS;
 }
 
-/** True for an event that names a session-relevant change (UpdateRole: only with MaxSessionDuration). */
-export function isSessionRelevantChange(event: {
-  readonly eventName: string;
-  readonly requestParameters: Readonly<Record<string, unknown>>;
-}): boolean {
+/** The boundary's events: a boundary only caps the role, so they matter only where one is desired. */
+const BOUNDARY_EVENTS: ReadonlySet<string> = new Set([
+  'PutRolePermissionsBoundary',
+  'DeleteRolePermissionsBoundary',
+]);
+
+/**
+ * True for an event that names a session-relevant change (UpdateRole: only with MaxSessionDuration;
+ * a boundary set or removed: only when the desired role has a boundary, since on a role that should
+ * have none a boundary narrows it and its removal gives back the desired role).
+ */
+export function isSessionRelevantChange(
+  event: {
+    readonly eventName: string;
+    readonly requestParameters: Readonly<Record<string, unknown>>;
+  },
+  desired: { readonly permissionsBoundaryArn?: string | undefined },
+): boolean {
   if (event.eventName === 'UpdateRole') return event.requestParameters.maxSessionDuration !== undefined;
+  if (BOUNDARY_EVENTS.has(event.eventName)) return desired.permissionsBoundaryArn !== undefined;
   return SESSION_RELEVANT_EVENTS.has(event.eventName);
 }
 

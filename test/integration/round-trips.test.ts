@@ -98,7 +98,7 @@ describe('round trips on the wire', () => {
     ]);
     expect(guard.wire.reads.filter((c) => c === 'GetRole')).toHaveLength(2);
     expect(guard.wire.calls.filter((c) => c === 'ListAccountAliases')).toHaveLength(1);
-    expect(guard.wire.roundTrips).toBe(5);
+    expect(guard.wire.roundTrips).toBe(4);
     // Access is taken away before anything is restored.
     const { calls } = guard.wire;
     expect(calls.indexOf('AttachRolePolicy')).toBeGreaterThan(calls.indexOf('DetachRolePolicy'));

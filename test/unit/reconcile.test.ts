@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { deadlineIn } from '../../functions/core/deadline.js';
 import {
+  InlineQuotaExceededError,
   MissingPolicyError,
   NotVerifiedError,
   RoleChangedConcurrentlyError,
@@ -253,6 +254,55 @@ describe('reconcile sends independent writes together', () => {
       ['UntagRole', 'succeeded'],
     ]);
     expect(report.error?.message).toBe('denied');
+  });
+});
+
+describe('reconcile revokes sessions alongside the inline deletes (IAM inline quota)', () => {
+  const opened = compliantRole(desired, {
+    trustPolicy: '{"Version":"2012-10-17","Statement":[]}',
+    inlinePolicyNames: ['filler'],
+  });
+  const revoking = (store: RoleStore) =>
+    reconcile({ desired, mode: 'enforce', store, partition: 'aws', revokeSessions: true });
+  const quotaFull = () =>
+    new InlineQuotaExceededError(
+      'LimitExceededException',
+      'Maximum policy size of 10240 bytes exceeded for role',
+    );
+
+  it('sends the revocation with the deletes, one round trip, when the quota allows it', async () => {
+    const store = new GatedStore([opened, compliantRole(desired)]);
+    const report = await revoking(store);
+    expect(store.waves).toEqual([['UpdateAssumeRolePolicy', 'DeleteRolePolicy', 'PutRolePolicy']]);
+    expect(report.error).toBeUndefined();
+  });
+
+  it('sends it again after the deletes when the quota the attacker filled refused it alongside them', async () => {
+    const store = new GatedStore([opened, compliantRole(desired)], (action, wave) =>
+      wave === 1 && action.api === 'PutRolePolicy' ? quotaFull() : undefined,
+    );
+    const report = await revoking(store);
+    expect(store.waves).toEqual([
+      ['UpdateAssumeRolePolicy', 'DeleteRolePolicy', 'PutRolePolicy'],
+      ['PutRolePolicy'],
+    ]);
+    expect(report.error).toBeUndefined();
+    expect(report.actions.map((a) => [a.api, a.status])).toEqual([
+      ['UpdateAssumeRolePolicy', 'succeeded'],
+      ['DeleteRolePolicy', 'succeeded'],
+      ['PutRolePolicy', 'succeeded'],
+    ]);
+  });
+
+  it('fails when the quota refuses the revocation with no delete to wait for', async () => {
+    const trustOnly = compliantRole(desired, { trustPolicy: '{"Version":"2012-10-17","Statement":[]}' });
+    const store = new GatedStore([trustOnly, compliantRole(desired)], (action) =>
+      action.api === 'PutRolePolicy' ? quotaFull() : undefined,
+    );
+    const report = await revoking(store);
+    expect(store.waves).toEqual([['UpdateAssumeRolePolicy', 'PutRolePolicy']]);
+    expect(report.actions.find((a) => a.api === 'PutRolePolicy')?.status).toBe('failed');
+    expect(report.error?.name).toBe('InlineQuotaExceededError');
   });
 });
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { DesiredRole } from '../../functions/core/desired-state.js';
 import { detectDrift } from '../../functions/core/drift.js';
 import { describeAction, type IamAction, phases, planActions } from '../../functions/core/plan.js';
 import type { PresentRole } from '../../functions/core/role-snapshot.js';
@@ -14,6 +15,12 @@ import {
 import { guardConfig } from '../support/config.js';
 
 const desired = guardConfig().desired;
+const DENY_ALL = 'arn:aws:iam::aws:policy/AWSDenyAll';
+/** The desired role with a permissions boundary of its own. */
+const bounded: DesiredRole = {
+  ...desired,
+  permissionsBoundaryArn: 'arn:aws:iam::aws:policy/PowerUserAccess',
+};
 const NOW = new Date('2026-11-28T12:00:00.000Z');
 /** The document the IAM console writes for "Revoke active sessions". */
 const CONSOLE = JSON.stringify({
@@ -124,11 +131,15 @@ describe('planning the revocation', () => {
       }),
     ],
     ['an added inline policy', role({ inlinePolicyNames: ['backdoor'] })],
-    ['a permissions boundary', role({ permissionsBoundaryArn: 'arn:aws:iam::aws:policy/AWSDenyAll' })],
+    [
+      'another permissions boundary than the desired one',
+      role({ permissionsBoundaryArn: DENY_ALL }),
+      bounded,
+    ],
   ])(
     'revokes sessions issued before the repair when %s drifted, with access taken away',
-    (_name, drifted) => {
-      const actions = planActions(desired, detectDrift(desired, drifted, 'aws', NOW), revoke);
+    (_name, drifted, wanted = desired) => {
+      const actions = planActions(wanted, detectDrift(wanted, drifted, 'aws', NOW), revoke);
 
       const put = actions.find((a) => a.api === 'PutRolePolicy');
       expect(put).toEqual({
@@ -138,10 +149,9 @@ describe('planning the revocation', () => {
         policyDocument: JSON.stringify(revocationPolicy('2026-11-28T12:00:00.000Z')),
         cutoff: '2026-11-28T12:00:00.000Z',
       });
-      // With the writes that take access away (its own wave after inline deletes), before any restore.
+      // With the writes that take access away (the inline deletes too), before any restore.
       const waves = phases(actions);
       const at = waves.findIndex((w) => w.some((a) => a.api === 'PutRolePolicy'));
-      if (actions.some((a) => a.api === 'DeleteRolePolicy')) expect(waves[at]).toEqual([put]);
       for (const wave of waves.slice(at + 1))
         expect(wave.map((a) => a.api)).not.toContain('DeleteRolePolicy');
       for (const wave of waves.slice(0, at))
@@ -175,7 +185,7 @@ describe('planning the revocation', () => {
 });
 
 describe('the revocation and the inline quota', () => {
-  it("goes in a wave of its own after the deletes of the attacker's inline policies and before the restores", () => {
+  it("goes out with the deletes of the attacker's inline policies, before the restores (one round trip)", () => {
     const drifted = role({
       inlinePolicyNames: ['filler-a', 'filler-b'],
       maxSessionDuration: 43_200,
@@ -186,9 +196,9 @@ describe('the revocation and the inline quota', () => {
     );
 
     expect(waves.map((w) => w.map((a) => a.api))).toEqual([
-      // (UpdateRole shortening the sessions takes access away too: with the deletes)
-      ['DeleteRolePolicy', 'DeleteRolePolicy', 'UpdateRole'],
-      ['PutRolePolicy'],
+      // (UpdateRole shortening the sessions takes access away too: with the deletes; a revocation
+      // the quota refuses while they are under way is sent again after them: reconcile.test.ts)
+      ['DeleteRolePolicy', 'DeleteRolePolicy', 'PutRolePolicy', 'UpdateRole'],
       ['AttachRolePolicy'],
     ]);
   });
@@ -233,12 +243,42 @@ describe('events that revoke whatever the read shows', () => {
     'SetDefaultPolicyVersion',
     'DeletePolicyVersion',
   ])('%s is session-relevant', (name) => {
-    expect(isSessionRelevantChange(event(name))).toBe(true);
+    expect(isSessionRelevantChange(event(name), bounded)).toBe(true);
+  });
+
+  it('a boundary set or removed is session-relevant only when the desired role has a boundary', () => {
+    // A boundary only caps what the identity policies grant: on a role that should have none,
+    // setting one narrows it, and removing it gives back the desired role. Neither lets anyone in.
+    for (const name of ['PutRolePermissionsBoundary', 'DeleteRolePermissionsBoundary']) {
+      expect(isSessionRelevantChange(event(name), desired), name).toBe(false);
+      expect(isSessionRelevantChange(event(name), bounded), name).toBe(true);
+    }
+    expect(isSessionRelevantChange(event('AttachRolePolicy'), desired)).toBe(true);
+  });
+
+  it('a boundary on a role that should have none is removed without revoking; another boundary than the desired one revokes', () => {
+    const capped = detectDrift(desired, role({ permissionsBoundaryArn: DENY_ALL }), 'aws', NOW);
+    expect(capped.map((d) => d.kind)).toEqual(['permissions-boundary']);
+    expect(planActions(desired, capped, { revokeSessionsBefore: NOW }).map((a) => a.api)).toEqual([
+      'DeleteRolePermissionsBoundary',
+    ]);
+    const widened = detectDrift(bounded, role({ permissionsBoundaryArn: DENY_ALL }), 'aws', NOW);
+    expect(
+      planActions(bounded, widened, { revokeSessionsBefore: NOW })
+        .map((a) => a.api)
+        .sort(),
+    ).toEqual(['PutRolePermissionsBoundary', 'PutRolePolicy']);
+    const removed = detectDrift(bounded, role(), 'aws', NOW);
+    expect(
+      planActions(bounded, removed, { revokeSessionsBefore: NOW })
+        .map((a) => a.api)
+        .sort(),
+    ).toEqual(['PutRolePermissionsBoundary', 'PutRolePolicy']);
   });
 
   it('UpdateRole only with MaxSessionDuration; tags, descriptions, detaches and deletes are not', () => {
-    expect(isSessionRelevantChange(event('UpdateRole', { maxSessionDuration: 43_200 }))).toBe(true);
-    expect(isSessionRelevantChange(event('UpdateRole', { description: 'x' }))).toBe(false);
+    expect(isSessionRelevantChange(event('UpdateRole', { maxSessionDuration: 43_200 }), desired)).toBe(true);
+    expect(isSessionRelevantChange(event('UpdateRole', { description: 'x' }), desired)).toBe(false);
     for (const name of [
       'TagRole',
       'UntagRole',
@@ -247,7 +287,7 @@ describe('events that revoke whatever the read shows', () => {
       'DeleteRolePolicy',
       'DeleteRole',
     ])
-      expect(isSessionRelevantChange(event(name)), name).toBe(false);
+      expect(isSessionRelevantChange(event(name), bounded), name).toBe(false);
   });
 
   it('plans the revocation for a compliant role when asked to revoke regardless', () => {
