@@ -164,3 +164,39 @@ export async function latencyProxy(
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
+
+/**
+ * The same proxy (no wire handler, no stats) in a worker thread of its own, for the benchmarks
+ * that compare times: the network and the service it models are not on the measured code's event
+ * loop, as a real call's are not on the Lambda's CPU. In process, the proxy's own work for each
+ * request (reading it, forwarding it, holding and writing the answer) would be done by the same
+ * thread as the code measured, and count most against the side that sends calls together.
+ */
+export async function latencyProxyThread(
+  target: string,
+  latency: Readonly<Record<string, number>> = LATENCY_MS,
+  mode: LatencyMode = 'add',
+): Promise<{ readonly endpoint: string; close(): Promise<void> }> {
+  const { Worker } = await import('node:worker_threads');
+  // The worker loads this module through tsx, as the benchmark itself runs.
+  const code = `const { workerData, parentPort } = require('node:worker_threads');
+import('tsx/esm/api')
+  .then(({ register }) => { register(); return import(workerData.module); })
+  .then(({ latencyProxy }) => latencyProxy(workerData.target, workerData.latency, workerData.mode))
+  .then((proxy) => parentPort.postMessage(proxy.endpoint));`;
+  const worker = new Worker(code, {
+    eval: true,
+    workerData: { module: import.meta.url, target, latency: { ...latency }, mode },
+  });
+  const endpoint = await new Promise<string>((resolve, reject) => {
+    worker.once('message', (message: unknown) => resolve(String(message)));
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`the latency proxy's thread exited (${code})`)));
+  });
+  return {
+    endpoint,
+    close: async () => {
+      await worker.terminate();
+    },
+  };
+}
