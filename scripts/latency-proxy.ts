@@ -137,7 +137,16 @@ export async function latencyProxy(
             (answer) =>
               hold(() => {
                 stats.inFlight--;
-                const { 'content-length': _, 'transfer-encoding': __, ...headers } = answer.headers;
+                // Hop-by-hop headers stay on the emulator's side (RFC 9110, 7.6.1): the emulator
+                // closes each connection, an AWS endpoint keeps it alive, and so does the proxy,
+                // so that a client's calls reuse their connections as they would in AWS.
+                const {
+                  'content-length': _,
+                  'transfer-encoding': __,
+                  connection: ___,
+                  'keep-alive': ____,
+                  ...headers
+                } = answer.headers;
                 res.writeHead(answer.status, { ...headers, 'content-length': answer.body.length });
                 res.end(answer.body);
               }),

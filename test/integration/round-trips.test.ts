@@ -76,7 +76,7 @@ describe('round trips on the wire', () => {
     expect(guard.wire.roundTrips).toBe(1);
   });
 
-  it('reads, removes access, revokes, restores and reads back in 5 round trips, the alias alongside', async () => {
+  it('reads, removes access and revokes together, restores and reads back in 4 round trips, the alias alongside', async () => {
     // Prepare: an extra managed policy, an inline policy, and the required policy detached.
     const guard = await setUp();
     const RoleName = guard.roleName;
@@ -224,7 +224,7 @@ describe('round trips as deployed (idempotency table on the emulator)', () => {
     return { roleName, topic, wire, handler, close: () => latency.close() };
   }
 
-  it('a repair: the claim alongside the reads, the delivery record alongside the completion (5 round trips)', async () => {
+  it('a repair: the claim alongside the reads, then the completion alone, no delivery record (5 round trips)', async () => {
     // Prepare
     const g = await deployed();
     await aws.iam.send(new DetachRolePolicyCommand({ RoleName: g.roleName, PolicyArn: SUPPORT_ACCESS }));
@@ -235,16 +235,70 @@ describe('round trips as deployed (idempotency table on the emulator)', () => {
       lambdaContext(),
     );
 
-    // Assess: claim + reads + delivery-record read | attach | read back | publish | completion +
-    // delivery record. The reads do not wait for the claim, nor the completion for the record.
+    // Assess: claim + reads + delivery-record read | attach | read back | publish | completion.
+    // The reads do not wait for the claim; once the completion is stored, a repeated delivery
+    // gets it back, so the message's delivery record is not written (one DynamoDB write fewer).
     expect(result).toMatchObject({ outcome: 'remediated', notified: true });
     const dynamo = g.wire.calls.filter((c) =>
       ['PutItem', 'UpdateItem', 'GetItem', 'DeleteItem', 'BatchGetItem'].includes(c),
     );
-    expect([...dynamo].sort()).toEqual(['BatchGetItem', 'PutItem', 'PutItem', 'UpdateItem']);
+    expect([...dynamo].sort()).toEqual(['BatchGetItem', 'PutItem', 'UpdateItem']);
     expect(g.wire.calls.filter((c) => c === 'Publish')).toHaveLength(1);
     expect(g.wire.roundTrips).toBe(5);
     expect((await g.topic.notifications()).length).toBe(1);
     await g.close();
   });
+  it('the completion fails after the message went out: its delivery record is written, and the retry does not send it again', async () => {
+    // Prepare: the role drifted; DynamoDB through the fault proxy, which will fail the
+    // idempotency record's completion (Powertools' UpdateItem of the response).
+    const roleName = uniqueName('AWSSupportRole');
+    const topic = await topicWithInbox(aws, uniqueName('rt-topic'));
+    const table = uniqueName('idempotency');
+    await idempotencyTable(table);
+    const config = parseConfig(
+      guardEnv({
+        SUPPORT_ROLE_NAME: roleName,
+        NOTIFY_TOPIC_ARN: topic.topicArn,
+        IDEMPOTENCY_TABLE_NAME: table,
+        STORM_WINDOW_SECONDS: '0',
+      }),
+      { requireTopic: true },
+    );
+    await reconcile({
+      desired: config.desired,
+      mode: 'enforce',
+      store: new IamRoleStore(aws.iam),
+      partition: 'aws',
+    });
+    await aws.iam.send(new DetachRolePolicyCommand({ RoleName: roleName, PolicyArn: SUPPORT_ACCESS }));
+    const wire = new WireLog();
+    const handler = createHandler({
+      config,
+      clients: {
+        ...guardClients(new WireLog()),
+        dynamodb: recordIamCalls(
+          new DynamoDBClient({ ...settings(), endpoint: proxy.endpoint }) as unknown as IAMClient,
+          wire,
+        ) as unknown as DynamoDBClient,
+      },
+      logger: new Logger({ serviceName: 'support-role-guard', logLevel: 'SILENT' }),
+    });
+    const event = fixture('detach-role-policy', { roleName, eventId: uniqueName('evt') });
+    proxy.setPlan({ kind: 'error500', rate: 1, services: ['dynamodb'], bodyContains: '#response_data' });
+
+    // Act: the invocation, whose completion fails, then Lambda's retry of the same event.
+    const first = await handler(event, lambdaContext())
+      .catch((error: unknown) => error)
+      .finally(() => proxy.setPlan(undefined));
+    const writesAfterFirst = wire.calls.filter((c) => c === 'PutItem').length;
+    const retry = await handler(structuredClone(event), lambdaContext());
+
+    // Assess: the first failed in its completion, after the message; its delivery record was
+    // written then (the claim's PutItem and the record's), and the retry sent nothing again.
+    expect(proxy.stats.injected).toBeGreaterThan(0);
+    expect(first).toBeInstanceOf(Error);
+    expect(writesAfterFirst).toBe(2);
+    expect(retry.outcome).toBe('compliant');
+    expect((await topic.notifications()).map((n) => n.document.outcome)).toEqual(['remediated']);
+  }, 60_000);
 });
