@@ -259,7 +259,7 @@ async function main() {
           await handler(event, context);
           times.push(performance.now() - t0);
           if (TRACE && i === 1 && endpoint !== emulator.endpoint) {
-            process.stderr.write(`  trace: ${name} (${ms(times[0] ?? 0)} ms)\n`);
+            process.stderr.write(`  trace: ${name} (${ms(times.at(-1) ?? 0)} ms)\n`);
             for (const e of wire.timeline)
               process.stderr.write(
                 `    ${String(e.depth).padStart(2)} ${e.action.padEnd(28)} ${ms(e.start - t0).padStart(7)} -> ${ms((e.end ?? Number.NaN) - t0).padStart(7)}\n`,
@@ -273,7 +273,7 @@ async function main() {
           await baseline();
           baseTimes.push(performance.now() - t1);
           if (TRACE && i === 1 && endpoint !== emulator.endpoint) {
-            process.stderr.write(`  trace: ASR baseline (${ms(baseTimes[0] ?? 0)} ms)\n`);
+            process.stderr.write(`  trace: ASR baseline (${ms(baseTimes.at(-1) ?? 0)} ms)\n`);
             for (const e of baselineWire.timeline)
               process.stderr.write(
                 `    ${String(e.depth).padStart(2)} ${e.action.padEnd(28)} ${ms(e.start - t1).padStart(7)} -> ${ms((e.end ?? Number.NaN) - t1).padStart(7)}\n`,

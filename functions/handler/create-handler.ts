@@ -202,6 +202,8 @@ export function createHandler(options: HandlerOptions = {}): GuardHandler {
     const acting = classification !== undefined && classification.kind !== 'ignored';
     const eventId = classification ? eventIdOf(classification) : undefined;
     const call = { signal: deadline.signal };
+    // The role's reads first: IAM's answer is the longest wait of the first round trip.
+    const ownStore = acting ? prefetched(store, config.desired.roleName, call) : store;
     const ownDeliveries =
       acting && eventId && deliveries && clients.dynamodb && config.idempotencyTableName
         ? prefetchDeliveries(
@@ -220,11 +222,7 @@ export function createHandler(options: HandlerOptions = {}): GuardHandler {
       deferRecords: true,
       timeLeftMs: () => context.getRemainingTimeInMillis(),
     });
-    return {
-      deadline,
-      notifier,
-      store: acting ? prefetched(store, config.desired.roleName, call) : store,
-    };
+    return { deadline, notifier, store: ownStore };
   };
   /** Ends an invocation: its deferred delivery records (if not dropped) written, its deadline's timer cleared. */
   const end = async (invocation: Invocation): Promise<void> => {
