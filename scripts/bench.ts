@@ -64,6 +64,8 @@ interface Figures {
   readonly publishes: number;
   readonly dynamo: number;
   readonly trips: number;
+  /** The run's time on the round-trip model (modelledMs), median over the runs. */
+  readonly model: number;
   readonly p50: number;
   readonly p95: number;
   readonly guardOk: boolean;
@@ -71,11 +73,50 @@ interface Figures {
   readonly baseWrites: number;
   readonly basePublishes: number;
   readonly baseTrips: number;
+  readonly baseModel: number;
   readonly baseP50: number;
   readonly baseP95: number;
   readonly baseOk: boolean;
 }
 const ROLE_NAME = 'AWSSupportRole';
+
+/** The service a recorded call went to (its latency in LATENCY_MS). */
+const serviceOf = (action: string): string =>
+  [
+    'GetItem',
+    'BatchGetItem',
+    'PutItem',
+    'UpdateItem',
+    'DeleteItem',
+    'Scan',
+    'Query',
+    'TransactWriteItems',
+  ].includes(action)
+    ? 'dynamodb'
+    : action === 'Publish'
+      ? 'sns'
+      : action === 'GetCallerIdentity' || action === 'AssumeRole'
+        ? 'sts'
+        : action === 'PutEvents'
+          ? 'events'
+          : 'iam';
+
+/**
+ * A run's time on the round-trip model: every call lasts exactly its service's latency and
+ * nothing else takes time. A call waits for the calls that had answered when it was sent (as
+ * recorded on the wire), so the figure is the longest chain of latencies, free of this machine's
+ * CPU time and of the emulator's.
+ */
+function modelledMs(timeline: readonly { action: string; start: number; end?: number }[]): number {
+  const ends: number[] = [];
+  timeline.forEach((call, i) => {
+    const after = timeline
+      .map((other, j) => ((other.end ?? Number.POSITIVE_INFINITY) <= call.start ? (ends[j] ?? 0) : 0))
+      .reduce((a, b) => Math.max(a, b), 0);
+    ends[i] = after + (LATENCY_MS[serviceOf(call.action)] ?? 0);
+  });
+  return ends.reduce((a, b) => Math.max(a, b), 0);
+}
 const quantile = (xs: number[], q: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? Number.NaN;
@@ -248,7 +289,14 @@ async function main() {
         const name = scenario?.title ?? 'compliant role (sweep)';
         const times: number[] = [];
         const baseTimes: number[] = [];
-        let f: Omit<Figures, 'p50' | 'p95' | 'baseP50' | 'baseP95' | 'guardOk' | 'baseOk'> | undefined;
+        let f:
+          | Omit<
+              Figures,
+              'p50' | 'p95' | 'baseP50' | 'baseP95' | 'guardOk' | 'baseOk' | 'model' | 'baseModel'
+            >
+          | undefined;
+        const models: number[] = [];
+        const baseModels: number[] = [];
         let guardOk = true;
         let baseOk = true;
         for (let i = 0; i < runs; i++) {
@@ -258,6 +306,7 @@ async function main() {
           const t0 = performance.now();
           await handler(event, context);
           times.push(performance.now() - t0);
+          models.push(modelledMs(wire.timeline));
           if (TRACE && i === 1 && endpoint !== emulator.endpoint) {
             process.stderr.write(`  trace: ${name} (${ms(times.at(-1) ?? 0)} ms)\n`);
             for (const e of wire.timeline)
@@ -272,6 +321,7 @@ async function main() {
           const t1 = performance.now();
           await baseline();
           baseTimes.push(performance.now() - t1);
+          baseModels.push(modelledMs(baselineWire.timeline));
           if (TRACE && i === 1 && endpoint !== emulator.endpoint) {
             process.stderr.write(`  trace: ASR baseline (${ms(baseTimes.at(-1) ?? 0)} ms)\n`);
             for (const e of baselineWire.timeline)
@@ -297,6 +347,8 @@ async function main() {
         figures[name] = {
           ...f,
           p50: quantile(times, 0.5),
+          model: quantile(models, 0.5),
+          baseModel: quantile(baseModels, 0.5),
           p95: quantile(times, 0.95),
           baseP50: quantile(baseTimes, 0.5),
           baseP95: quantile(baseTimes, 0.95),
@@ -481,11 +533,13 @@ async function main() {
           'Guard trips',
           'Guard p50 ms',
           'Guard p95 ms',
+          'Guard model ms',
           'Guard ok',
           'ASR calls r/w',
           'ASR trips',
           'ASR p50 ms',
           'ASR p95 ms',
+          'ASR model ms',
           'ASR ok',
           'p50 guard/ASR',
         ],
@@ -497,11 +551,13 @@ async function main() {
           String(f.trips),
           ms(f.p50),
           ms(f.p95),
+          ms(f.model),
           f.guardOk ? 'yes' : 'NO',
           `${f.baseReads}/${f.baseWrites}`,
           String(f.baseTrips),
           ms(f.baseP50),
           ms(f.baseP95),
+          ms(f.baseModel),
           f.baseOk ? 'yes' : 'NO',
           (f.p50 / f.baseP50).toFixed(2),
         ]),
@@ -536,7 +592,7 @@ async function main() {
       '',
       `Command: \`npm run bench\` (scripts/bench.ts), ${new Date().toISOString()}, on ${machine}, against the local emulator (moto server) over loopback HTTP. Times are this machine's and include the emulator; counts are facts.`,
       '',
-      `Per scenario: the guard's handler on the CloudTrail event of the first tampering call, and, in the same run, a baseline remediating the way AWS ASR's \`ASR-CreateIAMSupportRole\` does (two STS GetCallerIdentity, GetRole, CreateRole only when missing with the account root as trust, AttachRolePolicy always), then publishing one notification as ASR's orchestrator does. The baseline verifies nothing; the guard reads the role back before it reports \`remediated\`. "ok" means compliant with the guard's desired state afterwards. Round trips ("trips") count every AWS call of the side (IAM, STS, SNS): calls sent together share one. The ratio is the guard's p50 over the baseline's.`,
+      `Per scenario: the guard's handler on the CloudTrail event of the first tampering call, and, in the same run, a baseline remediating the way AWS ASR's \`ASR-CreateIAMSupportRole\` does (two STS GetCallerIdentity, GetRole, CreateRole only when missing with the account root as trust, AttachRolePolicy always), then publishing one notification as ASR's orchestrator does. The baseline verifies nothing; the guard reads the role back before it reports \`remediated\`. "ok" means compliant with the guard's desired state afterwards. Round trips ("trips") count every AWS call of the side (IAM, STS, SNS, and the guard's DynamoDB): calls sent together share one, and the guard's DynamoDB calls alongside its IAM reads (the storm ledger's read, then its write) count as their own chain even when IAM's answer is the longer wait. "model ms" is the run's time on the round-trip model: every call lasts exactly its service's latency below and nothing else takes time (each call waits for the calls that had answered when it went out, as recorded on the wire), free of this machine's CPU time and the emulator's. The ratio is the guard's p50 over the baseline's.`,
       '',
       `### Zero latency (${RUNS} runs per scenario)`,
       '',
@@ -546,7 +602,7 @@ async function main() {
       '',
       `### Injected latency (${LATENCY_RUNS} runs per scenario)`,
       '',
-      `A loopback proxy (scripts/latency-proxy.ts, mode \`floor\`) forwards each request to the emulator at once and holds the answer until the service's latency has passed since the request arrived: ${latencyText}. Each call lasts its latency (or the emulator's time, when longer), as a real call does, whose service time is inside its latency; this also keeps out an artefact of the emulator, which answers concurrent requests one after another in one Python process. Why these figures: IAM's control plane is served from us-east-1 and answers in tens of milliseconds from inside AWS, more under load; STS and SNS are regional and faster. Round numbers on the slow side of what SDK traces show from Lambda. Both sides cross the same proxy. The guard runs as deployed, with its idempotency table and storm ledger (one DynamoDB table on the emulator, behind the same proxy): the idempotency record before and after the work, the storm ledger alongside the repair (a new actor each run, so every act is an actor's first and opens a window, the ledger's costliest path; the compliant sweep scans the ledger for due follow-ups). "Guard DDB" counts those calls; the baseline has no such protection and makes none. In floor mode a call lasts at least the emulator's own time: on a loaded machine the emulator's DynamoDB answers take longer than the 10 ms modelled, which counts against the guard only.`,
+      `A loopback proxy (scripts/latency-proxy.ts, mode \`floor\`, in a worker thread of its own so that its work is not on the measured code's event loop, keeping client connections alive as AWS endpoints do) forwards each request to the emulator at once and holds the answer until the service's latency has passed since the request arrived: ${latencyText}. Each call lasts its latency (or the emulator's time, when longer), as a real call does, whose service time is inside its latency; this also keeps out an artefact of the emulator, which answers concurrent requests one after another in one Python process. Why these figures: IAM's control plane is served from us-east-1 and answers in tens of milliseconds from inside AWS, more under load; STS and SNS are regional and faster. Round numbers on the slow side of what SDK traces show from Lambda. Both sides cross the same proxy. The guard runs as deployed, with its idempotency table and storm ledger (one DynamoDB table on the emulator, behind the same proxy): the idempotency claim alongside the first reads and its completion after the message (the delivery records are written only when an invocation fails), the storm ledger alongside the repair (a new actor each run, so every act is an actor's first and opens a window, the ledger's costliest path; the compliant sweep scans the ledger for due follow-ups). "Guard DDB" counts those calls; the baseline has no such protection and makes none. In floor mode a call lasts at least the emulator's own time: on a loaded machine the emulator's DynamoDB answers take longer than the 10 ms modelled, which counts against the guard only.`,
       '',
       '```',
       slowText,
