@@ -45,8 +45,11 @@ export interface FaultProxy {
    * requests of each role read (GetRole, ListAttachedRolePolicies, ListRolePolicies,
    * GetRolePolicy, by their exact parameters) are answered with the response that read last got
    * before the first write of the series — the stale pre-write state. 0 turns it off.
+   * `afterWritesBy` (an access key id): only writes signed with that key start serving stale
+   * reads (the attacker's, not the guard's own). Only reads the proxy saw answered before the
+   * write can be served stale: read the role through the proxy first.
    */
-  setStaleReads(n: number): void;
+  setStaleReads(n: number, options?: { readonly afterWritesBy?: string }): void;
   /** Forwards the requests held by a `hold` plan (their answers go back to the clients). */
   releaseHeld(): void;
   /** Requests held by a `hold` plan whose client is still waiting (not given up, not released). */
@@ -81,6 +84,9 @@ function prng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+const accessKeyOf = (req: IncomingMessage): string | undefined =>
+  /Credential=([^/]+)\//.exec(String(req.headers.authorization ?? ''))?.[1];
 
 const serviceOf = (req: IncomingMessage): string =>
   /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(String(req.headers.authorization ?? ''))?.[1] ?? 'unknown';
@@ -121,6 +127,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   };
   const held: { req: IncomingMessage; body: Buffer; res: ServerResponse }[] = [];
   let staleReads = 0;
+  let staleAfterWritesBy: string | undefined;
   let inlineQuota: number | undefined;
   /** Per role (lower-cased name): each inline policy's counted size, as answered. */
   const inline = new Map<string, Map<string, number>>();
@@ -154,12 +161,16 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const stale = new Map<string, { answer: Answer; left: number }>();
 
   /** Records role reads' answers; after a write that succeeded, starts serving the old ones. */
-  const observe = (service: string, body: string, answer: Answer) => {
+  const observe = (service: string, body: string, answer: Answer, accessKey: string | undefined) => {
     const action = actionOf(body);
     if (staleReads === 0 || service !== 'iam' || !action) return;
     if (ROLE_READS.has(action)) {
       fresh.set(body, answer);
-    } else if (!/^(Get|List)/.test(action) && answer.status < 300) {
+    } else if (
+      !/^(Get|List)/.test(action) &&
+      answer.status < 300 &&
+      (staleAfterWritesBy === undefined || accessKey === staleAfterWritesBy)
+    ) {
       for (const [key, before] of fresh)
         stale.set(key, { answer: stale.get(key)?.answer ?? before, left: staleReads });
     }
@@ -181,11 +192,12 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
           const send = () => {
             if (res.destroyed) return;
             track(serviceOf(req), body.toString(), answer.statusCode ?? 502);
-            observe(serviceOf(req), body.toString(), {
-              status: answer.statusCode ?? 502,
-              headers: answer.headers,
-              body: Buffer.concat(chunks),
-            });
+            observe(
+              serviceOf(req),
+              body.toString(),
+              { status: answer.statusCode ?? 502, headers: answer.headers, body: Buffer.concat(chunks) },
+              accessKeyOf(req),
+            );
             res.writeHead(answer.statusCode ?? 502, answer.headers);
             res.end(Buffer.concat(chunks));
           };
@@ -273,8 +285,9 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const { port } = server.address() as AddressInfo;
   return {
     endpoint: `http://127.0.0.1:${port}`,
-    setStaleReads(n) {
+    setStaleReads(n, options = {}) {
       staleReads = n;
+      staleAfterWritesBy = options.afterWritesBy;
       fresh.clear();
       stale.clear();
     },
