@@ -95,6 +95,10 @@ export async function handleEvent(event: unknown, deps: GuardDeps): Promise<Guar
       ...(trigger && isSessionRelevantChange(trigger, config.desired)
         ? { sessionRelevantChange: trigger.eventTime ? { eventTime: trigger.eventTime } : {} }
         : {}),
+      // Only a reason to read again when the role looks untouched (IAM may not show the act yet).
+      ...(tampering && trigger
+        ? { tamperingEvent: trigger.eventTime ? { eventTime: trigger.eventTime } : {} }
+        : {}),
       ...(deps.clock ? { clock: deps.clock } : {}),
       onDrift,
       ...(deps.deadline ? { deadline: deps.deadline } : {}),
@@ -209,12 +213,22 @@ function reasonOf(outcome: Outcome, report: ReconcileReport, tampering: boolean)
   if (report.error) return describeError(report.error);
   const revoked = report.actions.find((a) => a.api === 'PutRolePolicy' && a.status === 'succeeded');
   if (outcome === 'compliant' && revoked)
-    return `the role was already back in desired state when the guard checked; the change could have let someone in, so sessions were revoked: ${revoked.detail}`;
+    return `the role was already back in desired state when the guard checked${rereadOf(report)}; the change could have let someone in, so sessions were revoked: ${revoked.detail}`;
   if (outcome === 'compliant' && tampering)
-    return 'the role was tampered with but was already back in desired state when the guard checked';
+    return `the role was tampered with but was already back in desired state when the guard checked${rereadOf(report)}`;
   if (outcome === 'drift-detected' && report.remaining.some((d) => !d.remediable))
     return 'drift that IAM cannot fix in place remains (see actions)';
   return undefined;
+}
+
+/** How the guard made sure a first read without drift was not stale (ReconcileReport.reread). */
+function rereadOf(report: ReconcileReport): string {
+  const reread = report.reread;
+  if (!reread) return '';
+  const times = `${reread.reads} time${reread.reads === 1 ? '' : 's'} over ${reread.waitedMs / 1000} s`;
+  return reread.complete
+    ? ` (read again ${times}, in case IAM did not show the change yet)`
+    : ` (read again ${times}, until the deadline cut the re-reads short)`;
 }
 
 const now = (deps: Pick<GuardDeps, 'clock'>): Date => (deps.clock ?? (() => new Date()))();

@@ -29,6 +29,14 @@ export type { ActionResult, ActionStatus } from './results.js';
  */
 export const READ_BACK_BACKOFF_MS: readonly number[] = [200, 400, 800, 1_600];
 
+/**
+ * How long after a tampering act a read of the role may still be stale. IAM applies a change
+ * within seconds (at worst a minute or two, which the session revocation's margin covers): a
+ * first read that shows no drift after an event younger than this is read again with
+ * READ_BACK_BACKOFF_MS; after an older event (a late delivery, a Lambda retry) it is not.
+ */
+export const STALE_READ_WINDOW_MS = 60_000;
+
 export interface ReconcileReport {
   /** Drift found on the first read. */
   readonly drift: readonly Drift[];
@@ -44,6 +52,12 @@ export interface ReconcileReport {
   readonly roleCreatedAt?: string;
   /** Another tool that manages the role, by its tags on the first read (functions/core/iac-owner.ts). */
   readonly managedBy?: IacOwner;
+  /**
+   * Set when the first read after a tampering act showed no fixable drift and the role was read
+   * again (`tamperingEvent`): how many re-reads, the pauses before them, and whether every pause
+   * was waited out (false: the deadline cut them short).
+   */
+  readonly reread?: { readonly reads: number; readonly waitedMs: number; readonly complete: boolean };
 }
 
 export interface ReconcileInput {
@@ -67,6 +81,15 @@ export interface ReconcileInput {
    * already on the role covers the event's time (revocationCovers).
    */
   readonly sessionRelevantChange?: { readonly eventTime?: string };
+  /**
+   * The triggering event was a tampering act (isTamperingAct) at `eventTime` (CloudTrail's, whole
+   * seconds). Only a trigger to read again, never desired state: a first read that shows no fixable
+   * drift may not show the act yet (IAM is eventually consistent), so the role is read again after
+   * each pause of the read-back's backoff until a read shows drift. Not when the event is older than
+   * STALE_READ_WINDOW_MS, nor when the role proves a repair ran after it (created after it, or a
+   * revocation whose cut-off covers it: firstReadMayBeStale).
+   */
+  readonly tamperingEvent?: { readonly eventTime?: string };
   readonly clock?: Clock;
   /** Told when the first read finds drift (the handler starts what a message needs, alongside). */
   readonly onDrift?: (drift: readonly Drift[]) => void;
@@ -121,13 +144,33 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
     const explained = explainAbort(explainInvalidPrincipal(error, desired.trustedPrincipalArns), deadline);
     return explained instanceof Error ? explained : new Error(String(explained));
   };
+  const fixable = (drift: readonly Drift[]) => drift.filter((d) => d.remediable);
   let role: RoleSnapshot;
+  let initial: Drift[];
+  let reread: ReconcileReport['reread'];
   try {
     role = await readAll();
+    initial = detectDrift(desired, role, partition, clock());
+    // After a tampering act, a first read without drift may be stale: read again before trusting it.
+    if (
+      input.tamperingEvent &&
+      fixable(initial).length === 0 &&
+      firstReadMayBeStale(role, input.tamperingEvent.eventTime, clock())
+    ) {
+      reread = { reads: 0, waitedMs: 0, complete: false };
+      for (const wait of backoff) {
+        if (!(await pause(wait, deadline))) break;
+        role = await readAll();
+        initial = detectDrift(desired, role, partition, clock());
+        reread = { reads: reread.reads + 1, waitedMs: reread.waitedMs + wait, complete: false };
+        if (fixable(initial).length > 0) break;
+      }
+      if (reread.reads === backoff.length || fixable(initial).length > 0)
+        reread = { ...reread, complete: true };
+    }
   } catch (error) {
     throw asError(error);
   }
-  const initial = detectDrift(desired, role, partition, clock());
   // An event named a session-relevant change: revoke once in this invocation, whatever the read shows.
   const forced =
     input.revokeSessions === true &&
@@ -144,7 +187,7 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
   }
   const owner = role.exists ? iacOwner(role.tags) : undefined;
   const managedBy = owner ? { managedBy: owner } : {};
-  const fixable = (drift: readonly Drift[]) => drift.filter((d) => d.remediable);
+  const reported = reread ? { reread } : {};
   if (initial.length > 0) input.onDrift?.(initial);
 
   if ((fixable(initial).length === 0 && !mustRevoke()) || mode === 'detect') {
@@ -160,6 +203,7 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
       roleArn: arnOf(role),
       ...(role.exists && role.createdAt ? { roleCreatedAt: role.createdAt } : {}),
       ...managedBy,
+      ...reported,
     };
   }
 
@@ -274,7 +318,16 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
     }
   }
   function unverified(error: Error): ReconcileReport {
-    return { drift: initial, actions, remaining, verified: false, error, roleArn: arnOf(role), ...managedBy };
+    return {
+      drift: initial,
+      actions,
+      remaining,
+      verified: false,
+      error,
+      roleArn: arnOf(role),
+      ...managedBy,
+      ...reported,
+    };
   }
   function notVerified(why: string): ReconcileReport {
     return unverified(new NotVerifiedError(`applied, not verified: ${why} (IAM is eventually consistent)`));
@@ -287,6 +340,7 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
     verified: true,
     roleArn: arnOf(role),
     ...managedBy,
+    ...reported,
     ...(unresolved.length > 0
       ? {
           error: new Error(
@@ -304,6 +358,22 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
 }
 
 const list = (drift: readonly Drift[]): string => drift.map((d) => d.property).join(', ');
+
+/**
+ * Whether a read of the role after a tampering act at `eventTime` may not show the act yet: the
+ * event is younger than STALE_READ_WINDOW_MS (or has no time), and nothing on the role proves a
+ * repair ran after it. CloudTrail times are whole seconds: an act at 20:14:31Z happened before
+ * 20:14:32Z, so only a role created, or a revocation planned, at least a second after it counts.
+ */
+export function firstReadMayBeStale(role: RoleSnapshot, eventTime: string | undefined, now: Date): boolean {
+  const event = eventTime === undefined ? Number.NaN : Date.parse(eventTime);
+  if (Number.isNaN(event)) return true;
+  if (now.getTime() - event > STALE_READ_WINDOW_MS) return false;
+  if (!role.exists) return true;
+  const after = new Date(event + 1_000).toISOString();
+  if (role.createdAt !== undefined && Date.parse(role.createdAt) >= event + 1_000) return false;
+  return !revocationCovers(revocationCutoff(role.revocationPolicy, now), after);
+}
 
 interface WaveOutcome {
   readonly results: ActionResult[];

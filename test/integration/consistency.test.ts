@@ -8,6 +8,7 @@ import {
   IAMClient,
   PutRolePolicyCommand,
   TagRoleCommand,
+  UpdateAssumeRolePolicyCommand,
   UpdateRoleCommand,
 } from '@aws-sdk/client-iam';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -17,8 +18,10 @@ import { IamRoleStore } from '../../functions/adapters/iam-role-store.js';
 import { parseConfig } from '../../functions/core/config.js';
 import { detectDrift } from '../../functions/core/drift.js';
 import { GuardFailure } from '../../functions/core/guard-result.js';
-import { READ_BACK_BACKOFF_MS, reconcile } from '../../functions/core/reconcile.js';
+import { READ_BACK_BACKOFF_MS, reconcile, STALE_READ_WINDOW_MS } from '../../functions/core/reconcile.js';
 import { createHandler } from '../../functions/handler/create-handler.js';
+import { ACTORS, cloudTrailEvent } from '../../functions/local/cloudtrail.js';
+import { FOREIGN_TRUST } from '../../functions/local/drill-scenarios.js';
 import { recordIamCalls } from '../../functions/local/wire-log.js';
 import {
   CREDENTIALS,
@@ -264,5 +267,166 @@ describe('verification under IAM eventual consistency (stale reads served on the
     const messages = await g.topic.notifications();
     expect(messages.map((m) => m.document.outcome)).toEqual(['failed', 'compliant']);
     expect(messages[0]?.document.error).toMatch(/applied, not verified/);
+  });
+});
+
+/** The attacker's IAM client, through the proxy under its own access key (its writes start stale reads). */
+const ATTACKER_KEY = 'ATTACKERKEY';
+const attackerIam = () =>
+  new IAMClient({
+    ...CLIENT_SETTINGS,
+    region: REGION,
+    endpoint: proxy.endpoint,
+    credentials: { accessKeyId: ATTACKER_KEY, secretAccessKey: 'attacker' },
+  });
+
+/** A replica that saw the role before the attack: the proxy records each read's answer. */
+async function readThroughProxy(roleName: string) {
+  const iam = new IAMClient({
+    ...CLIENT_SETTINGS,
+    region: REGION,
+    endpoint: proxy.endpoint,
+    credentials: CREDENTIALS,
+  });
+  await new IamRoleStore(iam).read(roleName);
+}
+
+describe("a stale FIRST read: the guard's first reads after the attacker's write do not show it yet", () => {
+  const attacks = {
+    'AttachRolePolicy AdministratorAccess': {
+      eventName: 'AttachRolePolicy',
+      input: (r: string) => ({ RoleName: r, PolicyArn: ADMIN }),
+      run: (iam: IAMClient, r: string) =>
+        iam.send(new AttachRolePolicyCommand({ RoleName: r, PolicyArn: ADMIN })),
+      repair: ['DetachRolePolicy', 'PutRolePolicy'],
+    },
+    'DetachRolePolicy AWSSupportAccess': {
+      eventName: 'DetachRolePolicy',
+      input: (r: string) => ({ RoleName: r, PolicyArn: SUPPORT_ACCESS }),
+      run: (iam: IAMClient, r: string) =>
+        iam.send(new DetachRolePolicyCommand({ RoleName: r, PolicyArn: SUPPORT_ACCESS })),
+      repair: ['AttachRolePolicy'],
+    },
+    'UpdateAssumeRolePolicy to a foreign account': {
+      eventName: 'UpdateAssumeRolePolicy',
+      input: (r: string) => ({ RoleName: r, PolicyDocument: FOREIGN_TRUST }),
+      run: (iam: IAMClient, r: string) =>
+        iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: r, PolicyDocument: FOREIGN_TRUST })),
+      repair: ['PutRolePolicy', 'UpdateAssumeRolePolicy'],
+    },
+  } as const;
+
+  /** The attack, with `n` stale reads after it; the event as CloudTrail delivers it (now). */
+  async function attack(name: keyof typeof attacks, n: number, time?: Date) {
+    const g = await guardSetUp();
+    const a = attacks[name];
+    proxy.setStaleReads(n, { afterWritesBy: ATTACKER_KEY });
+    await readThroughProxy(g.roleName);
+    await a.run(attackerIam(), g.roleName);
+    const event = cloudTrailEvent({
+      eventName: a.eventName,
+      input: a.input(g.roleName),
+      actor: ACTORS.alice,
+      ...(time ? { time } : {}),
+    });
+    return { g, event, staleBefore: proxy.stats.stale };
+  }
+
+  it.each([
+    ['AttachRolePolicy AdministratorAccess', 1],
+    ['AttachRolePolicy AdministratorAccess', BOUND],
+    ['DetachRolePolicy AWSSupportAccess', 2],
+    ['UpdateAssumeRolePolicy to a foreign account', 2],
+  ] as const)('%s, %i stale reads: read again, remediated, each write once', async (name, n) => {
+    // Prepare
+    const { g, event, staleBefore } = await attack(name, n);
+
+    // Act
+    const result = await g.handler(event, lambdaContext());
+    proxy.setStaleReads(0);
+
+    // Assess: n stale reads of the role (the guard's own writes serve none), then the one that
+    // shows the attack; the repair from it, each write once, verified.
+    expect(proxy.stats.stale - staleBefore).toBe(4 * n);
+    expect(g.wire.calls.filter((c) => c === 'GetRole')).toHaveLength(n + 1 + 1);
+    expect(result).toMatchObject({ outcome: 'remediated', notified: true });
+    expect([...g.wire.writes].sort()).toEqual([...attacks[name].repair].sort());
+    expect(await g.driftNow()).toEqual([]);
+    expect((await g.topic.notifications()).map((m) => m.document.outcome)).toEqual(['remediated']);
+  });
+
+  it(`past the bound (${BOUND + 1} stale reads): compliant, saying it read again ${BOUND} times over 3 s`, async () => {
+    // Prepare
+    const { g, event } = await attack('DetachRolePolicy AWSSupportAccess', BOUND + 1);
+
+    // Act
+    const result = await g.handler(event, lambdaContext());
+    proxy.setStaleReads(0);
+
+    // Assess: nothing written; the honest reason; the sweep is what finds it now.
+    expect(result).toMatchObject({
+      outcome: 'compliant',
+      notified: true,
+      reason: expect.stringMatching(new RegExp(`read again ${BOUND} times over 3 s`)),
+    });
+    expect(g.wire.writes).toEqual([]);
+    expect(g.wire.calls.filter((c) => c === 'GetRole')).toHaveLength(1 + BOUND);
+    expect(await g.driftNow()).not.toEqual([]);
+  });
+
+  it('a repeat of the event after the repair (the revocation covers it): one read, no pause', async () => {
+    // Prepare: the attack repaired, with a revocation planned after the event. CloudTrail's times
+    // are whole seconds and its events arrive seconds after the call: recorded 2 s before the
+    // guard handles it (a repair planned in the same second as the event proves nothing).
+    const { g, event } = await attack(
+      'AttachRolePolicy AdministratorAccess',
+      1,
+      new Date(Date.now() - 2_000),
+    );
+    await g.handler(event, lambdaContext());
+    proxy.setStaleReads(0);
+    const reads = g.wire.calls.filter((c) => c === 'GetRole').length;
+
+    // Act: the same act delivered again (another id: not the idempotency layer's duplicate).
+    const again = structuredClone(event);
+    (again.detail as { eventID: string }).eventID = uniqueName('evt');
+    const result = await g.handler(again, lambdaContext());
+
+    // Assess
+    expect(result).toMatchObject({ outcome: 'compliant' });
+    expect(result.reason).not.toMatch(/read again/);
+    expect(g.wire.calls.filter((c) => c === 'GetRole').length - reads).toBe(1);
+  });
+
+  it('a sweep, a benign event and an event older than the window: one read round each, no pause', async () => {
+    // Prepare: a compliant role; reads would be stale if anything wrote (nothing does).
+    const g = await guardSetUp();
+    const old = new Date(Date.now() - STALE_READ_WINDOW_MS - 60_000);
+    const events = [
+      fixture('scheduled-sweep', { eventId: uniqueName('sweep') }),
+      // Deleting an inline policy takes nothing from the desired state: not a tampering act.
+      cloudTrailEvent({
+        eventName: 'DeleteRolePolicy',
+        input: { RoleName: g.roleName, PolicyName: 'x' },
+        actor: ACTORS.alice,
+      }),
+      cloudTrailEvent({
+        eventName: 'DetachRolePolicy',
+        input: { RoleName: g.roleName, PolicyArn: SUPPORT_ACCESS },
+        actor: ACTORS.alice,
+        time: old,
+      }),
+    ];
+
+    for (const event of events) {
+      // Act
+      g.wire.clear();
+      const result = await g.handler(event, lambdaContext());
+
+      // Assess: the four reads of the role once, together.
+      expect(result).toMatchObject({ outcome: 'compliant' });
+      expect(g.wire.calls.filter((c) => c === 'GetRole')).toHaveLength(1);
+      expect(g.wire.roundTrips).toBe(1);
+    }
   });
 });

@@ -8,8 +8,13 @@ import {
 } from '../../functions/core/errors.js';
 import type { IamAction } from '../../functions/core/plan.js';
 import type { RoleStore } from '../../functions/core/ports.js';
-import { READ_BACK_BACKOFF_MS, reconcile } from '../../functions/core/reconcile.js';
+import { READ_BACK_BACKOFF_MS, reconcile, STALE_READ_WINDOW_MS } from '../../functions/core/reconcile.js';
 import type { RoleSnapshot } from '../../functions/core/role-snapshot.js';
+import {
+  REVOCATION_MARGIN_MS,
+  REVOCATION_POLICY_NAME,
+  revocationPolicy,
+} from '../../functions/core/session-revocation.js';
 import { guardConfig, SUPPORT_ACCESS } from '../support/config.js';
 import { compliantRole } from '../support/roles.js';
 
@@ -574,5 +579,158 @@ describe('reconcile under eventual consistency (a read-back that still shows the
     // Assess
     expect(store.reads).toBe(2);
     expect(report.error?.message).toMatch(/^applied, not verified: .* when the invocation's deadline passed/);
+  });
+});
+
+describe('reconcile after a tampering event whose first read may be stale', () => {
+  const ADMIN = 'arn:aws:iam::aws:policy/AdministratorAccess';
+  const eventTime = '2026-11-27T20:14:31Z';
+  const at = (ms: number) => () => new Date(Date.parse(eventTime) + ms);
+  const tampered = compliantRole(desired, { attachedPolicyArns: [SUPPORT_ACCESS, ADMIN] });
+  const instant = [0, 0, 0, 0];
+  const runAfter = (store: RoleStore, extra: Partial<Parameters<typeof reconcile>[0]> = {}) =>
+    reconcile({
+      desired,
+      mode: 'enforce',
+      store,
+      partition: 'aws',
+      readBackBackoffMs: instant,
+      tamperingEvent: { eventTime },
+      clock: at(2_000),
+      ...extra,
+    });
+
+  it('reads again while the role still looks as before the event, then repairs from the read that shows it', async () => {
+    // Prepare: the first two reads do not show the attacker's attachment yet.
+    const before = compliantRole(desired);
+    const store = new ScriptedStore([before, before, tampered, compliantRole(desired)]);
+
+    // Act
+    const report = await runAfter(store);
+
+    // Assess: two re-reads, the repair from the third read, verified by the fourth.
+    expect(store.reads).toBe(4);
+    expect(store.applied.map((a) => a.api)).toEqual(['DetachRolePolicy']);
+    expect(report.drift).toMatchObject([{ property: `managedPolicy:${ADMIN}` }]);
+    expect(report).toMatchObject({ remaining: [], verified: true });
+    expect(report.error).toBeUndefined();
+  });
+
+  it('a deletion not visible yet: re-read, then recreated', async () => {
+    // Prepare: the role created long before the event still shows; then it is gone.
+    const old = compliantRole(desired, { createdAt: '2026-01-01T00:00:00Z' });
+    const store = new ScriptedStore([old, { exists: false }, compliantRole(desired)]);
+
+    // Act
+    const report = await runAfter(store);
+
+    // Assess
+    expect(store.applied.map((a) => a.api)[0]).toBe('CreateRole');
+    expect(report).toMatchObject({ remaining: [], verified: true });
+  });
+
+  it('still compliant after every pause: compliant, and says how often and how long it read again', async () => {
+    // Prepare
+    const store = new ScriptedStore([compliantRole(desired)]);
+
+    // Act
+    const report = await runAfter(store, { readBackBackoffMs: [1, 2, 3, 4] });
+
+    // Assess: the first read and one re-read per pause, nothing written.
+    expect(store.reads).toBe(1 + 4);
+    expect(store.applied).toEqual([]);
+    expect(report).toMatchObject({
+      drift: [],
+      remaining: [],
+      verified: true,
+      reread: { reads: 4, waitedMs: 10, complete: true },
+    });
+  });
+
+  it('uses the read-back backoff by default (200, 400, 800, 1,600 ms)', async () => {
+    // Prepare: a pause shorter than the first backoff step is cut by the deadline.
+    const store = new ScriptedStore([compliantRole(desired)]);
+    const deadline = deadlineIn(50, 8_000);
+
+    // Act
+    const report = await runAfter(store, { readBackBackoffMs: undefined, deadline });
+    deadline.dispose();
+
+    // Assess: no re-read happened before the first 200 ms pause was cut short.
+    expect(store.reads).toBe(1);
+    expect(report).toMatchObject({ drift: [], reread: { reads: 0, complete: false } });
+  });
+
+  it('costs one read and no pause without a tampering event (a sweep, a benign call)', async () => {
+    const store = new ScriptedStore([compliantRole(desired), tampered]);
+    const report = await runAfter(store, { tamperingEvent: undefined });
+    expect(store.reads).toBe(1);
+    expect(report.reread).toBeUndefined();
+  });
+
+  it(`an event older than the consistency window (${STALE_READ_WINDOW_MS / 1000} s) is not waited for`, async () => {
+    const store = new ScriptedStore([compliantRole(desired), tampered]);
+    const report = await runAfter(store, { clock: at(STALE_READ_WINDOW_MS + 1_000) });
+    expect(store.reads).toBe(1);
+    expect(report.reread).toBeUndefined();
+  });
+
+  it('an event inside the window (or without a time) is waited for', async () => {
+    const inside = new ScriptedStore([compliantRole(desired), tampered, compliantRole(desired)]);
+    await runAfter(inside, { clock: at(STALE_READ_WINDOW_MS - 1_000) });
+    expect(inside.applied.map((a) => a.api)).toEqual(['DetachRolePolicy']);
+    const untimed = new ScriptedStore([compliantRole(desired), tampered, compliantRole(desired)]);
+    await runAfter(untimed, { tamperingEvent: {} });
+    expect(untimed.applied.map((a) => a.api)).toEqual(['DetachRolePolicy']);
+  });
+
+  it('a role created after the event is not waited for (a repair already recreated it)', async () => {
+    const recreated = compliantRole(desired, { createdAt: '2026-11-27T20:14:32Z' });
+    const store = new ScriptedStore([recreated, tampered]);
+    const report = await runAfter(store);
+    expect(store.reads).toBe(1);
+    expect(report.reread).toBeUndefined();
+  });
+
+  it('a role created in the same second as the event is waited for (CloudTrail times are whole seconds)', async () => {
+    const sameSecond = compliantRole(desired, { createdAt: '2026-11-27T20:14:31.900Z' });
+    const store = new ScriptedStore([sameSecond, tampered, compliantRole(desired)]);
+    await runAfter(store);
+    expect(store.applied.map((a) => a.api)).toEqual(['DetachRolePolicy']);
+  });
+
+  it("a revocation whose cut-off covers the event is not waited for (the guard's repair ran after it)", async () => {
+    const cutoff = new Date(Date.parse(eventTime) + 1_000 + REVOCATION_MARGIN_MS).toISOString();
+    const covered = compliantRole(desired, {
+      inlinePolicyNames: [REVOCATION_POLICY_NAME],
+      revocationPolicy: JSON.stringify(revocationPolicy(cutoff)),
+    });
+    const store = new ScriptedStore([covered, tampered]);
+    const report = await runAfter(store);
+    expect(store.reads).toBe(1);
+    expect(report.reread).toBeUndefined();
+  });
+
+  it('a revocation planned in the same second as the event does not cover it', async () => {
+    const cutoff = new Date(Date.parse(eventTime) + 500 + REVOCATION_MARGIN_MS).toISOString();
+    const revoked = {
+      inlinePolicyNames: [REVOCATION_POLICY_NAME],
+      revocationPolicy: JSON.stringify(revocationPolicy(cutoff)),
+    };
+    const sameSecond = compliantRole(desired, revoked);
+    const store = new ScriptedStore([
+      sameSecond,
+      compliantRole(desired, { ...revoked, attachedPolicyArns: [SUPPORT_ACCESS, ADMIN] }),
+      sameSecond,
+    ]);
+    await runAfter(store);
+    expect(store.applied.map((a) => a.api)).toContain('DetachRolePolicy');
+  });
+
+  it('re-reads in detect mode too, and reports the drift the later read shows', async () => {
+    const store = new ScriptedStore([compliantRole(desired), tampered]);
+    const report = await runAfter(store, { mode: 'detect' });
+    expect(store.applied).toEqual([]);
+    expect(report.actions).toMatchObject([{ api: 'DetachRolePolicy', status: 'planned' }]);
   });
 });
