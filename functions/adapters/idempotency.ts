@@ -1,4 +1,8 @@
-import { IdempotencyConfig } from '@aws-lambda-powertools/idempotency';
+import {
+  IdempotencyAlreadyInProgressError,
+  IdempotencyConfig,
+  IdempotencyValidationError,
+} from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { makeHandlerIdempotent } from '@aws-lambda-powertools/idempotency/middleware';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -22,7 +26,7 @@ export const IDEMPOTENCY_TTL_SECONDS = 48 * 3600;
  * invocation leaves no record, so Lambda's retry runs again.
  */
 export function idempotency(tableName: string, client: DynamoDBClient, onDuplicate: () => void = () => {}) {
-  return makeHandlerIdempotent({
+  const middleware = makeHandlerIdempotent({
     persistenceStore: new DynamoDBPersistenceLayer({ tableName, awsSdkV3Client: client }),
     config: new IdempotencyConfig({
       eventKeyJmesPath: IDEMPOTENCY_KEY_PATH,
@@ -37,4 +41,20 @@ export function idempotency(tableName: string, client: DynamoDBClient, onDuplica
       },
     }),
   });
+  return {
+    ...middleware,
+    /**
+     * Powertools (2.35) deletes the event's record in `onError` even when its own `before` refused
+     * this delivery (a duplicate of an event in progress): that deletes the claim of the invocation
+     * still handling it, and the next duplicate runs the handler again (and notifies twice).
+     * powertools-lambda-typescript#5675, fixed by #5676 in a release not out yet. A refused
+     * delivery never acquired the record: its error leaves the record alone.
+     */
+    onError: async (request: Parameters<NonNullable<typeof middleware.onError>>[0]) => {
+      const error = (request as { error?: unknown }).error;
+      if (error instanceof IdempotencyAlreadyInProgressError || error instanceof IdempotencyValidationError)
+        return;
+      return middleware.onError?.(request);
+    },
+  };
 }

@@ -6,6 +6,7 @@ import { parseConfig } from '../../functions/core/config.js';
 import { GuardFailure } from '../../functions/core/guard-result.js';
 import { reconcile } from '../../functions/core/reconcile.js';
 import { createHandler } from '../../functions/handler/create-handler.js';
+import { ACTORS, cloudTrailEvent } from '../../functions/local/cloudtrail.js';
 import {
   guardClients,
   idempotencyTable,
@@ -91,6 +92,33 @@ describe('exactly one handling per event (idempotency table on the emulator)', (
     expect(results.filter((r) => r.notified)).toHaveLength(1);
     expect(results.filter((r) => r.duplicate)).toHaveLength(5);
     expect(g.wire.writes).toEqual(['AttachRolePolicy']);
+    expect(await g.topic.notifications()).toHaveLength(1);
+  });
+
+  it("a duplicate refused while the first is in progress leaves the first's claim: a later duplicate is refused too", async () => {
+    // Prepare: a tampering event on a compliant role, fresh: its invocation reads the role again
+    // for 3 s (IAM may not show the act yet), long enough for two duplicates to arrive meanwhile.
+    const g = await setUp();
+    const event = cloudTrailEvent({
+      eventName: 'DetachRolePolicy',
+      input: { RoleName: g.roleName, PolicyArn: SUPPORT_ACCESS },
+      actor: ACTORS.alice,
+    });
+    const first = g.handler(structuredClone(event), lambdaContext());
+    // The first holds the claim once its handler reads the role a second time.
+    while (g.wire.calls.filter((c) => c === 'GetRole').length < 2)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+
+    // Act: two duplicates, one after the other, while the first is still re-reading.
+    const second = await g.handler(structuredClone(event), lambdaContext());
+    const third = await g.handler(structuredClone(event), lambdaContext());
+    const original = await first;
+
+    // Assess: Powertools' middleware deleted the first's claim when it refused the second
+    // (powertools-lambda-typescript#5675): the third then ran and notified again.
+    expect(second).toMatchObject({ duplicate: true, notified: false });
+    expect(third).toMatchObject({ duplicate: true, notified: false });
+    expect(original).toMatchObject({ outcome: 'compliant', notified: true });
     expect(await g.topic.notifications()).toHaveLength(1);
   });
 
