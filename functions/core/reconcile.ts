@@ -30,12 +30,13 @@ export type { ActionResult, ActionStatus } from './results.js';
 export const READ_BACK_BACKOFF_MS: readonly number[] = [200, 400, 800, 1_600];
 
 /**
- * How long after a tampering act a read of the role may still be stale. IAM applies a change
- * within seconds (at worst a minute or two, which the session revocation's margin covers): a
- * first read that shows no drift after an event younger than this is read again with
- * READ_BACK_BACKOFF_MS; after an older event (a late delivery, a Lambda retry) it is not.
+ * How old a tampering act's event may be for its first read to be read again when it shows no
+ * drift: the pauses of READ_BACK_BACKOFF_MS (3 s) plus the second CloudTrail's whole-second
+ * times may hide. The re-reads make the guard conclude from a read at least 3 s after the act;
+ * the first read of an older event already is one (a late delivery, a Lambda retry, an attacker's
+ * storm of the same call): reading it again for 3 s more would only add cost, not assurance.
  */
-export const STALE_READ_WINDOW_MS = 60_000;
+export const STALE_READ_WINDOW_MS = READ_BACK_BACKOFF_MS.reduce((a, b) => a + b, 0) + 1_000;
 
 export interface ReconcileReport {
   /** Drift found on the first read. */
