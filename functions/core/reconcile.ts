@@ -11,7 +11,15 @@ import {
 } from './errors.js';
 import { type IacOwner, iacOwner } from './iac-owner.js';
 import { explainInvalidPrincipal } from './invalid-principal.js';
-import { describeAction, type IamAction, phases, planActions, repairedBy, takesAway } from './plan.js';
+import {
+  describeAction,
+  type IamAction,
+  phases,
+  planActions,
+  repairedBy,
+  revokeSessions,
+  takesAway,
+} from './plan.js';
 import type { CallOptions, Clock, RoleStore } from './ports.js';
 import type { ActionResult } from './results.js';
 import type { RoleSnapshot } from './role-snapshot.js';
@@ -146,6 +154,18 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
     return explained instanceof Error ? explained : new Error(String(explained));
   };
   const fixable = (drift: readonly Drift[]) => drift.filter((d) => d.remediable);
+  // An event named a session-relevant change: revoke once in this invocation, whatever the read shows.
+  const forcedOn = (read: RoleSnapshot): boolean =>
+    input.revokeSessions === true &&
+    input.sessionRelevantChange !== undefined &&
+    mode === 'enforce' &&
+    read.exists &&
+    !revocationCovers(
+      revocationCutoff(read.revocationPolicy, clock()),
+      input.sessionRelevantChange.eventTime,
+    );
+  // The revocation sent before the re-reads of a first read that may be stale (see below).
+  const early: ActionResult[] = [];
   let role: RoleSnapshot;
   let initial: Drift[];
   let reread: ReconcileReport['reread'];
@@ -159,6 +179,17 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
       firstReadMayBeStale(role, input.tamperingEvent.eventTime, clock())
     ) {
       reread = { reads: 0, waitedMs: 0, complete: false };
+      // Taking access away never waits: the act may already be undone (by the attacker, after
+      // using it), so the sessions are revoked before the pauses, not after them.
+      if (forcedOn(role)) {
+        const revocation = revokeSessions(desired.roleName, revocationCutoffAfter(clock()));
+        try {
+          await store.apply(revocation, call);
+          early.push({ api: revocation.api, status: 'succeeded', detail: describeAction(revocation) });
+        } catch {
+          // Not lost: the revocation is still due below (mustRevoke), and a failure is reported there.
+        }
+      }
       for (const wait of backoff) {
         if (!(await pause(wait, deadline))) break;
         role = await readAll();
@@ -172,17 +203,8 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
   } catch (error) {
     throw asError(error);
   }
-  // An event named a session-relevant change: revoke once in this invocation, whatever the read shows.
-  const forced =
-    input.revokeSessions === true &&
-    input.sessionRelevantChange !== undefined &&
-    mode === 'enforce' &&
-    role.exists &&
-    !revocationCovers(
-      revocationCutoff(role.revocationPolicy, clock()),
-      input.sessionRelevantChange.eventTime,
-    );
-  let revoked = false;
+  const forced = forcedOn(role);
+  let revoked = early.length > 0;
   function mustRevoke(): boolean {
     return forced && !revoked;
   }
@@ -196,6 +218,7 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
     return {
       drift: initial,
       actions: [
+        ...early,
         ...planned.map((a) => ({ api: a.api, status: 'planned' as const, detail: describeAction(a) })),
         ...skipped(initial),
       ],
@@ -208,7 +231,7 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
     };
   }
 
-  const actions: ActionResult[] = [];
+  const actions: ActionResult[] = [...early];
   let remaining = initial;
   // After IAM answered ConcurrentModification to writes sent together, send one at a time.
   let oneAtATime = false;

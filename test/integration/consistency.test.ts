@@ -299,6 +299,9 @@ describe("a stale FIRST read: the guard's first reads after the attacker's write
       run: (iam: IAMClient, r: string) =>
         iam.send(new AttachRolePolicyCommand({ RoleName: r, PolicyArn: ADMIN })),
       repair: ['DetachRolePolicy', 'PutRolePolicy'],
+      // Session-relevant: the sessions are revoked at once, before the re-reads (the act may have
+      // been undone already), and again with the repair, whose cut-off is later.
+      revokedFirst: true,
     },
     'DetachRolePolicy AWSSupportAccess': {
       eventName: 'DetachRolePolicy',
@@ -306,6 +309,7 @@ describe("a stale FIRST read: the guard's first reads after the attacker's write
       run: (iam: IAMClient, r: string) =>
         iam.send(new DetachRolePolicyCommand({ RoleName: r, PolicyArn: SUPPORT_ACCESS })),
       repair: ['AttachRolePolicy'],
+      revokedFirst: false,
     },
     'UpdateAssumeRolePolicy to a foreign account': {
       eventName: 'UpdateAssumeRolePolicy',
@@ -313,6 +317,7 @@ describe("a stale FIRST read: the guard's first reads after the attacker's write
       run: (iam: IAMClient, r: string) =>
         iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: r, PolicyDocument: FOREIGN_TRUST })),
       repair: ['PutRolePolicy', 'UpdateAssumeRolePolicy'],
+      revokedFirst: true,
     },
   } as const;
 
@@ -337,7 +342,7 @@ describe("a stale FIRST read: the guard's first reads after the attacker's write
     ['AttachRolePolicy AdministratorAccess', BOUND],
     ['DetachRolePolicy AWSSupportAccess', 2],
     ['UpdateAssumeRolePolicy to a foreign account', 2],
-  ] as const)('%s, %i stale reads: read again, remediated, each write once', async (name, n) => {
+  ] as const)('%s, %i stale reads: read again, remediated, each repair write once', async (name, n) => {
     // Prepare
     const { g, event, staleBefore } = await attack(name, n);
 
@@ -346,11 +351,20 @@ describe("a stale FIRST read: the guard's first reads after the attacker's write
     proxy.setStaleReads(0);
 
     // Assess: n stale reads of the role (the guard's own writes serve none), then the one that
-    // shows the attack; the repair from it, each write once, verified.
+    // shows the attack; the repair from it, each write once, verified. A session-relevant act's
+    // revocation went out first, before the re-reads.
+    const { repair, revokedFirst } = attacks[name];
     expect(proxy.stats.stale - staleBefore).toBe(4 * n);
     expect(g.wire.calls.filter((c) => c === 'GetRole')).toHaveLength(n + 1 + 1);
     expect(result).toMatchObject({ outcome: 'remediated', notified: true });
-    expect([...g.wire.writes].sort()).toEqual([...attacks[name].repair].sort());
+    expect([...g.wire.writes].sort()).toEqual([...(revokedFirst ? ['PutRolePolicy'] : []), ...repair].sort());
+    if (revokedFirst) {
+      expect(g.wire.writes[0]).toBe('PutRolePolicy');
+      const { calls } = g.wire;
+      expect(calls.indexOf('PutRolePolicy')).toBeLessThan(
+        calls.indexOf('GetRole', calls.indexOf('GetRole') + 1),
+      );
+    }
     expect(await g.driftNow()).toEqual([]);
     expect((await g.topic.notifications()).map((m) => m.document.outcome)).toEqual(['remediated']);
   });

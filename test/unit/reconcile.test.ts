@@ -629,6 +629,35 @@ describe('reconcile after a tampering event whose first read may be stale', () =
     expect(report).toMatchObject({ remaining: [], verified: true });
   });
 
+  it('revokes sessions before reading again when the event named a session-relevant change (the attacker may have undone it)', async () => {
+    // Prepare: every read shows the desired role; the event opened the trust (session-relevant).
+    const order: string[] = [];
+    const inner = new ScriptedStore([compliantRole(desired)]);
+    const store: RoleStore = {
+      read: async (name) => {
+        order.push('read');
+        return inner.read();
+      },
+      apply: async (action) => {
+        order.push(action.api);
+        return inner.apply(action);
+      },
+    };
+
+    // Act
+    const report = await runAfter(store, {
+      revokeSessions: true,
+      sessionRelevantChange: { eventTime },
+      readBackBackoffMs: [1, 2, 3, 4],
+    });
+
+    // Assess: the revocation goes out right after the first read, the re-reads after it, and it is
+    // not sent again (it covers the event), nor is anything else written.
+    expect(order).toEqual(['read', 'PutRolePolicy', 'read', 'read', 'read', 'read']);
+    expect(report.actions.map((a) => [a.api, a.status])).toEqual([['PutRolePolicy', 'succeeded']]);
+    expect(report.error).toBeUndefined();
+  });
+
   it('still compliant after every pause: compliant, and says how often and how long it read again', async () => {
     // Prepare
     const store = new ScriptedStore([compliantRole(desired)]);
