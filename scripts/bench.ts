@@ -39,6 +39,7 @@ import { topicWithInbox } from '../functions/local/inbox.js';
 import { recordIamCalls, WireLog } from '../functions/local/wire-log.js';
 import { buildApp } from '../infra/build-app.js';
 import { runOrganizationBench } from './bench-org.js';
+import { coldImports } from './cold-imports.js';
 import { LATENCY_MS, latencyProxyThread } from './latency-proxy.js';
 
 // EMF metrics would go to stdout for every invocation; the benchmark counts on the wire instead.
@@ -390,48 +391,15 @@ async function main() {
     const zipped = deflateRawSync(readFileSync(bundle), { level: 9 }).length;
     const empty = join(outdir, 'empty.mjs');
     writeFileSync(empty, 'export const handler = async () => ({});\n');
-    /**
-     * Median over fresh node processes: the whole process (start, import, exit) and the import
-     * alone. The variants run interleaved (one of each per round), so that a change in the
-     * machine's load during the measurement hits them all alike.
-     */
-    const coldImports = (variants: Record<string, { file: string; nodeArgs: string[] }>) => {
-      const wall: Record<string, number[]> = {};
-      const imports: Record<string, number[]> = {};
-      for (let i = 0; i < COLD_RUNS; i++) {
-        for (const [name, { file, nodeArgs }] of Object.entries(variants)) {
-          const started = performance.now();
-          const run = spawnSync(
-            process.execPath,
-            [
-              ...nodeArgs,
-              '--no-warnings',
-              '--input-type=module',
-              '-e',
-              `const t=performance.now(); await import(${JSON.stringify(file)}); process.stdout.write(String(performance.now()-t));`,
-            ],
-            {
-              env: { ...process.env, ...env, AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x' },
-              encoding: 'utf8',
-            },
-          );
-          wall[name] = [...(wall[name] ?? []), performance.now() - started];
-          imports[name] = [...(imports[name] ?? []), Number(run.stdout)];
-        }
-      }
-      return Object.fromEntries(
-        Object.keys(variants).map((name) => [
-          name,
-          { wall: quantile(wall[name] ?? [], 0.5), import: quantile(imports[name] ?? [], 0.5) },
-        ]),
-      ) as Record<string, { wall: number; import: number }>;
-    };
     // As Lambda runs it: NODE_OPTIONS=--enable-source-maps (the stack sets it), and without.
-    const cold = coldImports({
-      deployed: { file: bundle, nodeArgs: ['--enable-source-maps'] },
-      noSourceMaps: { file: bundle, nodeArgs: [] },
-      empty: { file: empty, nodeArgs: [] },
-    });
+    const cold = coldImports(
+      {
+        deployed: { file: bundle, nodeArgs: ['--enable-source-maps'] },
+        noSourceMaps: { file: bundle, nodeArgs: [] },
+        empty: { file: empty, nodeArgs: [] },
+      },
+      { runs: COLD_RUNS, env },
+    );
     const coldBundle = cold.deployed ?? { wall: Number.NaN, import: Number.NaN };
     const coldEmpty = cold.empty ?? { wall: Number.NaN, import: Number.NaN };
     const coldPlain = cold.noSourceMaps ?? { wall: Number.NaN, import: Number.NaN };

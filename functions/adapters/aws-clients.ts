@@ -34,7 +34,8 @@ export const SECURITY_HUB_CLIENT_SETTINGS = {
 export interface AwsClients {
   readonly iam: IAMClient;
   readonly sns: SNSClient;
-  readonly eventBridge: EventBridgeClient;
+  /** When EVENT_BUS_NAME is set (the stack bundles a stand-in that throws without it). */
+  readonly eventBridge?: EventBridgeClient;
   /** For the idempotency table (when IDEMPOTENCY_TABLE_NAME is set). */
   readonly dynamodb?: DynamoDBClient;
   /** Organization mode: assuming the member roles, and listing the accounts. */
@@ -52,13 +53,13 @@ export interface AwsClients {
 /** IAM is global: its endpoint lives in us-east-1 of the partition unless AWS_ENDPOINT_URL says otherwise. */
 export function createClients(
   region: string,
-  options: { dynamodb?: boolean; organization?: boolean; securityHub?: boolean } = {},
+  options: { dynamodb?: boolean; eventBridge?: boolean; organization?: boolean; securityHub?: boolean } = {},
 ): AwsClients {
   return {
     iam: new IAMClient({ ...CLIENT_SETTINGS, region }),
     sns: new SNSClient({ ...CLIENT_SETTINGS, region }),
-    eventBridge: new EventBridgeClient({ ...CLIENT_SETTINGS, region }),
     cloudformation: new CloudFormationClient({ ...CLIENT_SETTINGS, region }),
+    ...(options.eventBridge ? { eventBridge: new EventBridgeClient({ ...CLIENT_SETTINGS, region }) } : {}),
     ...(options.dynamodb ? { dynamodb: new DynamoDBClient({ ...CLIENT_SETTINGS, region }) } : {}),
     ...(options.securityHub
       ? { securityHub: new SecurityHubClient({ ...SECURITY_HUB_CLIENT_SETTINGS, region }) }

@@ -94,6 +94,7 @@ export function createHandler(options: HandlerOptions = {}): GuardHandler {
     options.clients ??
     createClients(config.region, {
       dynamodb: Boolean(config.idempotencyTableName),
+      eventBridge: Boolean(config.eventBusName),
       securityHub: securityHubWanted(config),
     });
   const logger = options.logger ?? new Logger({ serviceName: SERVICE_NAME });
@@ -109,7 +110,7 @@ export function createHandler(options: HandlerOptions = {}): GuardHandler {
     sns: clients.sns,
     topicArn: config.notifyTopicArn,
     ...(config.chatTopicArn ? { chatTopicArn: config.chatTopicArn } : {}),
-    eventBridge: clients.eventBridge,
+    ...(clients.eventBridge ? { eventBridge: clients.eventBridge } : {}),
     ...(config.eventBusName ? { eventBusName: config.eventBusName } : {}),
     // A cut message's full detail, under the event's correlation id (set by the middleware below).
     log: (message: string, fields: Record<string, unknown>) => logger.warn(message, fields),

@@ -4,7 +4,7 @@ import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { Key } from 'aws-cdk-lib/aws-kms';
 import { Architecture, type IDestination, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
@@ -14,6 +14,7 @@ import { METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/core/telemetry.
 import { notifyPolicyStatements } from '../guard-policy.js';
 import type { GuardSettings } from '../settings.js';
 import { failedEventQueue } from './failed-event-queue.js';
+import { guardBundling } from './guard-bundling.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -101,37 +102,12 @@ export class GuardFunction extends Construct {
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
       },
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        // Stack traces need the mappings, not the sources: without them the map is a third of the
-        // size (2.1 MB to 0.7 MB), which Node parses at cold start under --enable-source-maps.
-        sourcesContent: false,
-        target: 'node24',
-        format: OutputFormat.ESM,
-        mainFields: ['module', 'main'],
-        externalModules: [], // bundle the AWS SDK clients: pinned versions, faster cold start
-        banner:
-          "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-        forceDockerBundling: false,
-        // In Lambda the credentials are in the environment: alias the SDK's default provider chain
-        // (SSO, INI, web identity and their nested clients, ~80 KB) to the environment provider.
-        esbuildArgs: {
-          '--alias': `@aws-sdk/credential-provider-node=${join(ROOT, 'functions', 'handler', 'lambda-credentials.ts')}`,
-          // Security Hub off (the default): its client (over 170 KiB, the ASFF schema) stays out.
-          ...(settings.guard.securityHub.annotateControlFindings ||
-          settings.guard.securityHub.importTamperingFindings
-            ? {}
-            : {
-                '--alias:@aws-sdk/client-securityhub': join(
-                  ROOT,
-                  'functions',
-                  'handler',
-                  'security-hub-off.ts',
-                ),
-              }),
-        },
-      },
+      bundling: guardBundling({
+        securityHub:
+          settings.guard.securityHub.annotateControlFindings ||
+          settings.guard.securityHub.importTamperingFindings,
+        eventBus: Boolean(settings.guard.eventBusName),
+      }),
       depsLockFilePath: join(ROOT, 'package-lock.json'),
       projectRoot: ROOT,
     });

@@ -36,6 +36,21 @@ describe('the bundled Lambda asset', () => {
     expect(Buffer.byteLength(on) - Buffer.byteLength(off)).toBeGreaterThan(150 * 1024);
   });
 
+  it('leaves the EventBridge client out unless an event bus is configured, and carries no legal comments', () => {
+    const off = readFileSync(guardBundle(synthGuard({}, { bundle: true }).outdir), 'utf8');
+    const on = readFileSync(
+      guardBundle(synthGuard({ eventBusName: 'security-events' }, { bundle: true }).outdir),
+      'utf8',
+    );
+    // The real client's JSON protocol names its target prefix; the stand-in only its reason.
+    expect(on).toContain('AWSEvents');
+    expect(off).not.toContain('AWSEvents');
+    expect(off).toContain('The event bus was not configured when this function was bundled');
+    expect(Buffer.byteLength(on) - Buffer.byteLength(off)).toBeGreaterThan(10 * 1024);
+    // esbuild's legal comments here are coverage hints (`v8 ignore ... @preserve`), not licences.
+    expect(off).not.toContain('Bundled license information');
+  });
+
   it('loads and remediates against the emulator, with the AWS SDK inside the bundle', async () => {
     // Prepare: synthesize with bundling, find the function's asset.
     const { outdir } = synthGuard({}, { bundle: true });
