@@ -3,7 +3,6 @@
  * remediates the way AWS's ASR `ASR-CreateIAMSupportRole` does, in the same run. Prints a table
  * and writes docs/benchmarks.md. Not part of `npm test` (timings are this machine's, not facts).
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, platform, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
