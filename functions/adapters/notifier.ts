@@ -31,11 +31,9 @@ export interface AwsNotifierOptions {
    */
   readonly timeLeftMs?: () => number;
   /**
-   * When every channel of a publish went out, keep its delivery records for the end of the
-   * invocation instead of writing them: the caller either writes them (`settled()`) when the
-   * invocation failed, or drops them (`discard()`) once the idempotency record's completion is
-   * stored, which answers every repeated delivery of the event from then on. When a channel
-   * failed they are always written before publish throws.
+   * When every channel of a publish went out, write its delivery records without waiting for
+   * them (the caller awaits `settled()` before the invocation ends, alongside the idempotency
+   * record's completion). When a channel failed they are always written before publish throws.
    */
   readonly deferRecords?: boolean;
 }
@@ -68,20 +66,15 @@ const anyOf = (signals: (AbortSignal | undefined)[]): AbortSignal | undefined =>
  */
 export class AwsNotifier implements Notifier {
   readonly #options: AwsNotifierOptions;
-  readonly #pending: (() => Promise<void>)[] = [];
+  readonly #pending: Promise<void>[] = [];
 
   constructor(options: AwsNotifierOptions) {
     this.#options = options;
   }
 
-  /** Writes the delivery records deferred by `deferRecords`; resolves when they are written (never rejects). */
+  /** Resolves when the delivery records deferred by `deferRecords` are written (never rejects). */
   async settled(): Promise<void> {
-    while (this.#pending.length > 0) await Promise.all(this.#pending.splice(0).map((write) => write()));
-  }
-
-  /** Drops the deferred delivery records: the idempotency record's completion stands for them. */
-  discard(): void {
-    this.#pending.length = 0;
+    while (this.#pending.length > 0) await Promise.all(this.#pending.splice(0));
   }
 
   async publish(
@@ -178,25 +171,24 @@ export class AwsNotifier implements Notifier {
       }),
     );
     if (deliveries && id && sent.length > 0) {
-      const records = () =>
-        Promise.all(
-          sent.map((channel) =>
-            deliveries
-              .record(id, channel, within(budget?.recordMs, 'recording the delivery'))
-              .catch((error: unknown) =>
-                log?.('could not record a delivery; a retry would send it again', {
-                  channel,
-                  error: error instanceof Error ? error.message : String(error),
-                }),
-              ),
-          ),
-        ).then(() => undefined);
-      // Every channel went out: nothing in this publish fails, so the records wait for the end
-      // of the invocation (written if it fails, dropped once its completion is stored).
+      const records = Promise.all(
+        sent.map((channel) =>
+          deliveries
+            .record(id, channel, within(budget?.recordMs, 'recording the delivery'))
+            .catch((error: unknown) =>
+              log?.('could not record a delivery; a retry would send it again', {
+                channel,
+                error: error instanceof Error ? error.message : String(error),
+              }),
+            ),
+        ),
+      ).then(() => undefined);
+      // Every channel went out: nothing in this publish fails, so the records may be written
+      // alongside what follows (the idempotency record's completion), awaited by `settled()`.
       // A channel failed: the invocation will throw and Lambda retry it, so the channels that
       // went out are recorded before this throws (a retry must not send them again).
       if (failures.length === 0 && this.#options.deferRecords) this.#pending.push(records);
-      else await records();
+      else await records;
     }
     if (failures.length === 1) throw failures[0]?.error;
     if (failures.length > 1)

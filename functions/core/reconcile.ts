@@ -255,7 +255,18 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
           done: [...first.done, ...again.done],
           concurrentModification: first.concurrentModification || again.concurrentModification,
         }
-      : first;
+      : {
+          ...first,
+          // Not sent again: said in the report, so a `failed` message tells the revocation was refused.
+          results: [
+            ...first.results,
+            ...first.deferred.map((a) => ({
+              api: a.api,
+              status: first.raced ? ('superseded' as const) : ('failed' as const),
+              detail: `${describeAction(a)}: refused by IAM's inline policy quota while the deletes were under way${first.raced ? '; re-reading' : ''}`,
+            })),
+          ],
+        };
     actions.push(...outcome.results);
     for (const a of outcome.done) if (a.api === 'CreatePolicy') created.add(a.policyArn);
     revoked ||= outcome.results.some((r) => r.api === 'PutRolePolicy' && r.status === 'succeeded');

@@ -225,7 +225,7 @@ export function createHandler(options: HandlerOptions = {}): GuardHandler {
     });
     return { deadline, notifier, store: ownStore };
   };
-  /** Ends an invocation: its deferred delivery records (if not dropped) written, its deadline's timer cleared. */
+  /** Ends an invocation: its deferred delivery records written, its deadline's timer cleared. */
   const end = async (invocation: Invocation): Promise<void> => {
     try {
       await invocation.notifier.settled();
@@ -247,19 +247,12 @@ export function createHandler(options: HandlerOptions = {}): GuardHandler {
     );
   }
   const run = handler as unknown as GuardHandler;
-  // Whether a handled event's completion is stored (Powertools' `after`, inside `run`): then it
-  // answers every repeated delivery of the event for 48 h, past EventBridge's 24 h of retries.
-  const completionStored = Boolean(config.idempotencyTableName) && !idempotencyDisabled(process.env);
   return async (event, context) => {
     const invocation = begin(event, context);
     try {
-      const result = await invocations.run(invocation, () => run(event, context));
-      // The message's delivery records would only repeat what the completion says: not written
-      // (one DynamoDB write fewer, and nothing after the completion). When the invocation fails,
-      // the completion included, they are written below before it ends, so Lambda's retry does
-      // not send the message again.
-      if (completionStored) invocation.notifier.discard();
-      return result;
+      // The deferred delivery records are written alongside Powertools' completion of the
+      // idempotency record (its `after`, inside `run`), and awaited below before returning.
+      return await invocations.run(invocation, () => run(event, context));
     } catch (error) {
       // The same event is being handled by a concurrent invocation right now: that one notifies
       // (and if it fails, Lambda retries it), so this delivery has nothing to add.
@@ -281,12 +274,6 @@ export function createHandler(options: HandlerOptions = {}): GuardHandler {
       await end(invocation);
     }
   };
-}
-
-/** POWERTOOLS_IDEMPOTENCY_DISABLED, read as Powertools reads it (its truthy values). */
-function idempotencyDisabled(env: NodeJS.ProcessEnv): boolean {
-  const value = env.POWERTOOLS_IDEMPOTENCY_DISABLED?.trim().toLowerCase();
-  return value !== undefined && ['1', 'y', 'yes', 't', 'true', 'on'].includes(value);
 }
 
 interface Invocation {

@@ -224,7 +224,7 @@ describe('round trips as deployed (idempotency table on the emulator)', () => {
     return { roleName, topic, wire, handler, close: () => latency.close() };
   }
 
-  it('a repair: the claim alongside the reads, then the completion alone, no delivery record (5 round trips)', async () => {
+  it('a repair: the claim alongside the reads, the delivery record alongside the completion (5 round trips)', async () => {
     // Prepare
     const g = await deployed();
     await aws.iam.send(new DetachRolePolicyCommand({ RoleName: g.roleName, PolicyArn: SUPPORT_ACCESS }));
@@ -235,14 +235,13 @@ describe('round trips as deployed (idempotency table on the emulator)', () => {
       lambdaContext(),
     );
 
-    // Assess: claim + reads + delivery-record read | attach | read back | publish | completion.
-    // The reads do not wait for the claim; once the completion is stored, a repeated delivery
-    // gets it back, so the message's delivery record is not written (one DynamoDB write fewer).
+    // Assess: claim + reads + delivery-record read | attach | read back | publish | completion +
+    // delivery record. The reads do not wait for the claim, nor the completion for the record.
     expect(result).toMatchObject({ outcome: 'remediated', notified: true });
     const dynamo = g.wire.calls.filter((c) =>
       ['PutItem', 'UpdateItem', 'GetItem', 'DeleteItem', 'BatchGetItem'].includes(c),
     );
-    expect([...dynamo].sort()).toEqual(['BatchGetItem', 'PutItem', 'UpdateItem']);
+    expect([...dynamo].sort()).toEqual(['BatchGetItem', 'PutItem', 'PutItem', 'UpdateItem']);
     expect(g.wire.calls.filter((c) => c === 'Publish')).toHaveLength(1);
     expect(g.wire.roundTrips).toBe(5);
     expect((await g.topic.notifications()).length).toBe(1);

@@ -299,6 +299,24 @@ describe('reconcile revokes sessions alongside the inline deletes (IAM inline qu
     ]);
   });
 
+  it('reports the refused revocation when its wave failed, so the failed message says so', async () => {
+    const store = new GatedStore([opened], (action) =>
+      action.api === 'PutRolePolicy'
+        ? quotaFull()
+        : action.api === 'UpdateAssumeRolePolicy'
+          ? Object.assign(new Error('denied'), { name: 'AccessDenied' })
+          : undefined,
+    );
+    const report = await revoking(store);
+    expect(store.waves).toEqual([['UpdateAssumeRolePolicy', 'DeleteRolePolicy', 'PutRolePolicy']]);
+    expect(report.actions.map((a) => [a.api, a.status])).toEqual([
+      ['UpdateAssumeRolePolicy', 'failed'],
+      ['DeleteRolePolicy', 'succeeded'],
+      ['PutRolePolicy', 'failed'],
+    ]);
+    expect(report.actions[2]?.detail).toMatch(/inline policy quota/);
+  });
+
   it('fails when the quota refuses the revocation with no delete to wait for', async () => {
     const trustOnly = compliantRole(desired, { trustPolicy: '{"Version":"2012-10-17","Statement":[]}' });
     const store = new GatedStore([trustOnly, compliantRole(desired)], (action) =>
