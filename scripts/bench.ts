@@ -80,18 +80,21 @@ interface Figures {
 }
 const ROLE_NAME = 'AWSSupportRole';
 
+/** The DynamoDB operations the guard sends (its idempotency table and storm ledger). */
+const DYNAMODB: ReadonlySet<string> = new Set([
+  'GetItem',
+  'BatchGetItem',
+  'PutItem',
+  'UpdateItem',
+  'DeleteItem',
+  'Scan',
+  'Query',
+  'TransactWriteItems',
+]);
+
 /** The service a recorded call went to (its latency in LATENCY_MS). */
 const serviceOf = (action: string): string =>
-  [
-    'GetItem',
-    'BatchGetItem',
-    'PutItem',
-    'UpdateItem',
-    'DeleteItem',
-    'Scan',
-    'Query',
-    'TransactWriteItems',
-  ].includes(action)
+  DYNAMODB.has(action)
     ? 'dynamodb'
     : action === 'Publish'
       ? 'sns'
@@ -269,16 +272,7 @@ async function main() {
       // The pinned-policy scenario needs the drill's own customer-managed policy and configuration.
       ...SCENARIOS.filter((s) => !s.mode && !s.pinnedPolicy && s.expect.delivered.every(Boolean)),
     ].filter((s) => !ONLY || (s?.title ?? 'compliant role (sweep)').includes(ONLY));
-    /** IAM calls only (the baseline's STS calls count as reads, as before); SNS and DynamoDB apart. */
-    const DYNAMODB = new Set([
-      'GetItem',
-      'BatchGetItem',
-      'PutItem',
-      'UpdateItem',
-      'DeleteItem',
-      'Scan',
-      'Query',
-    ]);
+    // IAM calls only (the baseline's STS calls count as reads, as before); SNS and DynamoDB apart.
     const iamReads = (w: WireLog) => w.reads.filter((c) => !DYNAMODB.has(c)).length;
     const iamWrites = (w: WireLog) => w.writes.filter((c) => c !== 'Publish' && !DYNAMODB.has(c)).length;
     const dynamoCalls = (w: WireLog) => w.calls.filter((c) => DYNAMODB.has(c)).length;

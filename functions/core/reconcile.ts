@@ -181,14 +181,10 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
       reread = { reads: 0, waitedMs: 0, complete: false };
       // Taking access away never waits: the act may already be undone (by the attacker, after
       // using it), so the sessions are revoked before the pauses, not after them.
+      // A revocation that did not go through is still due below (mustRevoke), and tried again there.
       if (forcedOn(role)) {
         const revocation = revokeSessions(desired.roleName, revocationCutoffAfter(clock()));
-        try {
-          await store.apply(revocation, call);
-          early.push({ api: revocation.api, status: 'succeeded', detail: describeAction(revocation) });
-        } catch {
-          // Not lost: the revocation is still due below (mustRevoke), and a failure is reported there.
-        }
+        early.push(...(await applyWave(store, [revocation], call, new Set(), false)).results);
       }
       for (const wait of backoff) {
         if (!(await pause(wait, deadline))) break;
@@ -204,7 +200,7 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
     throw asError(error);
   }
   const forced = forcedOn(role);
-  let revoked = early.length > 0;
+  let revoked = early.some((a) => a.status === 'succeeded');
   function mustRevoke(): boolean {
     return forced && !revoked;
   }

@@ -182,9 +182,10 @@ describe('round trips as deployed (idempotency table on the emulator)', () => {
   /**
    * The handler with its idempotency table, every call through a proxy that makes it last 150 ms
    * (so that calls sent together overlap, and calls one after another do not, whatever the
-   * emulator's own time); IAM, SNS and DynamoDB calls on one wire log.
+   * emulator's own time); IAM, SNS and DynamoDB calls on one wire log. `dynamodbEndpoint`: DynamoDB
+   * through another endpoint instead (a fault proxy).
    */
-  async function deployed() {
+  async function deployed(options: { readonly dynamodbEndpoint?: string } = {}) {
     const roleName = uniqueName('AWSSupportRole');
     const topic = await topicWithInbox(aws, uniqueName('rt-topic'));
     const table = uniqueName('idempotency');
@@ -215,7 +216,9 @@ describe('round trips as deployed (idempotency table on the emulator)', () => {
         eventBridge: new EventBridgeClient(slow),
         // A plain client: one invocation, its calls free to overlap as DynamoDB's do.
         dynamodb: recordIamCalls(
-          new DynamoDBClient(slow) as unknown as IAMClient,
+          new DynamoDBClient(
+            options.dynamodbEndpoint ? { ...settings(), endpoint: options.dynamodbEndpoint } : slow,
+          ) as unknown as IAMClient,
           wire,
         ) as unknown as DynamoDBClient,
       },
@@ -250,38 +253,9 @@ describe('round trips as deployed (idempotency table on the emulator)', () => {
   it('the completion fails after the message went out: its delivery record is written, and the retry does not send it again', async () => {
     // Prepare: the role drifted; DynamoDB through the fault proxy, which will fail the
     // idempotency record's completion (Powertools' UpdateItem of the response).
-    const roleName = uniqueName('AWSSupportRole');
-    const topic = await topicWithInbox(aws, uniqueName('rt-topic'));
-    const table = uniqueName('idempotency');
-    await idempotencyTable(table);
-    const config = parseConfig(
-      guardEnv({
-        SUPPORT_ROLE_NAME: roleName,
-        NOTIFY_TOPIC_ARN: topic.topicArn,
-        IDEMPOTENCY_TABLE_NAME: table,
-        STORM_WINDOW_SECONDS: '0',
-      }),
-      { requireTopic: true },
-    );
-    await reconcile({
-      desired: config.desired,
-      mode: 'enforce',
-      store: new IamRoleStore(aws.iam),
-      partition: 'aws',
-    });
+    const g = await deployed({ dynamodbEndpoint: proxy.endpoint });
+    const { roleName, topic, wire, handler } = g;
     await aws.iam.send(new DetachRolePolicyCommand({ RoleName: roleName, PolicyArn: SUPPORT_ACCESS }));
-    const wire = new WireLog();
-    const handler = createHandler({
-      config,
-      clients: {
-        ...guardClients(new WireLog()),
-        dynamodb: recordIamCalls(
-          new DynamoDBClient({ ...settings(), endpoint: proxy.endpoint }) as unknown as IAMClient,
-          wire,
-        ) as unknown as DynamoDBClient,
-      },
-      logger: new Logger({ serviceName: 'support-role-guard', logLevel: 'SILENT' }),
-    });
     const event = fixture('detach-role-policy', { roleName, eventId: uniqueName('evt') });
     proxy.setPlan({ kind: 'error500', rate: 1, services: ['dynamodb'], bodyContains: '#response_data' });
 
@@ -299,5 +273,6 @@ describe('round trips as deployed (idempotency table on the emulator)', () => {
     expect(writesAfterFirst).toBe(2);
     expect(retry.outcome).toBe('compliant');
     expect((await topic.notifications()).map((n) => n.document.outcome)).toEqual(['remediated']);
+    await g.close();
   }, 60_000);
 });
