@@ -86,6 +86,7 @@ const DYNAMODB: ReadonlySet<string> = new Set([
   'BatchGetItem',
   'PutItem',
   'UpdateItem',
+  'BatchWriteItem',
   'DeleteItem',
   'Scan',
   'Query',

@@ -1,4 +1,5 @@
 import {
+  type AttributeValue,
   BatchGetItemCommand,
   ConditionalCheckFailedException,
   type DynamoDBClient,
@@ -34,15 +35,20 @@ export class DynamoDbDeliveryLog implements DeliveryLog {
     return out.Item !== undefined;
   }
 
+  /** The record's item, as `record` writes it (the idempotency record's completion writes it too). */
+  item(id: string, channel: string): Record<string, AttributeValue> {
+    return {
+      id: { S: key(id, channel) },
+      expiration: { N: String(Math.ceil(this.clock().getTime() / 1000) + KEEP_SECONDS) },
+    };
+  }
+
   async record(id: string, channel: string, signal?: AbortSignal): Promise<void> {
     try {
       await this.client.send(
         new PutItemCommand({
           TableName: this.tableName,
-          Item: {
-            id: { S: key(id, channel) },
-            expiration: { N: String(Math.ceil(this.clock().getTime() / 1000) + KEEP_SECONDS) },
-          },
+          Item: this.item(id, channel),
           ConditionExpression: 'attribute_not_exists(id)',
         }),
         signal ? { abortSignal: signal } : {},

@@ -31,9 +31,11 @@ export interface AwsNotifierOptions {
    */
   readonly timeLeftMs?: () => number;
   /**
-   * When every channel of a publish went out, write its delivery records without waiting for
-   * them (the caller awaits `settled()` before the invocation ends, alongside the idempotency
-   * record's completion). When a channel failed they are always written before publish throws.
+   * When every channel of a publish went out, its delivery records are not waited for: they are
+   * held until the code that follows the publish yields to the event loop, so that the
+   * idempotency record's completion, when it comes first, takes them into its own request
+   * (`takeHeld`); otherwise they are written then, on their own. The caller awaits `settled()`
+   * before the invocation ends. When a channel failed they are always written before publish throws.
    */
   readonly deferRecords?: boolean;
 }
@@ -67,6 +69,9 @@ const anyOf = (signals: (AbortSignal | undefined)[]): AbortSignal | undefined =>
 export class AwsNotifier implements Notifier {
   readonly #options: AwsNotifierOptions;
   readonly #pending: Promise<void>[] = [];
+  /** Delivery records due (`deferRecords`), not yet written nor taken. */
+  readonly #held: HeldRecord[] = [];
+  #flushing = false;
 
   constructor(options: AwsNotifierOptions) {
     this.#options = options;
@@ -74,7 +79,41 @@ export class AwsNotifier implements Notifier {
 
   /** Resolves when the delivery records deferred by `deferRecords` are written (never rejects). */
   async settled(): Promise<void> {
+    this.#writeHeld();
     while (this.#pending.length > 0) await Promise.all(this.#pending.splice(0));
+  }
+
+  /**
+   * Up to `max` of the delivery records held (`deferRecords`), taken to be written by the caller
+   * in a request of its own (the idempotency record's completion); `giveBack` returns what that
+   * request did not write, which is then written here at once.
+   */
+  takeHeld(max: number): { readonly records: readonly HeldRecord[]; giveBack(): void } {
+    const records = this.#held.splice(0, Math.max(0, max));
+    return {
+      records,
+      giveBack: () => {
+        this.#held.push(...records);
+        this.#writeHeld();
+      },
+    };
+  }
+
+  /** Writes the held records now, each on its own (a failure is logged: only a retry would resend). */
+  #writeHeld(): void {
+    const { deliveries, log } = this.#options;
+    const records = this.#held.splice(0);
+    if (!deliveries || records.length === 0) return;
+    const left = this.#options.timeLeftMs?.();
+    const recordMs =
+      left === undefined
+        ? undefined
+        : sendBudget(left, CLIENT_SETTINGS.requestHandler.requestTimeout).recordMs;
+    this.#pending.push(
+      writeRecords(deliveries, records, log, () =>
+        recordMs === undefined ? undefined : timeoutSignal(recordMs, 'recording the delivery'),
+      ),
+    );
   }
 
   async publish(
@@ -170,25 +209,28 @@ export class AwsNotifier implements Notifier {
         sent.push(channel);
       }),
     );
-    if (deliveries && id && sent.length > 0) {
-      const records = Promise.all(
-        sent.map((channel) =>
-          deliveries
-            .record(id, channel, within(budget?.recordMs, 'recording the delivery'))
-            .catch((error: unknown) =>
-              log?.('could not record a delivery; a retry would send it again', {
-                channel,
-                error: error instanceof Error ? error.message : String(error),
-              }),
-            ),
-        ),
-      ).then(() => undefined);
-      // Every channel went out: nothing in this publish fails, so the records may be written
-      // alongside what follows (the idempotency record's completion), awaited by `settled()`.
-      // A channel failed: the invocation will throw and Lambda retry it, so the channels that
-      // went out are recorded before this throws (a retry must not send them again).
-      if (failures.length === 0 && this.#options.deferRecords) this.#pending.push(records);
-      else await records;
+    if (deliveries && id && sent.length > 0 && failures.length === 0 && this.#options.deferRecords) {
+      // Every channel went out: nothing in this publish fails, so the records need not be waited
+      // for. Held until what follows yields to the event loop (one turn, no I/O waited for): the
+      // idempotency record's completion, when it comes first, writes them in its own request.
+      this.#held.push(...sent.map((channel) => ({ id, channel })));
+      if (!this.#flushing) {
+        this.#flushing = true;
+        setImmediate(() => {
+          this.#flushing = false;
+          this.#writeHeld();
+        });
+      }
+    } else if (deliveries && id && sent.length > 0) {
+      // Not deferred (the CLI), or a channel failed: the invocation will throw and Lambda retry
+      // it, so the channels that went out are recorded before this throws (a retry must not send
+      // them again).
+      await writeRecords(
+        deliveries,
+        sent.map((channel) => ({ id, channel })),
+        log,
+        () => within(budget?.recordMs, 'recording the delivery'),
+      );
     }
     if (failures.length === 1) throw failures[0]?.error;
     if (failures.length > 1)
@@ -199,6 +241,34 @@ export class AwsNotifier implements Notifier {
           .join('; ')}`,
       );
   }
+}
+
+/** A delivery record due: the message's delivery id and the channel it went out on. */
+export interface HeldRecord {
+  readonly id: string;
+  readonly channel: string;
+}
+
+/**
+ * Writes each record on its own, each with the signal `signal()` gives; never rejects (a record
+ * that cannot be written is logged: only a retry would send its channel again).
+ */
+async function writeRecords(
+  deliveries: DeliveryLog,
+  records: readonly HeldRecord[],
+  log: AwsNotifierOptions['log'],
+  signal: () => AbortSignal | undefined,
+): Promise<void> {
+  await Promise.all(
+    records.map(({ id, channel }) =>
+      deliveries.record(id, channel, signal()).catch((error: unknown) =>
+        log?.('could not record a delivery; a retry would send it again', {
+          channel,
+          error: error instanceof Error ? error.message : String(error),
+        }),
+      ),
+    ),
+  );
 }
 
 /** A signal aborted after `ms`, its reason naming what ran out of time. */

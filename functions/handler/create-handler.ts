@@ -12,7 +12,7 @@ import { type AwsClients, createClients } from '../adapters/aws-clients.js';
 import { CloudFormationStacks } from '../adapters/cloudformation-stacks.js';
 import { DynamoDbDeliveryLog, prefetchDeliveries } from '../adapters/delivery-log.js';
 import { IamRoleStore } from '../adapters/iam-role-store.js';
-import { idempotency } from '../adapters/idempotency.js';
+import { type ClosingWrites, idempotency } from '../adapters/idempotency.js';
 import { AwsNotifier, channelsOf } from '../adapters/notifier.js';
 import { AwsSecurityHub } from '../adapters/security-hub.js';
 import { DynamoDbStormLedger } from '../adapters/storm-ledger.js';
@@ -240,9 +240,23 @@ export function createHandler(options: HandlerOptions = {}): GuardHandler {
     .use(logMetrics(metrics));
   if (config.idempotencyTableName) {
     if (!clients.dynamodb) throw new Error('IDEMPOTENCY_TABLE_NAME is set but no DynamoDB client was given');
+    // The invocation's delivery records, held after its messages, go out with the completion.
+    const log = deliveries;
+    const closing: ClosingWrites = {
+      take: (max) => {
+        const held = invocations.getStore()?.notifier.takeHeld(max);
+        return {
+          items: log ? (held?.records ?? []).map((r) => log.item(r.id, r.channel)) : [],
+          giveBack: () => held?.giveBack(),
+        };
+      },
+    };
     handler.use(
-      idempotency(config.idempotencyTableName, clients.dynamodb, () =>
-        metrics.addMetric(DUPLICATE_METRIC, MetricUnit.Count, 1),
+      idempotency(
+        config.idempotencyTableName,
+        clients.dynamodb,
+        () => metrics.addMetric(DUPLICATE_METRIC, MetricUnit.Count, 1),
+        closing,
       ),
     );
   }
@@ -250,8 +264,9 @@ export function createHandler(options: HandlerOptions = {}): GuardHandler {
   return async (event, context) => {
     const invocation = begin(event, context);
     try {
-      // The deferred delivery records are written alongside Powertools' completion of the
-      // idempotency record (its `after`, inside `run`), and awaited below before returning.
+      // The delivery records held after the messages are written by Powertools' completion of
+      // the idempotency record (its `after`, inside `run`, in the same request), or else on
+      // their own; `end` awaits them before returning.
       return await invocations.run(invocation, () => run(event, context));
     } catch (error) {
       // The same event is being handled by a concurrent invocation right now: that one notifies

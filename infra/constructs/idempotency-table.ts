@@ -26,10 +26,15 @@ export class IdempotencyTable extends Construct {
       new PolicyStatement({
         sid: 'IdempotencyRecords',
         // Scan: the sweep looks for closed storm windows whose follow-up is due (functions/core/storm.ts).
+        // BatchGetItem: a message's delivery records, read alongside the claim; BatchWriteItem:
+        // the completion with them (functions/adapters/idempotency.ts). IAM authorizes each batch
+        // call by its own action, and a transaction (the storm ledger's) by its items' actions.
         actions: [
           'dynamodb:GetItem',
+          'dynamodb:BatchGetItem',
           'dynamodb:PutItem',
           'dynamodb:UpdateItem',
+          'dynamodb:BatchWriteItem',
           'dynamodb:DeleteItem',
           'dynamodb:Scan',
         ],

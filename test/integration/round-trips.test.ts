@@ -227,37 +227,81 @@ describe('round trips as deployed (idempotency table on the emulator)', () => {
     return { roleName, topic, wire, handler, close: () => latency.close() };
   }
 
-  it('a repair: the claim alongside the reads, the delivery record alongside the completion (5 round trips)', async () => {
+  const DYNAMODB_CALLS = ['PutItem', 'UpdateItem', 'GetItem', 'DeleteItem', 'BatchGetItem', 'BatchWriteItem'];
+  it('a repair: the claim alongside the reads, the delivery record and the completion in one request (5 round trips)', async () => {
     // Prepare
     const g = await deployed();
     await aws.iam.send(new DetachRolePolicyCommand({ RoleName: g.roleName, PolicyArn: SUPPORT_ACCESS }));
+    const event = fixture('detach-role-policy', { roleName: g.roleName, eventId: uniqueName('evt') });
 
-    // Act
-    const result = await g.handler(
-      fixture('detach-role-policy', { roleName: g.roleName, eventId: uniqueName('evt') }),
-      lambdaContext(),
-    );
+    // Act: the event, then a repeated delivery of it.
+    const result = await g.handler(event, lambdaContext());
+    const dynamo = g.wire.calls.filter((c) => DYNAMODB_CALLS.includes(c));
+    const trips = g.wire.roundTrips;
+    const again = await g.handler(structuredClone(event), lambdaContext());
 
-    // Assess: claim + reads + delivery-record read | attach | read back | publish | completion +
-    // delivery record. The reads do not wait for the claim, nor the completion for the record.
+    // Assess: claim + reads + delivery-record read | attach | read back | publish | completion
+    // with the delivery record (one BatchWriteItem). The reads do not wait for the claim. The
+    // repeat gets the stored result: the completion written by the batch is Powertools' record.
     expect(result).toMatchObject({ outcome: 'remediated', notified: true });
-    const dynamo = g.wire.calls.filter((c) =>
-      ['PutItem', 'UpdateItem', 'GetItem', 'DeleteItem', 'BatchGetItem'].includes(c),
-    );
-    expect([...dynamo].sort()).toEqual(['BatchGetItem', 'PutItem', 'PutItem', 'UpdateItem']);
+    expect([...dynamo].sort()).toEqual(['BatchGetItem', 'BatchWriteItem', 'PutItem']);
     expect(g.wire.calls.filter((c) => c === 'Publish')).toHaveLength(1);
-    expect(g.wire.roundTrips).toBe(5);
+    expect(trips).toBe(5);
+    expect(again).toMatchObject({ outcome: 'remediated', duplicate: true, notified: false });
     expect((await g.topic.notifications()).length).toBe(1);
     await g.close();
   });
+  it('DynamoDB leaves the closing batch unprocessed once: the rest is sent again, and a repeat gets the stored result', async () => {
+    // Prepare: DynamoDB through the fault proxy, which answers the first BatchWriteItem with
+    // every item unprocessed (as DynamoDB does when it is over capacity) and writes nothing.
+    const g = await deployed({ dynamodbEndpoint: proxy.endpoint });
+    await aws.iam.send(new DetachRolePolicyCommand({ RoleName: g.roleName, PolicyArn: SUPPORT_ACCESS }));
+    const event = fixture('detach-role-policy', { roleName: g.roleName, eventId: uniqueName('evt') });
+    proxy.setPlan({ kind: 'unprocessed', rate: 1, services: ['dynamodb'], limits: { dynamodb: 1 } });
+    const injectedBefore = proxy.stats.injected;
+
+    // Act
+    const result = await g.handler(event, lambdaContext()).finally(() => proxy.setPlan(undefined));
+    const batches = g.wire.calls.filter((c) => c === 'BatchWriteItem').length;
+    const again = await g.handler(structuredClone(event), lambdaContext());
+
+    // Assess: sent twice, then written; the repeat is a duplicate with the stored result.
+    expect(proxy.stats.injected - injectedBefore).toBe(1);
+    expect(result).toMatchObject({ outcome: 'remediated', notified: true });
+    expect(batches).toBe(2);
+    expect(again).toMatchObject({ outcome: 'remediated', duplicate: true });
+    expect((await g.topic.notifications()).length).toBe(1);
+    await g.close();
+  }, 60_000);
+  it('DynamoDB never processes the closing batch: the completion and the record are written their own way', async () => {
+    // Prepare: every BatchWriteItem answered with all its items unprocessed.
+    const g = await deployed({ dynamodbEndpoint: proxy.endpoint });
+    await aws.iam.send(new DetachRolePolicyCommand({ RoleName: g.roleName, PolicyArn: SUPPORT_ACCESS }));
+    const event = fixture('detach-role-policy', { roleName: g.roleName, eventId: uniqueName('evt') });
+    proxy.setPlan({ kind: 'unprocessed', rate: 1, services: ['dynamodb'] });
+
+    // Act
+    const result = await g.handler(event, lambdaContext()).finally(() => proxy.setPlan(undefined));
+    const after = g.wire.calls.filter((c) => DYNAMODB_CALLS.includes(c));
+    const again = await g.handler(structuredClone(event), lambdaContext());
+
+    // Assess: Powertools' own completion (UpdateItem) and the record's PutItem after the batch
+    // gave up; the invocation succeeded and a repeat is a duplicate.
+    expect(result).toMatchObject({ outcome: 'remediated', notified: true });
+    expect(after.filter((c) => c === 'UpdateItem')).toHaveLength(1);
+    expect(after.filter((c) => c === 'PutItem')).toHaveLength(2);
+    expect(again).toMatchObject({ outcome: 'remediated', duplicate: true });
+    expect((await g.topic.notifications()).length).toBe(1);
+    await g.close();
+  }, 60_000);
   it('the completion fails after the message went out: its delivery record is written, and the retry does not send it again', async () => {
     // Prepare: the role drifted; DynamoDB through the fault proxy, which will fail the
-    // idempotency record's completion (Powertools' UpdateItem of the response).
+    // idempotency record's completion (the closing batch, then Powertools' own UpdateItem).
     const g = await deployed({ dynamodbEndpoint: proxy.endpoint });
     const { roleName, topic, wire, handler } = g;
     await aws.iam.send(new DetachRolePolicyCommand({ RoleName: roleName, PolicyArn: SUPPORT_ACCESS }));
     const event = fixture('detach-role-policy', { roleName, eventId: uniqueName('evt') });
-    proxy.setPlan({ kind: 'error500', rate: 1, services: ['dynamodb'], bodyContains: '#response_data' });
+    proxy.setPlan({ kind: 'error500', rate: 1, services: ['dynamodb'], bodyContains: 'COMPLETED' });
 
     // Act: the invocation, whose completion fails, then Lambda's retry of the same event.
     const first = await handler(event, lambdaContext())

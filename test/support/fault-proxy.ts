@@ -10,7 +10,8 @@ export type FaultKind =
   | 'accessDenied'
   | 'hang'
   | 'hold'
-  | 'error';
+  | 'error'
+  | 'unprocessed';
 export const FAULT_KINDS: readonly FaultKind[] = ['throttle', 'error500', 'error503', 'reset', 'slow'];
 
 export interface FaultPlan {
@@ -22,6 +23,8 @@ export interface FaultPlan {
   /**
    * For `slow`: how long the response is held back (longer than the client's request timeout).
    * `hang` never answers; `hold` keeps the request until `releaseHeld()`, then forwards it.
+   * `unprocessed` applies to DynamoDB's BatchWriteItem only: answered as DynamoDB does when it
+   * processed none of the items (every one in UnprocessedItems), nothing written.
    */
   readonly delayMs?: number;
   /** Faults start only after a request with this Action went through (e.g. after the first write). */
@@ -223,6 +226,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
         plan !== undefined &&
         armed &&
         plan.services.includes(service) &&
+        (plan.kind !== 'unprocessed' || req.headers['x-amz-target'] === 'DynamoDB_20120810.BatchWriteItem') &&
         (plan.bodyContains === undefined || body.toString().includes(plan.bodyContains)) &&
         (plan.limits?.[service] === undefined || (planned[service] ?? 0) < plan.limits[service]) &&
         random() < plan.rate;
@@ -278,6 +282,11 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
         case 'hold':
           held.push({ req, body, res });
           return;
+        case 'unprocessed': {
+          const { RequestItems } = JSON.parse(body.toString()) as { RequestItems: unknown };
+          res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
+          return res.end(JSON.stringify({ UnprocessedItems: RequestItems }));
+        }
       }
     });
   });
