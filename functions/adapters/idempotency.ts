@@ -31,16 +31,25 @@ const RECORD_ATTRIBUTES = { keyAttr: 'id', expiryAttr: 'expiration', statusAttr:
 
 /** BatchWriteItem takes at most 25 items; one is the completion. */
 export const CLOSING_ITEMS_MAX = 24;
-/** Waits before sending again what DynamoDB left unprocessed in the closing batch (then: each on its own). */
-const UNPROCESSED_BACKOFF_MS = [50, 100];
+/**
+ * Base waits before sending again what DynamoDB left unprocessed in the closing batch, each
+ * jittered (x 0.5-1.5); after them, what is left is written its own way.
+ */
+const UNPROCESSED_BACKOFF_MS = [50, 150];
 
 /**
  * Items the invocation still has to write when its idempotency record is completed (the delivery
  * records of its messages): taken by the completion, which writes them in its own request.
  */
 export interface ClosingWrites {
-  /** Up to `max` items, taken; `giveBack` when they could not be written with the completion. */
-  take(max: number): { readonly items: readonly Record<string, AttributeValue>[]; giveBack(): void };
+  take(max: number): {
+    /** Up to `max` items, taken: no one else writes them unless given back. */
+    readonly items: readonly Record<string, AttributeValue>[];
+    /** When the batch must give up (the records' share of the time left before the Lambda timeout). */
+    readonly signal?: AbortSignal;
+    /** The items (their indexes in `items`) not known to be written: written their own way, now. */
+    giveBack(unwritten: readonly number[]): void;
+  };
 }
 
 /**
@@ -48,23 +57,69 @@ export interface ClosingWrites {
  * message went out) also writes the invocation's closing items: one BatchWriteItem instead of the
  * completion's UpdateItem and a PutItem per delivery record sent alongside it. The completed
  * record is put whole (key, expiry, status, result), as the UpdateItem would leave it but for the
- * in-progress expiry, which Powertools reads only on a record in progress. What DynamoDB leaves
- * unprocessed is sent again (twice, after 50 and 100 ms); after that, or when the batch fails,
- * the items are given back (written on their own) and the completion is Powertools' own.
+ * in-progress expiry, which Powertools reads only on a record in progress
+ * (test/integration/closing-batch.test.ts compares the two items). BatchWriteItem is not atomic:
+ * what DynamoDB leaves unprocessed is sent again (twice, jittered); the batch gives up at the
+ * records' time share. Then what is not known to be written goes its own way: the records given
+ * back (each its own PutItem), the completion Powertools' own UpdateItem; the fallback is logged.
  */
-class ClosingPersistenceLayer extends DynamoDBPersistenceLayer {
+export class ClosingPersistenceLayer extends DynamoDBPersistenceLayer {
   constructor(
     private readonly table: string,
     private readonly dynamodb: DynamoDBClient,
     private readonly closing: ClosingWrites,
+    private readonly log: (message: string, fields: Record<string, unknown>) => void = () => {},
   ) {
     super({ tableName: table, awsSdkV3Client: dynamodb, ...RECORD_ATTRIBUTES });
   }
 
   protected override async _updateRecord(record: IdempotencyRecord): Promise<void> {
-    const taken = this.isPayloadValidationEnabled() ? undefined : this.closing.take(CLOSING_ITEMS_MAX);
-    if (!taken || taken.items.length === 0) return super._updateRecord(record);
-    const completed = {
+    if (this.isPayloadValidationEnabled()) return super._updateRecord(record);
+    let completed: Record<string, AttributeValue>;
+    try {
+      completed = this.#completed(record);
+    } catch {
+      return super._updateRecord(record); // nothing taken: Powertools' own path says what is wrong
+    }
+    const taken = this.closing.take(CLOSING_ITEMS_MAX);
+    if (taken.items.length === 0) {
+      taken.giveBack([]);
+      return super._updateRecord(record);
+    }
+    const idOf = (item: Record<string, AttributeValue> | undefined) => item?.[RECORD_ATTRIBUTES.keyAttr]?.S;
+    const completionId = idOf(completed);
+    // Not yet known to be written, by key.
+    let pending = new Map<string | undefined, WriteRequest>(
+      [completed, ...taken.items].map((Item) => [idOf(Item), { PutRequest: { Item } }]),
+    );
+    let failure: unknown;
+    try {
+      for (let attempt = 0; ; attempt++) {
+        const out = await this.dynamodb.send(
+          new BatchWriteItemCommand({ RequestItems: { [this.table]: [...pending.values()] } }),
+          taken.signal ? { abortSignal: taken.signal } : {},
+        );
+        const unprocessed: WriteRequest[] = out.UnprocessedItems?.[this.table] ?? [];
+        pending = new Map(unprocessed.map((r) => [idOf(r.PutRequest?.Item), r]));
+        if (pending.size === 0) return;
+        const base = UNPROCESSED_BACKOFF_MS[attempt];
+        if (base === undefined || taken.signal?.aborted) break;
+        await new Promise((resolve) => setTimeout(resolve, base * (0.5 + Math.random())));
+      }
+    } catch (error) {
+      failure = error;
+    }
+    this.log('the closing batch did not write everything; the rest is written its own way', {
+      unprocessed: pending.size,
+      ...(failure ? { error: failure instanceof Error ? failure.message : String(failure) } : {}),
+    });
+    taken.giveBack(taken.items.flatMap((item, i) => (pending.has(idOf(item)) ? [i] : [])));
+    if (pending.has(completionId)) return super._updateRecord(record);
+  }
+
+  /** The completed record as Powertools' UpdateItem leaves it (but for the in-progress expiry). */
+  #completed(record: IdempotencyRecord): Record<string, AttributeValue> {
+    return {
       ...this.getKey(record.idempotencyKey),
       ...marshall({
         [RECORD_ATTRIBUTES.expiryAttr]: record.expiryTimestamp,
@@ -72,23 +127,6 @@ class ClosingPersistenceLayer extends DynamoDBPersistenceLayer {
         ...(record.responseData !== undefined ? { [RECORD_ATTRIBUTES.dataAttr]: record.responseData } : {}),
       }),
     };
-    try {
-      let requests: WriteRequest[] = [completed, ...taken.items].map((Item) => ({ PutRequest: { Item } }));
-      for (let attempt = 0; ; attempt++) {
-        const out = await this.dynamodb.send(
-          new BatchWriteItemCommand({ RequestItems: { [this.table]: requests } }),
-        );
-        requests = out.UnprocessedItems?.[this.table] ?? [];
-        if (requests.length === 0) return;
-        const wait = UNPROCESSED_BACKOFF_MS[attempt];
-        if (wait === undefined) throw new Error(`${requests.length} items left unprocessed`);
-        await new Promise((resolve) => setTimeout(resolve, wait));
-      }
-    } catch {
-      // Written again their own way: both writes are idempotent (a record already there stays).
-      taken.giveBack();
-      return super._updateRecord(record);
-    }
   }
 }
 
@@ -103,10 +141,11 @@ export function idempotency(
   client: DynamoDBClient,
   onDuplicate: () => void = () => {},
   closing?: ClosingWrites,
+  log?: (message: string, fields: Record<string, unknown>) => void,
 ) {
   const middleware = makeHandlerIdempotent({
     persistenceStore: closing
-      ? new ClosingPersistenceLayer(tableName, client, closing)
+      ? new ClosingPersistenceLayer(tableName, client, closing, log)
       : new DynamoDBPersistenceLayer({ tableName, awsSdkV3Client: client, ...RECORD_ATTRIBUTES }),
     config: new IdempotencyConfig({
       eventKeyJmesPath: IDEMPOTENCY_KEY_PATH,

@@ -85,18 +85,35 @@ export class AwsNotifier implements Notifier {
 
   /**
    * Up to `max` of the delivery records held (`deferRecords`), taken to be written by the caller
-   * in a request of its own (the idempotency record's completion); `giveBack` returns what that
-   * request did not write, which is then written here at once.
+   * in a request of its own (the idempotency record's completion), within `signal` (the records'
+   * share of the time left); `giveBack` returns those that request did not write (their indexes),
+   * which are then written here at once.
    */
-  takeHeld(max: number): { readonly records: readonly HeldRecord[]; giveBack(): void } {
+  takeHeld(max: number): {
+    readonly records: readonly HeldRecord[];
+    readonly signal?: AbortSignal;
+    giveBack(unwritten: readonly number[]): void;
+  } {
     const records = this.#held.splice(0, Math.max(0, max));
+    const recordMs = this.#recordMs();
     return {
       records,
-      giveBack: () => {
-        this.#held.push(...records);
+      ...(recordMs !== undefined && records.length > 0
+        ? { signal: timeoutSignal(recordMs, 'writing the delivery records with the completion') }
+        : {}),
+      giveBack: (unwritten) => {
+        this.#held.push(...unwritten.flatMap((i) => (records[i] ? [records[i]] : [])));
         this.#writeHeld();
       },
     };
+  }
+
+  /** The share of the time left for writing a delivery record (undefined: the client's own settings). */
+  #recordMs(): number | undefined {
+    const left = this.#options.timeLeftMs?.();
+    return left === undefined
+      ? undefined
+      : sendBudget(left, CLIENT_SETTINGS.requestHandler.requestTimeout).recordMs;
   }
 
   /** Writes the held records now, each on its own (a failure is logged: only a retry would resend). */

@@ -245,9 +245,14 @@ export function createHandler(options: HandlerOptions = {}): GuardHandler {
     const closing: ClosingWrites = {
       take: (max) => {
         const held = invocations.getStore()?.notifier.takeHeld(max);
+        if (!held || !log) {
+          held?.giveBack(held.records.map((_, i) => i));
+          return { items: [], giveBack: () => {} };
+        }
         return {
-          items: log ? (held?.records ?? []).map((r) => log.item(r.id, r.channel)) : [],
-          giveBack: () => held?.giveBack(),
+          items: held.records.map((r) => log.item(r.id, r.channel)),
+          ...(held.signal ? { signal: held.signal } : {}),
+          giveBack: (unwritten) => held.giveBack(unwritten),
         };
       },
     };
@@ -257,6 +262,7 @@ export function createHandler(options: HandlerOptions = {}): GuardHandler {
         clients.dynamodb,
         () => metrics.addMetric(DUPLICATE_METRIC, MetricUnit.Count, 1),
         closing,
+        (message, fields) => logger.warn(message, fields),
       ),
     );
   }

@@ -80,26 +80,33 @@ describe('guard role permission matrix (default configuration)', () => {
   const g = guardPolicy();
 
   it('allows every DynamoDB operation the guard sends on its table (read from the code)', async () => {
-    // Every DynamoDB command the functions import, plus those of Powertools' idempotency layer.
-    // IAM authorizes a transaction by the actions of its items; the batch calls have their own.
+    // Every DynamoDB command the functions import, and those Powertools' idempotency layer sends
+    // (read from its source). IAM authorizes a batch call by its own action, and a transaction by
+    // the actions of its items (Put, Update, Delete, ConditionCheck), read from where it is built.
     const sources = (dir: string): string[] =>
       readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
         e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
       );
-    const sent = new Set(['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem']);
+    const powertools = readFileSync(
+      'node_modules/@aws-lambda-powertools/idempotency/lib/esm/persistence/DynamoDBPersistenceLayer.js',
+      'utf8',
+    );
+    const sent = new Set([...powertools.matchAll(/new (\w+)Command\(/g)].map(([, name]) => name ?? ''));
+    expect([...sent].sort()).toEqual(['DeleteItem', 'GetItem', 'PutItem', 'UpdateItem']);
+    const itemActions = new Set<string>();
     for (const file of sources('functions')) {
       const text = readFileSync(file, 'utf8');
-      const from = /import\s*\{([^}]*)\}\s*from\s*'@aws-sdk\/client-dynamodb'/.exec(text)?.[1] ?? '';
-      for (const [, name] of from.matchAll(/\b(\w+)Command\b/g)) if (name) sent.add(name);
+      for (const [, names] of text.matchAll(/import\s*\{([^}]*)\}\s*from\s*'@aws-sdk\/client-dynamodb'/g))
+        for (const [, name] of (names ?? '').matchAll(/\b(\w+)Command\b/g)) if (name) sent.add(name);
+      if (/TransactWriteItemsCommand\(/.test(text))
+        for (const [, kind] of text.matchAll(/\b(Put|Update|Delete|ConditionCheck): \{/g))
+          itemActions.add(kind === 'ConditionCheck' ? 'ConditionCheckItem' : `${kind}Item`);
     }
     expect(sent).toContain('BatchGetItem');
     expect(sent).toContain('BatchWriteItem');
+    expect(itemActions.size).toBeGreaterThan(0);
     const actions = [...sent].flatMap((op) =>
-      op === 'TransactWriteItems'
-        ? ['PutItem', 'UpdateItem']
-        : op === 'TransactGetItems'
-          ? ['GetItem']
-          : [op],
+      op === 'TransactWriteItems' ? [...itemActions] : op === 'TransactGetItems' ? ['GetItem'] : [op],
     );
     for (const action of actions)
       expect([action, await decide(g.policy, `dynamodb:${action}`, g.table)]).toEqual([action, 'Allowed']);

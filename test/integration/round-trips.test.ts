@@ -1,5 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import {
   AttachRolePolicyCommand,
@@ -224,7 +224,12 @@ describe('round trips as deployed (idempotency table on the emulator)', () => {
       },
       logger: new Logger({ serviceName: 'support-role-guard', logLevel: 'SILENT' }),
     });
-    return { roleName, topic, wire, handler, close: () => latency.close() };
+    /** The delivery records in the table (their keys). */
+    const records = async () =>
+      ((await new DynamoDBClient(settings()).send(new ScanCommand({ TableName: table }))).Items ?? [])
+        .map((item) => item.id?.S ?? '')
+        .filter((id) => id.startsWith('delivery#'));
+    return { roleName, topic, wire, handler, records, close: () => latency.close() };
   }
 
   const DYNAMODB_CALLS = ['PutItem', 'UpdateItem', 'GetItem', 'DeleteItem', 'BatchGetItem', 'BatchWriteItem'];
@@ -285,13 +290,59 @@ describe('round trips as deployed (idempotency table on the emulator)', () => {
     const after = g.wire.calls.filter((c) => DYNAMODB_CALLS.includes(c));
     const again = await g.handler(structuredClone(event), lambdaContext());
 
-    // Assess: Powertools' own completion (UpdateItem) and the record's PutItem after the batch
-    // gave up; the invocation succeeded and a repeat is a duplicate.
+    // Assess: the batch sent three times (twice again), then Powertools' own completion
+    // (UpdateItem) and the record's PutItem (besides the claim's); the record is in the table,
+    // the invocation succeeded and a repeat is a duplicate.
     expect(result).toMatchObject({ outcome: 'remediated', notified: true });
+    expect(after.filter((c) => c === 'BatchWriteItem')).toHaveLength(3);
     expect(after.filter((c) => c === 'UpdateItem')).toHaveLength(1);
     expect(after.filter((c) => c === 'PutItem')).toHaveLength(2);
+    expect(await g.records()).toHaveLength(1);
     expect(again).toMatchObject({ outcome: 'remediated', duplicate: true });
     expect((await g.topic.notifications()).length).toBe(1);
+    await g.close();
+  }, 60_000);
+  it('DynamoDB writes the completion but leaves the record unprocessed: only the record is written again, on its own', async () => {
+    // Prepare: every BatchWriteItem writes the completed record, never the delivery record.
+    const g = await deployed({ dynamodbEndpoint: proxy.endpoint });
+    await aws.iam.send(new DetachRolePolicyCommand({ RoleName: g.roleName, PolicyArn: SUPPORT_ACCESS }));
+    const event = fixture('detach-role-policy', { roleName: g.roleName, eventId: uniqueName('evt') });
+    proxy.setPlan({ kind: 'unprocessed', rate: 1, services: ['dynamodb'], unprocessedMatching: 'delivery#' });
+
+    // Act
+    const result = await g.handler(event, lambdaContext()).finally(() => proxy.setPlan(undefined));
+    const after = g.wire.calls.filter((c) => DYNAMODB_CALLS.includes(c));
+    const again = await g.handler(structuredClone(event), lambdaContext());
+
+    // Assess: no UpdateItem (the completion was written by the first batch), the record by its
+    // own PutItem; a repeat gets the stored result.
+    expect(result).toMatchObject({ outcome: 'remediated', notified: true });
+    expect(after.filter((c) => c === 'UpdateItem')).toHaveLength(0);
+    expect(after.filter((c) => c === 'PutItem')).toHaveLength(2);
+    expect(await g.records()).toHaveLength(1);
+    expect(again).toMatchObject({ outcome: 'remediated', duplicate: true });
+    await g.close();
+  }, 60_000);
+  it("the closing batch hangs: it is given up at the records' share of the time left, and the record is written on its own", async () => {
+    // Prepare: DynamoDB never answers a BatchWriteItem; the Lambda has 20 s.
+    const g = await deployed({ dynamodbEndpoint: proxy.endpoint });
+    await aws.iam.send(new DetachRolePolicyCommand({ RoleName: g.roleName, PolicyArn: SUPPORT_ACCESS }));
+    const event = fixture('detach-role-policy', { roleName: g.roleName, eventId: uniqueName('evt') });
+    proxy.setPlan({ kind: 'hang', rate: 1, services: ['dynamodb'], targets: ['BatchWriteItem'] });
+
+    // Act
+    const started = Date.now();
+    const result = await g.handler(event, lambdaContext(20_000)).finally(() => proxy.setPlan(undefined));
+    const took = Date.now() - started;
+    const again = await g.handler(structuredClone(event), lambdaContext());
+
+    // Assess: done well inside the timeout (the share is an eighth of what is left, about 2.4 s);
+    // the record and the completion written their own way.
+    expect(result).toMatchObject({ outcome: 'remediated', notified: true });
+    expect(took).toBeLessThan(15_000);
+    expect(g.wire.calls.filter((c) => c === 'UpdateItem')).toHaveLength(1);
+    expect(await g.records()).toHaveLength(1);
+    expect(again).toMatchObject({ outcome: 'remediated', duplicate: true });
     await g.close();
   }, 60_000);
   it('the completion fails after the message went out: its delivery record is written, and the retry does not send it again', async () => {

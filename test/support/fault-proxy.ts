@@ -24,11 +24,16 @@ export interface FaultPlan {
    * For `slow`: how long the response is held back (longer than the client's request timeout).
    * `hang` never answers; `hold` keeps the request until `releaseHeld()`, then forwards it.
    * `unprocessed` applies to DynamoDB's BatchWriteItem only: answered as DynamoDB does when it
-   * processed none of the items (every one in UnprocessedItems), nothing written.
+   * leaves items unprocessed (in UnprocessedItems, not written): every item, or only those whose
+   * JSON contains `unprocessedMatching` (the others are forwarded and written).
    */
   readonly delayMs?: number;
   /** Faults start only after a request with this Action went through (e.g. after the first write). */
   readonly afterAction?: string;
+  /** For `unprocessed`: only the items whose JSON contains this text are left unprocessed. */
+  readonly unprocessedMatching?: string;
+  /** Only requests of these JSON-protocol operations (X-Amz-Target, e.g. `BatchWriteItem`) may fail. */
+  readonly targets?: readonly string[];
   /** Only requests whose form body contains this text (URL-encoded as sent) may fail. */
   readonly bodyContains?: string;
   /** For `error`: the service's error answered as it would (the Query protocol's ErrorResponse). */
@@ -227,6 +232,12 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
         armed &&
         plan.services.includes(service) &&
         (plan.kind !== 'unprocessed' || req.headers['x-amz-target'] === 'DynamoDB_20120810.BatchWriteItem') &&
+        (plan.targets === undefined ||
+          plan.targets.includes(
+            String(req.headers['x-amz-target'] ?? '')
+              .split('.')
+              .pop() ?? '',
+          )) &&
         (plan.bodyContains === undefined || body.toString().includes(plan.bodyContains)) &&
         (plan.limits?.[service] === undefined || (planned[service] ?? 0) < plan.limits[service]) &&
         random() < plan.rate;
@@ -283,9 +294,39 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
           held.push({ req, body, res });
           return;
         case 'unprocessed': {
-          const { RequestItems } = JSON.parse(body.toString()) as { RequestItems: unknown };
-          res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
-          return res.end(JSON.stringify({ UnprocessedItems: RequestItems }));
+          const { RequestItems } = JSON.parse(body.toString()) as { RequestItems: Record<string, unknown[]> };
+          const matching = plan.unprocessedMatching;
+          const left = (item: unknown) => matching === undefined || JSON.stringify(item).includes(matching);
+          const split = (keep: boolean) =>
+            Object.fromEntries(
+              Object.entries(RequestItems)
+                .map(([table, items]) => [table, items.filter((i) => left(i) === keep)] as const)
+                .filter(([, items]) => items.length > 0),
+            );
+          const unprocessed = split(true);
+          const written = split(false);
+          const answer = () => {
+            res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
+            res.end(JSON.stringify({ UnprocessedItems: unprocessed }));
+          };
+          if (Object.keys(written).length === 0) return answer();
+          // The items DynamoDB did process: written on the emulator, then the partial answer.
+          const forwarded = Buffer.from(JSON.stringify({ RequestItems: written }));
+          const out = request(
+            {
+              hostname: upstream.hostname,
+              port: upstream.port,
+              path: req.url,
+              method: 'POST',
+              headers: { ...req.headers, 'content-length': String(forwarded.length) },
+            },
+            (r) => {
+              r.resume();
+              r.on('end', answer);
+            },
+          );
+          out.on('error', () => res.destroy());
+          return out.end(forwarded);
         }
       }
     });
