@@ -66,6 +66,8 @@ interface Figures {
   readonly trips: number;
   /** The run's time on the round-trip model (modelledMs), median over the runs. */
   readonly model: number;
+  /** This process's main thread busy during the run (event-loop utilization, ms), median. */
+  readonly cpu: number;
   readonly p50: number;
   readonly p95: number;
   readonly guardOk: boolean;
@@ -74,6 +76,7 @@ interface Figures {
   readonly basePublishes: number;
   readonly baseTrips: number;
   readonly baseModel: number;
+  readonly baseCpu: number;
   readonly baseP50: number;
   readonly baseP95: number;
   readonly baseOk: boolean;
@@ -145,16 +148,19 @@ async function main() {
     };
     // The guard as deployed: its idempotency table and storm ledger (one DynamoDB table), which the
     // benchmark creates on the emulator and reaches through the same endpoint as IAM and SNS.
+    const guardTable = async (name: string) => {
+      await new DynamoDBClient(settings).send(
+        new CreateTableCommand({
+          TableName: name,
+          KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+          AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+          BillingMode: 'PAY_PER_REQUEST',
+        }),
+      );
+      return parseConfig({ ...env, IDEMPOTENCY_TABLE_NAME: name }, { requireTopic: true });
+    };
     const GUARD_TABLE = 'bench-guard-table';
-    await new DynamoDBClient(settings).send(
-      new CreateTableCommand({
-        TableName: GUARD_TABLE,
-        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
-    const config = parseConfig({ ...env, IDEMPOTENCY_TABLE_NAME: GUARD_TABLE }, { requireTopic: true });
+    const config = await guardTable(GUARD_TABLE);
     const store = new IamRoleStore(iam);
     const logger = new Logger({ serviceName: 'support-role-guard', logLevel: 'SILENT' });
     const { TopicArn: baselineTopicArn } = await sns.send(
@@ -171,11 +177,11 @@ async function main() {
      * of it): the guard's handler and the ASR-style baseline, each recording its calls on the wire
      * (IAM, STS and SNS in one log each, so round trips span every service the side calls).
      */
-    const sides = (endpoint: string) => {
+    const sides = (endpoint: string, guardConfig: typeof config) => {
       const at = { ...settings, endpoint };
       const wire = new WireLog();
       const handler = createHandler({
-        config,
+        config: guardConfig,
         clients: {
           iam: recordIamCalls(new IAMClient(at), wire),
           sns: recordIamCalls(new SNSClient(at), wire),
@@ -277,8 +283,16 @@ async function main() {
     const iamReads = (w: WireLog) => w.reads.filter((c) => !DYNAMODB.has(c)).length;
     const iamWrites = (w: WireLog) => w.writes.filter((c) => c !== 'Publish' && !DYNAMODB.has(c)).length;
     const dynamoCalls = (w: WireLog) => w.calls.filter((c) => DYNAMODB.has(c)).length;
+    // Each phase (zero latency, then injected) has a table of its own, as an account's holds only
+    // its last days' records: the compliant sweep scans the whole table for due follow-ups, and on
+    // the emulator (which scans in Python) its time grows with the table, which would otherwise
+    // hold every record of the phase before (over a thousand items).
+    let phase = 0;
     const measure = async (endpoint: string, runs: number) => {
-      const { handler, wire, baseline, baselineWire } = sides(endpoint);
+      const { handler, wire, baseline, baselineWire } = sides(
+        endpoint,
+        await guardTable(`${GUARD_TABLE}-${++phase}`),
+      );
       const figures: Record<string, Figures> = {};
       for (const scenario of cases) {
         const name = scenario?.title ?? 'compliant role (sweep)';
@@ -287,11 +301,22 @@ async function main() {
         let f:
           | Omit<
               Figures,
-              'p50' | 'p95' | 'baseP50' | 'baseP95' | 'guardOk' | 'baseOk' | 'model' | 'baseModel'
+              | 'p50'
+              | 'p95'
+              | 'baseP50'
+              | 'baseP95'
+              | 'guardOk'
+              | 'baseOk'
+              | 'model'
+              | 'baseModel'
+              | 'cpu'
+              | 'baseCpu'
             >
           | undefined;
         const models: number[] = [];
         const baseModels: number[] = [];
+        const busy: number[] = [];
+        const baseBusy: number[] = [];
         let guardOk = true;
         let baseOk = true;
         for (let i = 0; i < runs; i++) {
@@ -299,8 +324,10 @@ async function main() {
           const drifted = detectDrift(config.desired, await store.read(ROLE_NAME)).length;
           wire.clear();
           const t0 = performance.now();
+          const elu0 = performance.eventLoopUtilization();
           await handler(event, context);
           times.push(performance.now() - t0);
+          busy.push(performance.eventLoopUtilization(elu0).active);
           models.push(modelledMs(wire.timeline));
           if (TRACE && i === 1 && endpoint !== emulator.endpoint) {
             process.stderr.write(`  trace: ${name} (${ms(times.at(-1) ?? 0)} ms)\n`);
@@ -314,8 +341,10 @@ async function main() {
           await tamper(scenario);
           baselineWire.clear();
           const t1 = performance.now();
+          const elu1 = performance.eventLoopUtilization();
           await baseline();
           baseTimes.push(performance.now() - t1);
+          baseBusy.push(performance.eventLoopUtilization(elu1).active);
           baseModels.push(modelledMs(baselineWire.timeline));
           if (TRACE && i === 1 && endpoint !== emulator.endpoint) {
             process.stderr.write(`  trace: ASR baseline (${ms(baseTimes.at(-1) ?? 0)} ms)\n`);
@@ -344,6 +373,8 @@ async function main() {
           p50: quantile(times, 0.5),
           model: quantile(models, 0.5),
           baseModel: quantile(baseModels, 0.5),
+          cpu: quantile(busy, 0.5),
+          baseCpu: quantile(baseBusy, 0.5),
           p95: quantile(times, 0.95),
           baseP50: quantile(baseTimes, 0.5),
           baseP95: quantile(baseTimes, 0.95),
@@ -496,12 +527,14 @@ async function main() {
           'Guard p50 ms',
           'Guard p95 ms',
           'Guard model ms',
+          'Guard CPU ms',
           'Guard ok',
           'ASR calls r/w',
           'ASR trips',
           'ASR p50 ms',
           'ASR p95 ms',
           'ASR model ms',
+          'ASR CPU ms',
           'ASR ok',
           'p50 guard/ASR',
         ],
@@ -514,12 +547,14 @@ async function main() {
           ms(f.p50),
           ms(f.p95),
           ms(f.model),
+          ms(f.cpu),
           f.guardOk ? 'yes' : 'NO',
           `${f.baseReads}/${f.baseWrites}`,
           String(f.baseTrips),
           ms(f.baseP50),
           ms(f.baseP95),
           ms(f.baseModel),
+          ms(f.baseCpu),
           f.baseOk ? 'yes' : 'NO',
           (f.p50 / f.baseP50).toFixed(2),
         ]),
@@ -554,7 +589,7 @@ async function main() {
       '',
       `Command: \`npm run bench\` (scripts/bench.ts), ${new Date().toISOString()}, on ${machine}, against the local emulator (moto server) over loopback HTTP. Times are this machine's and include the emulator; counts are facts.`,
       '',
-      `Per scenario: the guard's handler on the CloudTrail event of the first tampering call, and, in the same run, a baseline remediating the way AWS ASR's \`ASR-CreateIAMSupportRole\` does (two STS GetCallerIdentity, GetRole, CreateRole only when missing with the account root as trust, AttachRolePolicy always), then publishing one notification as ASR's orchestrator does. The baseline verifies nothing; the guard reads the role back before it reports \`remediated\`. "ok" means compliant with the guard's desired state afterwards. Round trips ("trips") count every AWS call of the side (IAM, STS, SNS, and the guard's DynamoDB): calls sent together share one, and the guard's DynamoDB calls alongside its IAM reads (the storm ledger's read, then its write) count as their own chain even when IAM's answer is the longer wait. "model ms" is the run's time on the round-trip model: every call lasts exactly its service's latency below and nothing else takes time (each call waits for the calls that had answered when it went out, as recorded on the wire), free of this machine's CPU time and the emulator's. The ratio is the guard's p50 over the baseline's.`,
+      `Per scenario: the guard's handler on the CloudTrail event of the first tampering call, and, in the same run, a baseline remediating the way AWS ASR's \`ASR-CreateIAMSupportRole\` does (two STS GetCallerIdentity, GetRole, CreateRole only when missing with the account root as trust, AttachRolePolicy always), then publishing one notification as ASR's orchestrator does. The baseline verifies nothing; the guard reads the role back before it reports \`remediated\`. "ok" means compliant with the guard's desired state afterwards. Round trips ("trips") count every AWS call of the side (IAM, STS, SNS, and the guard's DynamoDB): calls sent together share one, and the guard's DynamoDB calls alongside its IAM reads (the storm ledger's read, then its write) count as their own chain even when IAM's answer is the longer wait. "model ms" is the run's time on the round-trip model: every call lasts exactly its service's latency below and nothing else takes time (each call waits for the calls that had answered when it went out, as recorded on the wire), free of this machine's CPU time and the emulator's. "CPU ms" is the time this process's main thread was busy during the run (Node's event-loop utilization: signing, serializing and parsing each call, the guard's own work; the emulator and the latency proxy run elsewhere), the median over the runs: where it falls between two calls one after another it adds to the wall time. The ratio is the guard's p50 over the baseline's.`,
       '',
       `### Zero latency (${RUNS} runs per scenario)`,
       '',

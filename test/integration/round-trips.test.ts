@@ -185,7 +185,15 @@ describe('round trips as deployed (idempotency table on the emulator)', () => {
    * emulator's own time); IAM, SNS and DynamoDB calls on one wire log. `dynamodbEndpoint`: DynamoDB
    * through another endpoint instead (a fault proxy).
    */
-  async function deployed(options: { readonly dynamodbEndpoint?: string } = {}) {
+  async function deployed(
+    options: {
+      readonly dynamodbEndpoint?: string;
+      /** The storm ledger on, with this window (default: off). */
+      readonly stormWindowSeconds?: number;
+      /** DynamoDB's latency at the proxy (default 150 ms, as IAM's and SNS's). */
+      readonly dynamodbMs?: number;
+    } = {},
+  ) {
     const roleName = uniqueName('AWSSupportRole');
     const topic = await topicWithInbox(aws, uniqueName('rt-topic'));
     const table = uniqueName('idempotency');
@@ -195,7 +203,7 @@ describe('round trips as deployed (idempotency table on the emulator)', () => {
         SUPPORT_ROLE_NAME: roleName,
         NOTIFY_TOPIC_ARN: topic.topicArn,
         IDEMPOTENCY_TABLE_NAME: table,
-        STORM_WINDOW_SECONDS: '0',
+        STORM_WINDOW_SECONDS: String(options.stormWindowSeconds ?? 0),
       }),
       { requireTopic: true },
     );
@@ -205,7 +213,11 @@ describe('round trips as deployed (idempotency table on the emulator)', () => {
       store: new IamRoleStore(aws.iam),
       partition: 'aws',
     });
-    const latency = await latencyProxy(emulatorEndpoint(), { iam: 150, sns: 150, dynamodb: 150 }, 'floor');
+    const latency = await latencyProxy(
+      emulatorEndpoint(),
+      { iam: 150, sns: 150, dynamodb: options.dynamodbMs ?? 150 },
+      'floor',
+    );
     const slow = { ...settings(), endpoint: latency.endpoint };
     const wire = new WireLog();
     const handler = createHandler({
@@ -254,6 +266,30 @@ describe('round trips as deployed (idempotency table on the emulator)', () => {
     expect(trips).toBe(5);
     expect(again).toMatchObject({ outcome: 'remediated', duplicate: true, notified: false });
     expect((await g.topic.notifications()).length).toBe(1);
+    await g.close();
+  });
+  it('the storm ledger is asked once the first read has answered: alongside the writes, not the first read', async () => {
+    // Prepare: the storm ledger on; DynamoDB answers in 20 ms, IAM in 150.
+    const g = await deployed({ stormWindowSeconds: 300, dynamodbMs: 20 });
+    await aws.iam.send(new DetachRolePolicyCommand({ RoleName: g.roleName, PolicyArn: SUPPORT_ACCESS }));
+
+    // Act
+    const result = await g.handler(
+      fixture('detach-role-policy', { roleName: g.roleName, eventId: uniqueName('evt') }),
+      lambdaContext(),
+    );
+
+    // Assess: the ledger's read went out after every read of the first round answered, and its
+    // write before the read-back: its DynamoDB calls ran alongside the write.
+    expect(result).toMatchObject({ outcome: 'remediated', notified: true });
+    const timeline = g.wire.timeline;
+    const firstReads = timeline.filter((e) => e.depth === 1 && !DYNAMODB_CALLS.includes(e.action));
+    const ledgerRead = timeline.find((e) => e.action === 'GetItem');
+    const write = timeline.find((e) => e.action === 'AttachRolePolicy');
+    expect(firstReads.length).toBeGreaterThanOrEqual(3);
+    expect(ledgerRead).toBeDefined();
+    expect(ledgerRead?.start).toBeGreaterThanOrEqual(Math.max(...firstReads.map((e) => e.end ?? Number.NaN)));
+    expect(ledgerRead?.start).toBeLessThan(write?.end ?? Number.NaN);
     await g.close();
   });
   it('DynamoDB leaves the closing batch unprocessed once: the rest is sent again, and a repeat gets the stored result', async () => {
