@@ -86,22 +86,22 @@ export class ClosingPersistenceLayer extends DynamoDBPersistenceLayer {
       taken.giveBack([]);
       return super._updateRecord(record);
     }
-    const idOf = (item: Record<string, AttributeValue> | undefined) => item?.[RECORD_ATTRIBUTES.keyAttr]?.S;
-    const completionId = idOf(completed);
-    // Not yet known to be written, by key.
-    let pending = new Map<string | undefined, WriteRequest>(
-      [completed, ...taken.items].map((Item) => [idOf(Item), { PutRequest: { Item } }]),
-    );
+    // An item by its primary key (the table's hash key: the layer uses no sort key).
+    const keyOf = (item: Record<string, AttributeValue> | undefined) =>
+      JSON.stringify(item?.[RECORD_ATTRIBUTES.keyAttr] ?? null);
+    // Not yet known to be written: the request's items (a key twice is DynamoDB's ValidationException).
+    let pending: WriteRequest[] = [completed, ...taken.items].map((Item) => ({ PutRequest: { Item } }));
+    const isPending = (item: Record<string, AttributeValue>) =>
+      pending.some((r) => keyOf(r.PutRequest?.Item) === keyOf(item));
     let failure: unknown;
     try {
       for (let attempt = 0; ; attempt++) {
         const out = await this.dynamodb.send(
-          new BatchWriteItemCommand({ RequestItems: { [this.table]: [...pending.values()] } }),
+          new BatchWriteItemCommand({ RequestItems: { [this.table]: pending } }),
           taken.signal ? { abortSignal: taken.signal } : {},
         );
-        const unprocessed: WriteRequest[] = out.UnprocessedItems?.[this.table] ?? [];
-        pending = new Map(unprocessed.map((r) => [idOf(r.PutRequest?.Item), r]));
-        if (pending.size === 0) return;
+        pending = out.UnprocessedItems?.[this.table] ?? [];
+        if (pending.length === 0) return;
         const base = UNPROCESSED_BACKOFF_MS[attempt];
         if (base === undefined || taken.signal?.aborted) break;
         await new Promise((resolve) => setTimeout(resolve, base * (0.5 + Math.random())));
@@ -110,11 +110,11 @@ export class ClosingPersistenceLayer extends DynamoDBPersistenceLayer {
       failure = error;
     }
     this.log('the closing batch did not write everything; the rest is written its own way', {
-      unprocessed: pending.size,
+      unprocessed: pending.length,
       ...(failure ? { error: failure instanceof Error ? failure.message : String(failure) } : {}),
     });
-    taken.giveBack(taken.items.flatMap((item, i) => (pending.has(idOf(item)) ? [i] : [])));
-    if (pending.has(completionId)) return super._updateRecord(record);
+    taken.giveBack(taken.items.flatMap((item, i) => (isPending(item) ? [i] : [])));
+    if (isPending(completed)) return super._updateRecord(record);
   }
 
   /** The completed record as Powertools' UpdateItem leaves it (but for the in-progress expiry). */

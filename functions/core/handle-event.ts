@@ -73,13 +73,10 @@ export async function handleEvent(event: unknown, deps: GuardDeps): Promise<Guar
   // A tampering act is notified whatever the repair's outcome: the storm ledger records it
   // alongside the repair instead of after it (its DynamoDB round trips hidden behind IAM's).
   // The outcome still decides what its answer means: a failure is never folded.
-  // Started once the role's first read has answered: its DynamoDB calls then overlap the writes
-  // (or the re-reads of a first read that may be stale), not the first read's answers.
-  let early: ReturnType<typeof admit> | undefined;
-  const startAdmission = () => {
-    if (tampering && trigger)
-      early ??= admit(trigger, accountOf(trigger, classification, undefined, config.notifyTopicArn), deps);
-  };
+  const early =
+    tampering && trigger
+      ? admit(trigger, accountOf(trigger, classification, undefined, config.notifyTopicArn), deps)
+      : undefined;
   // The stack that holds the role: looked up once, alongside the repair, only when there is drift.
   const stack = lazyStack(deps, log);
   const onDrift = () => {
@@ -104,7 +101,6 @@ export async function handleEvent(event: unknown, deps: GuardDeps): Promise<Guar
         : {}),
       ...(deps.clock ? { clock: deps.clock } : {}),
       onDrift,
-      onFirstRead: startAdmission,
       ...(deps.deadline ? { deadline: deps.deadline } : {}),
     });
   } catch (error) {

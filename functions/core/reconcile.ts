@@ -102,8 +102,6 @@ export interface ReconcileInput {
   readonly clock?: Clock;
   /** Told when the first read finds drift (the handler starts what a message needs, alongside). */
   readonly onDrift?: (drift: readonly Drift[]) => void;
-  /** Called once the role's first read has answered (before anything is written or re-read). */
-  readonly onFirstRead?: () => void;
   /** Every IAM call is aborted when it passes; the report then says so (`error`). */
   readonly deadline?: Deadline;
   /** The pauses before each re-read of a read-back that looks stale (READ_BACK_BACKOFF_MS). */
@@ -173,7 +171,6 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
   let reread: ReconcileReport['reread'];
   try {
     role = await readAll();
-    input.onFirstRead?.();
     initial = detectDrift(desired, role, partition, clock());
     // After a tampering act, a first read without drift may be stale: read again before trusting it.
     if (
