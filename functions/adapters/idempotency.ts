@@ -82,10 +82,7 @@ export class ClosingPersistenceLayer extends DynamoDBPersistenceLayer {
       return super._updateRecord(record); // nothing taken: Powertools' own path says what is wrong
     }
     const taken = this.closing.take(CLOSING_ITEMS_MAX);
-    if (taken.items.length === 0) {
-      taken.giveBack([]);
-      return super._updateRecord(record);
-    }
+    if (taken.items.length === 0) return super._updateRecord(record);
     // An item by its primary key (the table's hash key: the layer uses no sort key).
     const keyOf = (item: Record<string, AttributeValue> | undefined) =>
       JSON.stringify(item?.[RECORD_ATTRIBUTES.keyAttr] ?? null);

@@ -121,11 +121,7 @@ export class AwsNotifier implements Notifier {
     const { deliveries, log } = this.#options;
     const records = this.#held.splice(0);
     if (!deliveries || records.length === 0) return;
-    const left = this.#options.timeLeftMs?.();
-    const recordMs =
-      left === undefined
-        ? undefined
-        : sendBudget(left, CLIENT_SETTINGS.requestHandler.requestTimeout).recordMs;
+    const recordMs = this.#recordMs();
     this.#pending.push(
       writeRecords(deliveries, records, log, () =>
         recordMs === undefined ? undefined : timeoutSignal(recordMs, 'recording the delivery'),

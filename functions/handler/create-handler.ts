@@ -241,16 +241,15 @@ export function createHandler(options: HandlerOptions = {}): GuardHandler {
   if (config.idempotencyTableName) {
     if (!clients.dynamodb) throw new Error('IDEMPOTENCY_TABLE_NAME is set but no DynamoDB client was given');
     // The invocation's delivery records, held after its messages, go out with the completion.
-    const log = deliveries;
     const closing: ClosingWrites = {
       take: (max) => {
         const held = invocations.getStore()?.notifier.takeHeld(max);
-        if (!held || !log) {
+        if (!held || !deliveries) {
           held?.giveBack(held.records.map((_, i) => i));
           return { items: [], giveBack: () => {} };
         }
         return {
-          items: held.records.map((r) => log.item(r.id, r.channel)),
+          items: held.records.map((r) => deliveries.item(r.id, r.channel)),
           ...(held.signal ? { signal: held.signal } : {}),
           giveBack: (unwritten) => held.giveBack(unwritten),
         };

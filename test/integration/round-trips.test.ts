@@ -28,7 +28,7 @@ import {
 } from '../support/aws.js';
 import { guardEnv, SUPPORT_ACCESS } from '../support/config.js';
 import { fixture } from '../support/events.js';
-import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';
+import { type FaultPlan, type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';
 import { lambdaContext } from '../support/lambda.js';
 
 const ADMIN = 'arn:aws:iam::aws:policy/AdministratorAccess';
@@ -256,39 +256,49 @@ describe('round trips as deployed (idempotency table on the emulator)', () => {
     expect((await g.topic.notifications()).length).toBe(1);
     await g.close();
   });
-  it('DynamoDB leaves the closing batch unprocessed once: the rest is sent again, and a repeat gets the stored result', async () => {
-    // Prepare: DynamoDB through the fault proxy, which answers the first BatchWriteItem with
-    // every item unprocessed (as DynamoDB does when it is over capacity) and writes nothing.
+  /**
+   * A repair with DynamoDB through the fault proxy, `plan` in force for the invocation; then a
+   * repeated delivery of the event. Returns the DynamoDB calls of the invocation, its time, and
+   * the faults injected.
+   */
+  async function repairThrough(plan: FaultPlan, timeoutMs?: number) {
     const g = await deployed({ dynamodbEndpoint: proxy.endpoint });
     await aws.iam.send(new DetachRolePolicyCommand({ RoleName: g.roleName, PolicyArn: SUPPORT_ACCESS }));
     const event = fixture('detach-role-policy', { roleName: g.roleName, eventId: uniqueName('evt') });
-    proxy.setPlan({ kind: 'unprocessed', rate: 1, services: ['dynamodb'], limits: { dynamodb: 1 } });
+    proxy.setPlan(plan);
     const injectedBefore = proxy.stats.injected;
-
-    // Act
-    const result = await g.handler(event, lambdaContext()).finally(() => proxy.setPlan(undefined));
-    const batches = g.wire.calls.filter((c) => c === 'BatchWriteItem').length;
+    const started = Date.now();
+    const result = await g.handler(event, lambdaContext(timeoutMs)).finally(() => proxy.setPlan(undefined));
+    const took = Date.now() - started;
+    const after = g.wire.calls.filter((c) => DYNAMODB_CALLS.includes(c));
     const again = await g.handler(structuredClone(event), lambdaContext());
+    return { g, result, after, again, took, injected: proxy.stats.injected - injectedBefore };
+  }
+  it('DynamoDB leaves the closing batch unprocessed once: the rest is sent again, and a repeat gets the stored result', async () => {
+    // Prepare + act: the fault proxy answers the first BatchWriteItem with every item
+    // unprocessed (as DynamoDB does when it is over capacity) and writes nothing.
+    const { g, result, after, again, injected } = await repairThrough({
+      kind: 'unprocessed',
+      rate: 1,
+      services: ['dynamodb'],
+      limits: { dynamodb: 1 },
+    });
 
     // Assess: sent twice, then written; the repeat is a duplicate with the stored result.
-    expect(proxy.stats.injected - injectedBefore).toBe(1);
+    expect(injected).toBe(1);
     expect(result).toMatchObject({ outcome: 'remediated', notified: true });
-    expect(batches).toBe(2);
+    expect(after.filter((c) => c === 'BatchWriteItem').length).toBe(2);
     expect(again).toMatchObject({ outcome: 'remediated', duplicate: true });
     expect((await g.topic.notifications()).length).toBe(1);
     await g.close();
   }, 60_000);
   it('DynamoDB never processes the closing batch: the completion and the record are written their own way', async () => {
-    // Prepare: every BatchWriteItem answered with all its items unprocessed.
-    const g = await deployed({ dynamodbEndpoint: proxy.endpoint });
-    await aws.iam.send(new DetachRolePolicyCommand({ RoleName: g.roleName, PolicyArn: SUPPORT_ACCESS }));
-    const event = fixture('detach-role-policy', { roleName: g.roleName, eventId: uniqueName('evt') });
-    proxy.setPlan({ kind: 'unprocessed', rate: 1, services: ['dynamodb'] });
-
-    // Act
-    const result = await g.handler(event, lambdaContext()).finally(() => proxy.setPlan(undefined));
-    const after = g.wire.calls.filter((c) => DYNAMODB_CALLS.includes(c));
-    const again = await g.handler(structuredClone(event), lambdaContext());
+    // Prepare + act: every BatchWriteItem answered with all its items unprocessed.
+    const { g, result, after, again } = await repairThrough({
+      kind: 'unprocessed',
+      rate: 1,
+      services: ['dynamodb'],
+    });
 
     // Assess: the batch sent three times (twice again), then Powertools' own completion
     // (UpdateItem) and the record's PutItem (besides the claim's); the record is in the table,
@@ -303,16 +313,13 @@ describe('round trips as deployed (idempotency table on the emulator)', () => {
     await g.close();
   }, 60_000);
   it('DynamoDB writes the completion but leaves the record unprocessed: only the record is written again, on its own', async () => {
-    // Prepare: every BatchWriteItem writes the completed record, never the delivery record.
-    const g = await deployed({ dynamodbEndpoint: proxy.endpoint });
-    await aws.iam.send(new DetachRolePolicyCommand({ RoleName: g.roleName, PolicyArn: SUPPORT_ACCESS }));
-    const event = fixture('detach-role-policy', { roleName: g.roleName, eventId: uniqueName('evt') });
-    proxy.setPlan({ kind: 'unprocessed', rate: 1, services: ['dynamodb'], unprocessedMatching: 'delivery#' });
-
-    // Act
-    const result = await g.handler(event, lambdaContext()).finally(() => proxy.setPlan(undefined));
-    const after = g.wire.calls.filter((c) => DYNAMODB_CALLS.includes(c));
-    const again = await g.handler(structuredClone(event), lambdaContext());
+    // Prepare + act: every BatchWriteItem writes the completed record, never the delivery record.
+    const { g, result, after, again } = await repairThrough({
+      kind: 'unprocessed',
+      rate: 1,
+      services: ['dynamodb'],
+      unprocessedMatching: 'delivery#',
+    });
 
     // Assess: no UpdateItem (the completion was written by the first batch), the record by its
     // own PutItem; a repeat gets the stored result.
@@ -324,16 +331,13 @@ describe('round trips as deployed (idempotency table on the emulator)', () => {
     await g.close();
   }, 60_000);
   it('DynamoDB writes the record but leaves the completion unprocessed: only the completion is written again, by Powertools', async () => {
-    // Prepare: every BatchWriteItem writes the delivery record, never the completed record.
-    const g = await deployed({ dynamodbEndpoint: proxy.endpoint });
-    await aws.iam.send(new DetachRolePolicyCommand({ RoleName: g.roleName, PolicyArn: SUPPORT_ACCESS }));
-    const event = fixture('detach-role-policy', { roleName: g.roleName, eventId: uniqueName('evt') });
-    proxy.setPlan({ kind: 'unprocessed', rate: 1, services: ['dynamodb'], unprocessedMatching: 'COMPLETED' });
-
-    // Act
-    const result = await g.handler(event, lambdaContext()).finally(() => proxy.setPlan(undefined));
-    const after = g.wire.calls.filter((c) => DYNAMODB_CALLS.includes(c));
-    const again = await g.handler(structuredClone(event), lambdaContext());
+    // Prepare + act: every BatchWriteItem writes the delivery record, never the completed record.
+    const { g, result, after, again } = await repairThrough({
+      kind: 'unprocessed',
+      rate: 1,
+      services: ['dynamodb'],
+      unprocessedMatching: 'COMPLETED',
+    });
 
     // Assess: Powertools' UpdateItem once; no PutItem but the claim's (the record was written by
     // the first batch); a repeat gets the stored result.
@@ -345,25 +349,19 @@ describe('round trips as deployed (idempotency table on the emulator)', () => {
     await g.close();
   }, 60_000);
   it("the closing batch hangs: it is given up at the records' share of the time left, and the record is written on its own", async () => {
-    // Prepare: DynamoDB never answers a BatchWriteItem; the Lambda has 20 s.
-    const g = await deployed({ dynamodbEndpoint: proxy.endpoint });
-    await aws.iam.send(new DetachRolePolicyCommand({ RoleName: g.roleName, PolicyArn: SUPPORT_ACCESS }));
-    const event = fixture('detach-role-policy', { roleName: g.roleName, eventId: uniqueName('evt') });
-    proxy.setPlan({ kind: 'hang', rate: 1, services: ['dynamodb'], targets: ['BatchWriteItem'] });
-
-    // Act
-    const started = Date.now();
-    const result = await g.handler(event, lambdaContext(20_000)).finally(() => proxy.setPlan(undefined));
-    const took = Date.now() - started;
-    const again = await g.handler(structuredClone(event), lambdaContext());
+    // Prepare + act: DynamoDB never answers a BatchWriteItem; the Lambda has 20 s.
+    const { g, result, after, again, took } = await repairThrough(
+      { kind: 'hang', rate: 1, services: ['dynamodb'], targets: ['BatchWriteItem'] },
+      20_000,
+    );
 
     // Assess: given up after its share (an eighth of what is left, about 2.3 s; the invocation's
     // calls take about 1 s more at this proxy's 150 ms), sent once; the record and the
     // completion written their own way.
     expect(result).toMatchObject({ outcome: 'remediated', notified: true });
     expect(took).toBeLessThan(6_000);
-    expect(g.wire.calls.filter((c) => c === 'BatchWriteItem')).toHaveLength(1);
-    expect(g.wire.calls.filter((c) => c === 'UpdateItem')).toHaveLength(1);
+    expect(after.filter((c) => c === 'BatchWriteItem')).toHaveLength(1);
+    expect(after.filter((c) => c === 'UpdateItem')).toHaveLength(1);
     expect(await g.records()).toHaveLength(1);
     expect(again).toMatchObject({ outcome: 'remediated', duplicate: true });
     await g.close();
