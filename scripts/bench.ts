@@ -132,6 +132,11 @@ const ms = (x: number) => x.toFixed(1);
 
 async function main() {
   const emulator = await startEmulator({ install: true });
+  // The guard's DynamoDB table on an emulator process of its own: in AWS, DynamoDB and IAM are
+  // separate fleets; one moto process answers every request one after another (one Python
+  // interpreter), so the guard's table calls would queue behind its own IAM calls (and the reverse),
+  // an artefact that counts against the guard only (the baseline calls no DynamoDB).
+  const ddbEmulator = await startEmulator({ install: true, managedPolicies: [] });
   try {
     const settings = emulatorSettings(emulator.endpoint);
     const iam = new IAMClient(settings);
@@ -147,9 +152,9 @@ async function main() {
       GUARD_ROLE_ARN,
     };
     // The guard as deployed: its idempotency table and storm ledger (one DynamoDB table), which the
-    // benchmark creates on the emulator and reaches through the same endpoint as IAM and SNS.
+    // benchmark creates on an emulator of its own (above), behind a latency proxy of its own.
     const guardTable = async (name: string) => {
-      await new DynamoDBClient(settings).send(
+      await new DynamoDBClient(emulatorSettings(ddbEmulator.endpoint)).send(
         new CreateTableCommand({
           TableName: name,
           KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
@@ -177,7 +182,7 @@ async function main() {
      * of it): the guard's handler and the ASR-style baseline, each recording its calls on the wire
      * (IAM, STS and SNS in one log each, so round trips span every service the side calls).
      */
-    const sides = (endpoint: string, guardConfig: typeof config) => {
+    const sides = (endpoint: string, guardConfig: typeof config, ddbEndpoint = endpoint) => {
       const at = { ...settings, endpoint };
       const wire = new WireLog();
       const handler = createHandler({
@@ -187,7 +192,7 @@ async function main() {
           sns: recordIamCalls(new SNSClient(at), wire),
           eventBridge: new EventBridgeClient(at),
           dynamodb: recordIamCalls(
-            new DynamoDBClient(at) as unknown as IAMClient,
+            new DynamoDBClient({ ...at, endpoint: ddbEndpoint }) as unknown as IAMClient,
             wire,
           ) as unknown as DynamoDBClient,
         },
@@ -288,10 +293,11 @@ async function main() {
     // with the items, and the second phase would otherwise inherit every record of the first (over
     // a thousand). Said in the report.
     let phase = 0;
-    const measure = async (endpoint: string, runs: number) => {
+    const measure = async (endpoint: string, runs: number, ddbEndpoint = endpoint) => {
       const { handler, wire, baseline, baselineWire } = sides(
         endpoint,
         await guardTable(`${GUARD_TABLE}-${++phase}`),
+        ddbEndpoint,
       );
       const figures: Record<string, Figures> = {};
       for (const scenario of cases) {
@@ -388,10 +394,12 @@ async function main() {
       await topic.notifications();
       return figures;
     };
-    const zero = await measure(emulator.endpoint, RUNS);
+    const zero = await measure(emulator.endpoint, RUNS, ddbEmulator.endpoint);
     const proxy = await latencyProxyThread(emulator.endpoint, LATENCY_MS, 'floor');
-    const slow = await measure(proxy.endpoint, LATENCY_RUNS);
+    const ddbProxy = await latencyProxyThread(ddbEmulator.endpoint, LATENCY_MS, 'floor');
+    const slow = await measure(proxy.endpoint, LATENCY_RUNS, ddbProxy.endpoint);
     await proxy.close();
+    await ddbProxy.close();
     if (QUICK) {
       console.log(`Zero latency:\n${tableOf(zero)}\n\nInjected latency (${latencyText}):\n${tableOf(slow)}`);
       return;
@@ -599,7 +607,7 @@ async function main() {
       '',
       `### Injected latency (${LATENCY_RUNS} runs per scenario)`,
       '',
-      `A loopback proxy (scripts/latency-proxy.ts, mode \`floor\`, in a worker thread of its own so that its work is not on the measured code's event loop, keeping client connections alive as AWS endpoints do) forwards each request to the emulator at once and holds the answer until the service's latency has passed since the request arrived: ${latencyText}. Each call lasts its latency (or the emulator's time, when longer), as a real call does, whose service time is inside its latency; this also keeps out an artefact of the emulator, which answers concurrent requests one after another in one Python process. Why these figures: IAM's control plane is served from us-east-1 and answers in tens of milliseconds from inside AWS, more under load; STS and SNS are regional and faster. Round numbers on the slow side of what SDK traces show from Lambda. Both sides cross the same proxy. The guard runs as deployed, with its idempotency table and storm ledger (one DynamoDB table on the emulator, behind the same proxy): the idempotency claim alongside the first reads, its completion and the message's delivery records after the message, the storm ledger alongside the repair (a new actor each run, so every act is an actor's first and opens a window, the ledger's costliest path; the compliant sweep scans the ledger for due follow-ups). Each phase (zero latency, injected latency) has a table of its own, created empty: the sweep's Scan reads the whole table (DynamoDB's too, in 1 MB pages), and on the emulator, which filters in Python, its time grows with the items, so a phase that inherited the other's (over a thousand records of earlier runs) would measure that; an account's table holds its last 48 hours of records, so the sweep's figures here are a best case for a busy table. "Guard DDB" counts those calls; the baseline has no such protection and makes none. In floor mode a call lasts at least the emulator's own time: on a loaded machine the emulator's DynamoDB answers take longer than the 10 ms modelled, which counts against the guard only.`,
+      `A loopback proxy (scripts/latency-proxy.ts, mode \`floor\`, in a worker thread of its own so that its work is not on the measured code's event loop, keeping client connections alive as AWS endpoints do) forwards each request to the emulator at once and holds the answer until the service's latency has passed since the request arrived: ${latencyText}. Each call lasts its latency (or the emulator's time, when longer), as a real call does, whose service time is inside its latency; this also keeps out an artefact of the emulator, which answers concurrent requests one after another in one Python process. Why these figures: IAM's control plane is served from us-east-1 and answers in tens of milliseconds from inside AWS, more under load; STS and SNS are regional and faster. Round numbers on the slow side of what SDK traces show from Lambda. Both sides cross the same proxy. The guard runs as deployed, with its idempotency table and storm ledger (one DynamoDB table, on an emulator process of its own behind a proxy of its own: in AWS, DynamoDB and IAM are separate fleets, while one emulator process answers its requests one after another, so the guard's table calls would queue behind its own IAM calls, an artefact counting against the guard only): the idempotency claim alongside the first reads, its completion and the message's delivery records after the message, the storm ledger alongside the repair (a new actor each run, so every act is an actor's first and opens a window, the ledger's costliest path; the compliant sweep scans the ledger for due follow-ups). Each phase (zero latency, injected latency) has a table of its own, created empty: the sweep's Scan reads the whole table (DynamoDB's too, in 1 MB pages), and on the emulator, which filters in Python, its time grows with the items, so a phase that inherited the other's (over a thousand records of earlier runs) would measure that; an account's table holds its last 48 hours of records, so the sweep's figures here are a best case for a busy table. "Guard DDB" counts those calls; the baseline has no such protection and makes none. In floor mode a call lasts at least the emulator's own time: on a loaded machine the emulator's DynamoDB answers take longer than the 10 ms modelled, which counts against the guard only.`,
       '',
       '```',
       slowText,
@@ -619,6 +627,7 @@ async function main() {
     console.log(`${text}\n\n${targets.join('\n')}\n\nwritten: docs/benchmarks.md`);
   } finally {
     await emulator.stop();
+    await ddbEmulator.stop();
   }
 }
 

@@ -57,13 +57,25 @@ export interface IamRoleStoreOptions {
 
 /**
  * The support role over @aws-sdk/client-iam: reads it whole in one round trip (GetRole, the two
- * lists and the session revocation policy side by side, each list following every page), applies
- * one action per API call.
+ * lists and the session revocation policy side by side, each list following every page; the
+ * revocation after the list when this store last saw the role without it and the list names it),
+ * applies one action per API call.
  */
 export class IamRoleStore implements RoleStore {
   readonly #iam: IAMClient;
   readonly #pageSize: number | undefined;
   #alias: Promise<string | undefined> | undefined;
+  /**
+   * Roles this store last read without the session revocation policy (and has not put it on
+   * since): their next read asks for it only when the inline list names it, one call fewer in the
+   * round trip on almost every read of a warm container.
+   */
+  readonly #revocationAbsent = new Set<string>();
+  /**
+   * Roles this store has put the revocation on and no read has shown it yet: a stale read (IAM is
+   * eventually consistent) that shows it absent does not stop its next read asking for it.
+   */
+  readonly #revocationPut = new Set<string>();
 
   constructor(iam: IAMClient, options: IamRoleStoreOptions = {}) {
     this.#iam = iam;
@@ -73,7 +85,21 @@ export class IamRoleStore implements RoleStore {
   async read(roleName: string, options: CallOptions = {}): Promise<RoleSnapshot> {
     const paging = { client: this.#iam, ...(this.#pageSize ? { pageSize: this.#pageSize } : {}) };
     const send = sendOptions(options);
-    const [got, attached, inline, revocation] = await Promise.allSettled([
+    const getRevocation = () =>
+      this.#iam
+        .send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: REVOCATION_POLICY_NAME }), send)
+        .then(
+          ({ PolicyDocument }) => PolicyDocument,
+          (error: unknown) => {
+            if (isNoSuchEntity(error)) return undefined;
+            throw error;
+          },
+        );
+    // Alongside the list unless this store last saw the role without it (and has not put it since):
+    // then it is read after the list, only if the list names it. Either way every document on the
+    // role is read; the hint decides only when.
+    const alongside = !this.#revocationAbsent.has(roleName);
+    const [got, attached, inline, early] = await Promise.allSettled([
       this.#iam.send(new GetRoleCommand({ RoleName: roleName }), send),
       (async () => {
         const arns: string[] = [];
@@ -87,18 +113,9 @@ export class IamRoleStore implements RoleStore {
           names.push(...(page.PolicyNames ?? []));
         return names;
       })(),
-      // Read alongside, not after the list: absent (NoSuchEntity) on almost every read.
-      this.#iam
-        .send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: REVOCATION_POLICY_NAME }), send)
-        .then(
-          ({ PolicyDocument }) => PolicyDocument,
-          (error: unknown) => {
-            if (isNoSuchEntity(error)) return undefined;
-            throw error;
-          },
-        ),
+      alongside ? getRevocation() : undefined,
     ]);
-    const failures = [got, attached, inline, revocation].flatMap((r) =>
+    const failures = [got, attached, inline, early].flatMap((r) =>
       r.status === 'rejected' ? [r.reason] : [],
     );
     // Deleted before or while we read it: it is absent now.
@@ -106,6 +123,18 @@ export class IamRoleStore implements RoleStore {
     if (failures.length > 0) throw failures[0];
     const role = got.status === 'fulfilled' ? got.value.Role : undefined;
     if (!role || attached.status !== 'fulfilled' || inline.status !== 'fulfilled') return { exists: false };
+    const listed = inline.value.includes(REVOCATION_POLICY_NAME);
+    const revocation = alongside
+      ? early.status === 'fulfilled'
+        ? early.value
+        : undefined
+      : listed
+        ? await getRevocation()
+        : undefined;
+    if (listed || revocation !== undefined) {
+      this.#revocationAbsent.delete(roleName);
+      this.#revocationPut.delete(roleName);
+    } else if (!this.#revocationPut.has(roleName)) this.#revocationAbsent.add(roleName);
     const raw = role.AssumeRolePolicyDocument ?? '{}';
     return {
       exists: true,
@@ -121,9 +150,7 @@ export class IamRoleStore implements RoleStore {
       tags: Object.fromEntries((role.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
       attachedPolicyArns: attached.value,
       inlinePolicyNames: inline.value,
-      ...(revocation.status === 'fulfilled' && revocation.value !== undefined
-        ? { revocationPolicy: decodePolicy(revocation.value) }
-        : {}),
+      ...(revocation !== undefined ? { revocationPolicy: decodePolicy(revocation) } : {}),
       ...(role.CreateDate ? { createdAt: new Date(role.CreateDate).toISOString() } : {}),
     };
   }
@@ -178,6 +205,10 @@ export class IamRoleStore implements RoleStore {
   }
 
   async apply(action: IamAction, options: CallOptions = {}): Promise<void> {
+    if (action.api === 'PutRolePolicy' && action.policyName === REVOCATION_POLICY_NAME) {
+      this.#revocationAbsent.delete(action.roleName);
+      this.#revocationPut.add(action.roleName);
+    }
     try {
       await this.#send(action, sendOptions(options));
     } catch (error) {

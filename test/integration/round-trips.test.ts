@@ -4,6 +4,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import {
   AttachRolePolicyCommand,
   DetachRolePolicyCommand,
+  GetRolePolicyCommand,
   IAMClient,
   PutRolePolicyCommand,
 } from '@aws-sdk/client-iam';
@@ -12,6 +13,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IamRoleStore } from '../../functions/adapters/iam-role-store.js';
 import { parseConfig } from '../../functions/core/config.js';
 import { reconcile } from '../../functions/core/reconcile.js';
+import {
+  REVOCATION_POLICY_NAME,
+  revocationCutoff,
+  revocationPolicy,
+} from '../../functions/core/session-revocation.js';
 import { createHandler } from '../../functions/handler/create-handler.js';
 import { recordIamCalls } from '../../functions/local/wire-log.js';
 import { latencyProxy } from '../../scripts/latency-proxy.js';
@@ -74,6 +80,53 @@ describe('round trips on the wire', () => {
       'ListRolePolicies',
     ]);
     expect(guard.wire.roundTrips).toBe(1);
+  });
+
+  it('a warm container reads a role without the session revocation in 3 calls; one added since is still read, and judged', async () => {
+    const guard = await setUp();
+    const RoleName = guard.roleName;
+    await guard.invoke(fixture('scheduled-sweep')); // the container's first read: the revocation alongside
+
+    // Act: the next read knows the role had no revocation policy.
+    guard.wire.clear();
+    const warm = await guard.invoke(fixture('scheduled-sweep'));
+
+    // Assess
+    expect(warm.outcome).toBe('compliant');
+    expect([...guard.wire.calls].sort()).toEqual(['GetRole', 'ListAttachedRolePolicies', 'ListRolePolicies']);
+    expect(guard.wire.roundTrips).toBe(1);
+
+    // A policy under the revocation's name appears (not the console's shape: an inline policy like
+    // any other): the list names it, its document is read after the list, and it does not stay.
+    await aws.iam.send(
+      new PutRolePolicyCommand({ RoleName, PolicyName: REVOCATION_POLICY_NAME, PolicyDocument: S3_ALL }),
+    );
+    guard.wire.clear();
+    const added = await guard.invoke(fixture('scheduled-sweep'));
+    expect(added.outcome).toBe('remediated');
+    expect(guard.wire.calls.indexOf('GetRolePolicy')).toBeGreaterThan(
+      guard.wire.calls.indexOf('ListRolePolicies'),
+    );
+    const left = await aws.iam
+      .send(new GetRolePolicyCommand({ RoleName, PolicyName: REVOCATION_POLICY_NAME }))
+      .then((r) => decodeURIComponent(r.PolicyDocument ?? ''))
+      .catch(() => undefined);
+    expect(left === undefined || revocationCutoff(left) !== undefined).toBe(true);
+
+    // A revocation of the console's shape is read and accepted (compliant, not removed).
+    const cutoff = new Date(Date.now() - 60_000).toISOString();
+    await aws.iam.send(
+      new PutRolePolicyCommand({
+        RoleName,
+        PolicyName: REVOCATION_POLICY_NAME,
+        PolicyDocument: JSON.stringify(revocationPolicy(cutoff)),
+      }),
+    );
+    guard.wire.clear();
+    const revoked = await guard.invoke(fixture('scheduled-sweep'));
+    expect(revoked.outcome).toBe('compliant');
+    expect(guard.wire.writes).toEqual([]);
+    expect(guard.wire.calls).toContain('GetRolePolicy');
   });
 
   it('reads, removes access and revokes together, restores and reads back in 4 round trips, the alias alongside', async () => {
