@@ -136,8 +136,10 @@ async function main() {
   // separate fleets; one moto process answers every request one after another (one Python
   // interpreter), so the guard's table calls would queue behind its own IAM calls (and the reverse),
   // an artefact that counts against the guard only (the baseline calls no DynamoDB).
-  const ddbEmulator = await startEmulator({ install: true, managedPolicies: [] });
+  let ddbEmulator: Awaited<ReturnType<typeof startEmulator>> | undefined;
   try {
+    ddbEmulator = await startEmulator({ install: true, managedPolicies: [] });
+    const ddbEndpoint = ddbEmulator.endpoint;
     const settings = emulatorSettings(emulator.endpoint);
     const iam = new IAMClient(settings);
     const sns = new SNSClient(settings);
@@ -154,7 +156,7 @@ async function main() {
     // The guard as deployed: its idempotency table and storm ledger (one DynamoDB table), which the
     // benchmark creates on an emulator of its own (above), behind a latency proxy of its own.
     const guardTable = async (name: string) => {
-      await new DynamoDBClient(emulatorSettings(ddbEmulator.endpoint)).send(
+      await new DynamoDBClient(emulatorSettings(ddbEndpoint)).send(
         new CreateTableCommand({
           TableName: name,
           KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
@@ -182,7 +184,7 @@ async function main() {
      * of it): the guard's handler and the ASR-style baseline, each recording its calls on the wire
      * (IAM, STS and SNS in one log each, so round trips span every service the side calls).
      */
-    const sides = (endpoint: string, guardConfig: typeof config, ddbEndpoint = endpoint) => {
+    const sides = (endpoint: string, guardConfig: typeof config, tableEndpoint = endpoint) => {
       const at = { ...settings, endpoint };
       const wire = new WireLog();
       const handler = createHandler({
@@ -192,7 +194,7 @@ async function main() {
           sns: recordIamCalls(new SNSClient(at), wire),
           eventBridge: new EventBridgeClient(at),
           dynamodb: recordIamCalls(
-            new DynamoDBClient({ ...at, endpoint: ddbEndpoint }) as unknown as IAMClient,
+            new DynamoDBClient({ ...at, endpoint: tableEndpoint }) as unknown as IAMClient,
             wire,
           ) as unknown as DynamoDBClient,
         },
@@ -293,11 +295,11 @@ async function main() {
     // with the items, and the second phase would otherwise inherit every record of the first (over
     // a thousand). Said in the report.
     let phase = 0;
-    const measure = async (endpoint: string, runs: number, ddbEndpoint = endpoint) => {
+    const measure = async (endpoint: string, runs: number, tableEndpoint = endpoint) => {
       const { handler, wire, baseline, baselineWire } = sides(
         endpoint,
         await guardTable(`${GUARD_TABLE}-${++phase}`),
-        ddbEndpoint,
+        tableEndpoint,
       );
       const figures: Record<string, Figures> = {};
       for (const scenario of cases) {
@@ -394,9 +396,9 @@ async function main() {
       await topic.notifications();
       return figures;
     };
-    const zero = await measure(emulator.endpoint, RUNS, ddbEmulator.endpoint);
+    const zero = await measure(emulator.endpoint, RUNS, ddbEndpoint);
     const proxy = await latencyProxyThread(emulator.endpoint, LATENCY_MS, 'floor');
-    const ddbProxy = await latencyProxyThread(ddbEmulator.endpoint, LATENCY_MS, 'floor');
+    const ddbProxy = await latencyProxyThread(ddbEndpoint, LATENCY_MS, 'floor');
     const slow = await measure(proxy.endpoint, LATENCY_RUNS, ddbProxy.endpoint);
     await proxy.close();
     await ddbProxy.close();
@@ -579,7 +581,7 @@ async function main() {
     const compliant = zero['compliant role (sweep)'];
     const targets = [
       `under injected latency the guard's p50 is at most the baseline's in ${Object.values(slow).filter((f) => f.p50 <= f.baseP50).length} of ${Object.keys(slow).length} scenarios (target: all); highest ratio ${(slowest[1].p50 / slowest[1].baseP50).toFixed(2)} (${slowest[0]})`,
-      `compliant check: ${compliant?.reads} IAM reads (GetRole, both lists, and GetRolePolicy for the session revocation since #11, sent together: one IAM round trip) and ${compliant?.writes} writes; as deployed also ${compliant?.dynamo} DynamoDB calls (the idempotency claim alongside the reads, the storm ledger's scan, the completion), ${compliant?.trips} round trips in all (target: 0 writes, the IAM reads in 1 round trip; ASR baseline: ${compliant ? compliant.baseReads + compliant.baseWrites : '?'} IAM/STS calls in ${compliant?.baseTrips} round trips, ${compliant?.baseWrites} write)`,
+      `compliant check: ${compliant?.reads} IAM reads on the first run, in a new container (GetRole, both lists, and GetRolePolicy for the session revocation since #11, sent together: one IAM round trip; the runs after it, in the same container, send 3: GetRolePolicy goes out only once the list names the policy) and ${compliant?.writes} writes; as deployed also ${compliant?.dynamo} DynamoDB calls (the idempotency claim alongside the reads, the storm ledger's scan, the completion), ${compliant?.trips} round trips in all (target: 0 writes, the IAM reads in 1 round trip; ASR baseline: ${compliant ? compliant.baseReads + compliant.baseWrites : '?'} IAM/STS calls in ${compliant?.baseTrips} round trips, ${compliant?.baseWrites} write)`,
       `writes per remediation = drifted properties (a missing role is one drift and needs CreateRole plus one AttachRolePolicy per required policy): ${Object.entries(
         zero,
       )
@@ -588,7 +590,7 @@ async function main() {
         .join('; ')}`,
       `bundle: ${(size / 1024).toFixed(1)} KiB minified (target <= 400 KiB), ${(zipped / 1024).toFixed(1)} KiB deflated (zip)`,
       `cold start proxy (median of ${COLD_RUNS} fresh node processes each, interleaved, start to exit): bundled handler as deployed (with --enable-source-maps) ${ms(coldBundle.wall)} ms, empty module ${ms(coldEmpty.wall)} ms, ratio ${(coldBundle.wall / coldEmpty.wall).toFixed(2)} (target <= 2); the import statement alone: ${ms(coldBundle.import)} ms (${ms(coldPlain.import)} ms without source maps) vs ${ms(coldEmpty.import)} ms for the empty module`,
-      `organization sweep of ${memberIds.length} emulated accounts, 8 at a time: ${ms(sweepMs)} ms with 10 accounts to repair, ${ms(compliantSweepMs)} ms all compliant (${ms(compliantSweepMs / memberIds.length)} ms per account of wall time; each account costs AssumeRole + GetRole + ListAttachedRolePolicies + ListRolePolicies)`,
+      `organization sweep of ${memberIds.length} emulated accounts, 8 at a time: ${ms(sweepMs)} ms with 10 accounts to repair, ${ms(compliantSweepMs)} ms all compliant (${ms(compliantSweepMs / memberIds.length)} ms per account of wall time; each account costs AssumeRole + GetRole + ListAttachedRolePolicies + ListRolePolicies + GetRolePolicy)`,
       `burst: ${burst.length} events (25 distinct tampering x 4 deliveries + 100 for another role), 8 concurrent: ${burstRate.toFixed(0)} events/s, ${burstWrites} IAM writes (${(burstWrites / burst.length).toFixed(3)} per event)`,
     ];
     const machine = `${cpus()[0]?.model ?? 'unknown CPU'} x ${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${platform()} ${release()}, Node ${process.version}`;
@@ -607,7 +609,7 @@ async function main() {
       '',
       `### Injected latency (${LATENCY_RUNS} runs per scenario)`,
       '',
-      `A loopback proxy (scripts/latency-proxy.ts, mode \`floor\`, in a worker thread of its own so that its work is not on the measured code's event loop, keeping client connections alive as AWS endpoints do) forwards each request to the emulator at once and holds the answer until the service's latency has passed since the request arrived: ${latencyText}. Each call lasts its latency (or the emulator's time, when longer), as a real call does, whose service time is inside its latency; this also keeps out an artefact of the emulator, which answers concurrent requests one after another in one Python process. Why these figures: IAM's control plane is served from us-east-1 and answers in tens of milliseconds from inside AWS, more under load; STS and SNS are regional and faster. Round numbers on the slow side of what SDK traces show from Lambda. Both sides cross the same proxy. The guard runs as deployed, with its idempotency table and storm ledger (one DynamoDB table, on an emulator process of its own behind a proxy of its own: in AWS, DynamoDB and IAM are separate fleets, while one emulator process answers its requests one after another, so the guard's table calls would queue behind its own IAM calls, an artefact counting against the guard only): the idempotency claim alongside the first reads, its completion and the message's delivery records after the message, the storm ledger alongside the repair (a new actor each run, so every act is an actor's first and opens a window, the ledger's costliest path; the compliant sweep scans the ledger for due follow-ups). Each phase (zero latency, injected latency) has a table of its own, created empty: the sweep's Scan reads the whole table (DynamoDB's too, in 1 MB pages), and on the emulator, which filters in Python, its time grows with the items, so a phase that inherited the other's (over a thousand records of earlier runs) would measure that; an account's table holds its last 48 hours of records, so the sweep's figures here are a best case for a busy table. "Guard DDB" counts those calls; the baseline has no such protection and makes none. In floor mode a call lasts at least the emulator's own time: on a loaded machine the emulator's DynamoDB answers take longer than the 10 ms modelled, which counts against the guard only.`,
+      `A loopback proxy (scripts/latency-proxy.ts, mode \`floor\`, in a worker thread of its own so that its work is not on the measured code's event loop, keeping client connections alive as AWS endpoints do) forwards each request to the emulator at once and holds the answer until the service's latency has passed since the request arrived: ${latencyText}. Each call lasts its latency (or the emulator's time, when longer), as a real call does, whose service time is inside its latency; this also keeps out an artefact of the emulator, which answers concurrent requests one after another in one Python process. Why these figures: IAM's control plane is served from us-east-1 and answers in tens of milliseconds from inside AWS, more under load; STS and SNS are regional and faster. Round numbers on the slow side of what SDK traces show from Lambda. Both sides' IAM, STS and SNS calls cross the same proxy (the guard's DynamoDB calls another, below). The guard runs as deployed, with its idempotency table and storm ledger (one DynamoDB table, on an emulator process of its own behind a proxy of its own: in AWS, DynamoDB and IAM are separate fleets, while one emulator process answers its requests one after another, so the guard's table calls would queue behind its own IAM calls, an artefact counting against the guard only): the idempotency claim alongside the first reads, its completion and the message's delivery records after the message, the storm ledger alongside the repair (a new actor each run, so every act is an actor's first and opens a window, the ledger's costliest path; the compliant sweep scans the ledger for due follow-ups). Each phase (zero latency, injected latency) has a table of its own, created empty: the sweep's Scan reads the whole table (DynamoDB's too, in 1 MB pages), and on the emulator, which filters in Python, its time grows with the items, so a phase that inherited the other's (over a thousand records of earlier runs) would measure that; an account's table holds its last 48 hours of records, so the sweep's figures here are a best case for a busy table. "Guard DDB" counts those calls; the baseline has no such protection and makes none. In floor mode a call lasts at least the emulator's own time: on a loaded machine the emulator's DynamoDB answers take longer than the 10 ms modelled, which counts against the guard only.`,
       '',
       '```',
       slowText,
@@ -626,8 +628,11 @@ async function main() {
     else if (kept.startsWith('<!--')) writeFileSync(docFile, `${report}\n${kept}`);
     console.log(`${text}\n\n${targets.join('\n')}\n\nwritten: docs/benchmarks.md`);
   } finally {
-    await emulator.stop();
-    await ddbEmulator.stop();
+    try {
+      await emulator.stop();
+    } finally {
+      await ddbEmulator?.stop();
+    }
   }
 }
 

@@ -1,3 +1,4 @@
+import { setTimeout } from 'node:timers/promises';
 import {
   AttachRolePolicyCommand,
   CreatePolicyCommand,
@@ -33,6 +34,12 @@ import type { IamAction } from '../core/plan.js';
 import type { CallOptions, RoleStore } from '../core/ports.js';
 import type { ManagedPolicyVersions, RoleSnapshot } from '../core/role-snapshot.js';
 import { REVOCATION_POLICY_NAME } from '../core/session-revocation.js';
+
+/**
+ * The pauses before asking again for a revocation policy the inline list names but GetRolePolicy
+ * did not find (700 ms in all; docs/design.md, "Drift").
+ */
+export const REVOCATION_REASK_MS: readonly number[] = [100, 200, 400];
 
 /** IAM errors that mean "the role changed under us": re-read and plan again. */
 const RACE_ERRORS = new Set([
@@ -98,7 +105,7 @@ export class IamRoleStore implements RoleStore {
     // Alongside the list unless this store last saw the role without it (and has not put it since):
     // then it is read after the list, only if the list names it. Either way every document on the
     // role is read; the hint decides only when.
-    const alongside = !this.#revocationAbsent.has(roleName);
+    const alongside = options.revocationChanged === true || !this.#revocationAbsent.has(roleName);
     const [got, attached, inline, early] = await Promise.allSettled([
       this.#iam.send(new GetRoleCommand({ RoleName: roleName }), send),
       (async () => {
@@ -124,17 +131,19 @@ export class IamRoleStore implements RoleStore {
     const role = got.status === 'fulfilled' ? got.value.Role : undefined;
     if (!role || attached.status !== 'fulfilled' || inline.status !== 'fulfilled') return { exists: false };
     const listed = inline.value.includes(REVOCATION_POLICY_NAME);
-    const revocation = alongside
-      ? early.status === 'fulfilled'
-        ? early.value
-        : undefined
-      : listed
-        ? await getRevocation()
-        : undefined;
-    if (listed || revocation !== undefined) {
-      this.#revocationAbsent.delete(roleName);
-      this.#revocationPut.delete(roleName);
-    } else if (!this.#revocationPut.has(roleName)) this.#revocationAbsent.add(roleName);
+    let revocation = alongside && early.status === 'fulfilled' ? early.value : undefined;
+    if (listed && !alongside) revocation = await getRevocation();
+    // Listed but not found: replicas of different ages (IAM is eventually consistent; say, the
+    // guard's own revocation just put). Asked again, briefly, rather than handing the core a
+    // revocation-named inline policy without its document, which it would remove as unknown.
+    for (const ms of REVOCATION_REASK_MS) {
+      if (!listed || revocation !== undefined) break;
+      await setTimeout(ms, undefined, options.signal ? { signal: options.signal } : {});
+      revocation = await getRevocation();
+    }
+    if (revocation !== undefined) this.#revocationPut.delete(roleName);
+    if (listed || revocation !== undefined) this.#revocationAbsent.delete(roleName);
+    else if (!this.#revocationPut.has(roleName)) this.#revocationAbsent.add(roleName);
     const raw = role.AssumeRolePolicyDocument ?? '{}';
     return {
       exists: true,
@@ -212,6 +221,13 @@ export class IamRoleStore implements RoleStore {
     try {
       await this.#send(action, sendOptions(options));
     } catch (error) {
+      // Refused outright (not a race, whose write may have taken effect): nothing was put.
+      if (
+        action.api === 'PutRolePolicy' &&
+        action.policyName === REVOCATION_POLICY_NAME &&
+        !(error instanceof Error && RACE_ERRORS.has(error.name))
+      )
+        this.#revocationPut.delete(action.roleName);
       const missing = error instanceof Error ? missingPolicy(action, error) : undefined;
       if (error instanceof Error && missing !== undefined)
         throw new MissingPolicyError(error.name, missing, error.message, { cause: error });

@@ -7,6 +7,12 @@ import type { ManagedPolicyVersions, RoleSnapshot } from './role-snapshot.js';
 /** Per call: `signal` aborts the call (the invocation's deadline passed). */
 export interface CallOptions {
   readonly signal?: AbortSignal;
+  /**
+   * A read of the role: the session revocation policy may have just changed (the event names it),
+   * so it is asked for alongside the other reads whatever the store last saw. Only which calls go
+   * out together; what is decided comes from IAM's answers.
+   */
+  readonly revocationChanged?: boolean;
 }
 
 /**

@@ -34,6 +34,7 @@ import type {
   RoleStore,
 } from '../core/ports.js';
 import type { RoleSnapshot } from '../core/role-snapshot.js';
+import { REVOCATION_POLICY_NAME } from '../core/session-revocation.js';
 import {
   DUPLICATE_METRIC,
   METRICS_NAMESPACE,
@@ -203,8 +204,15 @@ export function createHandler(options: HandlerOptions = {}): GuardHandler {
     const acting = classification !== undefined && classification.kind !== 'ignored';
     const eventId = classification ? eventIdOf(classification) : undefined;
     const call = { signal: deadline.signal };
-    // The role's reads first: IAM's answer is the longest wait of the first round trip.
-    const ownStore = acting ? prefetched(store, config.desired.roleName, call) : store;
+    // The role's reads first: IAM's answer is the longest wait of the first round trip. An event
+    // that names the session revocation policy has it asked for alongside (it may be there now).
+    const trigger = classification?.kind === 'role-change' ? classification.trigger : undefined;
+    const revocationChanged =
+      (trigger?.eventName === 'PutRolePolicy' || trigger?.eventName === 'DeleteRolePolicy') &&
+      trigger.requestParameters.policyName === REVOCATION_POLICY_NAME;
+    const ownStore = acting
+      ? prefetched(store, config.desired.roleName, revocationChanged ? { ...call, revocationChanged } : call)
+      : store;
     const ownDeliveries =
       acting && eventId && deliveries && clients.dynamodb && config.idempotencyTableName
         ? prefetchDeliveries(

@@ -5,6 +5,7 @@ import {
   CreatePolicyCommand,
   DeletePolicyCommand,
   DetachRolePolicyCommand,
+  GetRolePolicyCommand,
   IAMClient,
   PutRolePolicyCommand,
   TagRoleCommand,
@@ -19,6 +20,7 @@ import { parseConfig } from '../../functions/core/config.js';
 import { detectDrift } from '../../functions/core/drift.js';
 import { GuardFailure } from '../../functions/core/guard-result.js';
 import { READ_BACK_BACKOFF_MS, reconcile, STALE_READ_WINDOW_MS } from '../../functions/core/reconcile.js';
+import { REVOCATION_POLICY_NAME, revocationCutoff } from '../../functions/core/session-revocation.js';
 import { createHandler } from '../../functions/handler/create-handler.js';
 import { ACTORS, cloudTrailEvent } from '../../functions/local/cloudtrail.js';
 import { FOREIGN_TRUST } from '../../functions/local/drill-scenarios.js';
@@ -242,6 +244,38 @@ describe('verification under IAM eventual consistency (stale reads served on the
     ]);
     expect(await g.driftNow()).toEqual([]);
   });
+
+  it.each([1, 3])(
+    'the list shows the revocation it just put but GetRolePolicy does not yet (%i stale): asked again, kept, remediated',
+    async (n) => {
+      // Prepare: a session-relevant act (AdministratorAccess attached); replicas of different
+      // ages after the guard's writes: the inline list fresh, GetRolePolicy stale (absent).
+      const g = await guardSetUp();
+      await g.aws.iam.send(new AttachRolePolicyCommand({ RoleName: g.roleName, PolicyArn: ADMIN }));
+      proxy.setStaleReads(n, { reads: ['GetRolePolicy'] });
+
+      // Act
+      const result = await g.handler(
+        cloudTrailEvent({
+          eventName: 'AttachRolePolicy',
+          input: { RoleName: g.roleName, PolicyArn: ADMIN },
+          actor: ACTORS.alice,
+        }),
+        lambdaContext(),
+      );
+      proxy.setStaleReads(0);
+
+      // Assess: the guard's own revocation is never taken for an unknown inline policy and removed.
+      expect(result).toMatchObject({ outcome: 'remediated', notified: true });
+      expect(g.wire.writes).not.toContain('DeleteRolePolicy');
+      expect(g.wire.writes).toContain('DetachRolePolicy');
+      const { PolicyDocument } = await g.aws.iam.send(
+        new GetRolePolicyCommand({ RoleName: g.roleName, PolicyName: REVOCATION_POLICY_NAME }),
+      );
+      expect(revocationCutoff(decodeURIComponent(PolicyDocument ?? ''))).toBeDefined();
+      expect(await g.driftNow()).toEqual([]);
+    },
+  );
 
   it(`past the bound (${BOUND + 1} stale reads): failed, "applied, not verified", no write repeated; the retry finds it restored`, async () => {
     // Prepare

@@ -3,6 +3,7 @@ import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import {
   AttachRolePolicyCommand,
+  DeleteRolePolicyCommand,
   DetachRolePolicyCommand,
   GetRolePolicyCommand,
   IAMClient,
@@ -82,10 +83,16 @@ describe('round trips on the wire', () => {
     expect(guard.wire.roundTrips).toBe(1);
   });
 
-  it('a warm container reads a role without the session revocation in 3 calls; one added since is still read, and judged', async () => {
+  it('a warm container reads a role without the session revocation in 3 calls; one added since is read after the list, and judged', async () => {
     const guard = await setUp();
     const RoleName = guard.roleName;
     await guard.invoke(fixture('scheduled-sweep')); // the container's first read: the revocation alongside
+    /** GetRolePolicy went out only once ListRolePolicies had answered. */
+    const askedAfterTheList = () => {
+      const list = guard.wire.timeline.find((c) => c.action === 'ListRolePolicies');
+      const get = guard.wire.timeline.find((c) => c.action === 'GetRolePolicy');
+      return list?.end !== undefined && get !== undefined && get.start >= list.end;
+    };
 
     // Act: the next read knows the role had no revocation policy.
     guard.wire.clear();
@@ -96,24 +103,8 @@ describe('round trips on the wire', () => {
     expect([...guard.wire.calls].sort()).toEqual(['GetRole', 'ListAttachedRolePolicies', 'ListRolePolicies']);
     expect(guard.wire.roundTrips).toBe(1);
 
-    // A policy under the revocation's name appears (not the console's shape: an inline policy like
-    // any other): the list names it, its document is read after the list, and it does not stay.
-    await aws.iam.send(
-      new PutRolePolicyCommand({ RoleName, PolicyName: REVOCATION_POLICY_NAME, PolicyDocument: S3_ALL }),
-    );
-    guard.wire.clear();
-    const added = await guard.invoke(fixture('scheduled-sweep'));
-    expect(added.outcome).toBe('remediated');
-    expect(guard.wire.calls.indexOf('GetRolePolicy')).toBeGreaterThan(
-      guard.wire.calls.indexOf('ListRolePolicies'),
-    );
-    const left = await aws.iam
-      .send(new GetRolePolicyCommand({ RoleName, PolicyName: REVOCATION_POLICY_NAME }))
-      .then((r) => decodeURIComponent(r.PolicyDocument ?? ''))
-      .catch(() => undefined);
-    expect(left === undefined || revocationCutoff(left) !== undefined).toBe(true);
-
-    // A revocation of the console's shape is read and accepted (compliant, not removed).
+    // A revocation of the console's shape appears: the list names it, its document is read after
+    // the list (2 round trips), and accepted (compliant, nothing written).
     const cutoff = new Date(Date.now() - 60_000).toISOString();
     await aws.iam.send(
       new PutRolePolicyCommand({
@@ -126,7 +117,59 @@ describe('round trips on the wire', () => {
     const revoked = await guard.invoke(fixture('scheduled-sweep'));
     expect(revoked.outcome).toBe('compliant');
     expect(guard.wire.writes).toEqual([]);
+    expect(askedAfterTheList()).toBe(true);
+    expect(guard.wire.roundTrips).toBe(2);
+
+    // Seen there: the next read asks for it alongside again (1 round trip).
+    guard.wire.clear();
+    await guard.invoke(fixture('scheduled-sweep'));
     expect(guard.wire.calls).toContain('GetRolePolicy');
+    expect(guard.wire.roundTrips).toBe(1);
+
+    // Gone, then a policy under its name that is not the console's shape: read after the list and
+    // judged an inline policy like any other (it does not stay as written).
+    await aws.iam.send(new DeleteRolePolicyCommand({ RoleName, PolicyName: REVOCATION_POLICY_NAME }));
+    await guard.invoke(fixture('scheduled-sweep'));
+    await aws.iam.send(
+      new PutRolePolicyCommand({ RoleName, PolicyName: REVOCATION_POLICY_NAME, PolicyDocument: S3_ALL }),
+    );
+    guard.wire.clear();
+    const added = await guard.invoke(fixture('scheduled-sweep'));
+    expect(added.outcome).toBe('remediated');
+    expect(askedAfterTheList()).toBe(true);
+    const left = await aws.iam
+      .send(new GetRolePolicyCommand({ RoleName, PolicyName: REVOCATION_POLICY_NAME }))
+      .then((r) => decodeURIComponent(r.PolicyDocument ?? ''))
+      .catch(() => undefined);
+    expect(left === undefined || revocationCutoff(left) !== undefined).toBe(true);
+  });
+
+  it('an event naming the session revocation policy has it read alongside, even in a warm container', async () => {
+    const guard = await setUp();
+    const RoleName = guard.roleName;
+    await guard.invoke(fixture('scheduled-sweep')); // seen without it
+    await aws.iam.send(
+      new PutRolePolicyCommand({
+        RoleName,
+        PolicyName: REVOCATION_POLICY_NAME,
+        PolicyDocument: JSON.stringify(revocationPolicy(new Date(Date.now() - 60_000).toISOString())),
+      }),
+    );
+
+    // Act
+    guard.wire.clear();
+    const result = await guard.invoke(
+      fixture('put-role-policy', {
+        roleName: RoleName,
+        requestParameters: { policyName: REVOCATION_POLICY_NAME },
+      }),
+    );
+
+    // Assess: the console's revocation is accepted; read in one round trip with the others.
+    expect(result.outcome).toBe('compliant');
+    const first = guard.wire.timeline.filter((c) => c.depth === 1).map((c) => c.action);
+    expect(first).toContain('GetRolePolicy');
+    expect(guard.wire.roundTrips).toBe(1);
   });
 
   it('reads, removes access and revokes together, restores and reads back in 4 round trips, the alias alongside', async () => {

@@ -55,9 +55,13 @@ export interface FaultProxy {
    * before the first write of the series — the stale pre-write state. 0 turns it off.
    * `afterWritesBy` (an access key id): only writes signed with that key start serving stale
    * reads (the attacker's, not the guard's own). Only reads the proxy saw answered before the
-   * write can be served stale: read the role through the proxy first.
+   * write can be served stale: read the role through the proxy first. `reads`: only these reads
+   * are served stale (replicas of different ages: say, a fresh list and a stale GetRolePolicy).
    */
-  setStaleReads(n: number, options?: { readonly afterWritesBy?: string }): void;
+  setStaleReads(
+    n: number,
+    options?: { readonly afterWritesBy?: string; readonly reads?: readonly string[] },
+  ): void;
   /** Forwards the requests held by a `hold` plan (their answers go back to the clients). */
   releaseHeld(): void;
   /** Requests held by a `hold` plan whose client is still waiting (not given up, not released). */
@@ -136,6 +140,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const held: { req: IncomingMessage; body: Buffer; res: ServerResponse }[] = [];
   let staleReads = 0;
   let staleAfterWritesBy: string | undefined;
+  let staleOnly: ReadonlySet<string> | undefined;
   let inlineQuota: number | undefined;
   /** Per role (lower-cased name): each inline policy's counted size, as answered. */
   const inline = new Map<string, Map<string, number>>();
@@ -180,7 +185,8 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       (staleAfterWritesBy === undefined || accessKey === staleAfterWritesBy)
     ) {
       for (const [key, before] of fresh)
-        stale.set(key, { answer: stale.get(key)?.answer ?? before, left: staleReads });
+        if (!staleOnly || staleOnly.has(actionOf(key) ?? ''))
+          stale.set(key, { answer: stale.get(key)?.answer ?? before, left: staleReads });
     }
   };
 
@@ -338,6 +344,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     setStaleReads(n, options = {}) {
       staleReads = n;
       staleAfterWritesBy = options.afterWritesBy;
+      staleOnly = options.reads ? new Set(options.reads) : undefined;
       fresh.clear();
       stale.clear();
     },
