@@ -51,6 +51,13 @@ const RACE_ERRORS = new Set([
   'ConcurrentModification',
 ]);
 
+/** IAM answered the write with a client error that is not a race: it was not applied. */
+const isRefusal = (error: unknown): boolean => {
+  if (!(error instanceof Error) || RACE_ERRORS.has(error.name)) return false;
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return status !== undefined && status >= 400 && status < 500;
+};
+
 const isNoSuchEntity = (error: unknown): boolean =>
   error instanceof Error && (error.name === 'NoSuchEntityException' || error.name === 'NoSuchEntity');
 
@@ -221,12 +228,9 @@ export class IamRoleStore implements RoleStore {
     try {
       await this.#send(action, sendOptions(options));
     } catch (error) {
-      // Refused outright (not a race, whose write may have taken effect): nothing was put.
-      if (
-        action.api === 'PutRolePolicy' &&
-        action.policyName === REVOCATION_POLICY_NAME &&
-        !(error instanceof Error && RACE_ERRORS.has(error.name))
-      )
+      // Refused outright (a 4xx other than a race, whose write may have taken effect): nothing
+      // was put. An abort, a timeout or a 5xx may have been applied: the mark stays.
+      if (action.api === 'PutRolePolicy' && action.policyName === REVOCATION_POLICY_NAME && isRefusal(error))
         this.#revocationPut.delete(action.roleName);
       const missing = error instanceof Error ? missingPolicy(action, error) : undefined;
       if (error instanceof Error && missing !== undefined)

@@ -70,10 +70,10 @@ describe('exactly one handling per event (idempotency table on the emulator)', (
       actions: first.actions,
     });
     // The duplicate's only IAM calls are the reads begun alongside its claim (dropped once the
-    // claim said duplicate): no write, no message.
+    // claim said duplicate): no write, no message. Three: the container has read the role
+    // without the session revocation policy (the first delivery's read-back).
     expect([...g.wire.calls.slice(callsAfterFirst)].sort()).toEqual([
       'GetRole',
-      'GetRolePolicy',
       'ListAttachedRolePolicies',
       'ListRolePolicies',
     ]);
