@@ -37,9 +37,11 @@ import { REVOCATION_POLICY_NAME } from '../core/session-revocation.js';
 
 /**
  * The pauses before asking again for a revocation policy the inline list names but GetRolePolicy
- * did not find (700 ms in all; docs/design.md, "Drift").
+ * did not find (700 ms in all; docs/design.md, "Drift"); when this store has put it itself (it is
+ * there: only its document is not served yet), longer, as the read-back's own backoff (3.1 s).
  */
 export const REVOCATION_REASK_MS: readonly number[] = [100, 200, 400];
+export const OWN_REVOCATION_REASK_MS: readonly number[] = [100, 200, 400, 800, 1600];
 
 /** IAM errors that mean "the role changed under us": re-read and plan again. */
 const RACE_ERRORS = new Set([
@@ -143,7 +145,7 @@ export class IamRoleStore implements RoleStore {
     // Listed but not found: replicas of different ages (IAM is eventually consistent; say, the
     // guard's own revocation just put). Asked again, briefly, rather than handing the core a
     // revocation-named inline policy without its document, which it would remove as unknown.
-    for (const ms of REVOCATION_REASK_MS) {
+    for (const ms of this.#revocationPut.has(roleName) ? OWN_REVOCATION_REASK_MS : REVOCATION_REASK_MS) {
       if (!listed || revocation !== undefined) break;
       await setTimeout(ms, undefined, options.signal ? { signal: options.signal } : {});
       revocation = await getRevocation();
