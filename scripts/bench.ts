@@ -184,7 +184,7 @@ async function main() {
      * of it): the guard's handler and the ASR-style baseline, each recording its calls on the wire
      * (IAM, STS and SNS in one log each, so round trips span every service the side calls).
      */
-    const sides = (endpoint: string, guardConfig: typeof config, tableEndpoint = endpoint) => {
+    const sides = (endpoint: string, guardConfig: typeof config, tableEndpoint: string) => {
       const at = { ...settings, endpoint };
       const wire = new WireLog();
       const handler = createHandler({
@@ -295,7 +295,7 @@ async function main() {
     // with the items, and the second phase would otherwise inherit every record of the first (over
     // a thousand). Said in the report.
     let phase = 0;
-    const measure = async (endpoint: string, runs: number, tableEndpoint = endpoint) => {
+    const measure = async (endpoint: string, runs: number, tableEndpoint: string) => {
       const { handler, wire, baseline, baselineWire } = sides(
         endpoint,
         await guardTable(`${GUARD_TABLE}-${++phase}`),

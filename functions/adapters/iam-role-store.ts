@@ -82,16 +82,13 @@ export class IamRoleStore implements RoleStore {
   readonly #pageSize: number | undefined;
   #alias: Promise<string | undefined> | undefined;
   /**
-   * Roles this store last read without the session revocation policy (and has not put it on
-   * since): their next read asks for it only when the inline list names it, one call fewer in the
-   * round trip on almost every read of a warm container.
+   * What this store knows of each role's session revocation policy. `absent`: its last read found
+   * none (and it has put none since), so the next read asks for it only when the inline list names
+   * it, one call fewer in the round trip on almost every read of a warm container. `put`: it put
+   * one that no read has shown yet, so a stale read (IAM is eventually consistent) that shows none
+   * does not stop the next read asking for it. No entry: asked for alongside.
    */
-  readonly #revocationAbsent = new Set<string>();
-  /**
-   * Roles this store has put the revocation on and no read has shown it yet: a stale read (IAM is
-   * eventually consistent) that shows it absent does not stop its next read asking for it.
-   */
-  readonly #revocationPut = new Set<string>();
+  readonly #revocation = new Map<string, 'absent' | 'put'>();
 
   constructor(iam: IAMClient, options: IamRoleStoreOptions = {}) {
     this.#iam = iam;
@@ -114,7 +111,8 @@ export class IamRoleStore implements RoleStore {
     // Alongside the list unless this store last saw the role without it (and has not put it since):
     // then it is read after the list, only if the list names it. Either way every document on the
     // role is read; the hint decides only when.
-    const alongside = options.revocationChanged === true || !this.#revocationAbsent.has(roleName);
+    const own = this.#revocation.get(roleName) === 'put';
+    const alongside = options.revocationChanged === true || this.#revocation.get(roleName) !== 'absent';
     const [got, attached, inline, early] = await Promise.allSettled([
       this.#iam.send(new GetRoleCommand({ RoleName: roleName }), send),
       (async () => {
@@ -145,14 +143,13 @@ export class IamRoleStore implements RoleStore {
     // Listed but not found: replicas of different ages (IAM is eventually consistent; say, the
     // guard's own revocation just put). Asked again, briefly, rather than handing the core a
     // revocation-named inline policy without its document, which it would remove as unknown.
-    for (const ms of this.#revocationPut.has(roleName) ? OWN_REVOCATION_REASK_MS : REVOCATION_REASK_MS) {
+    for (const ms of own ? OWN_REVOCATION_REASK_MS : REVOCATION_REASK_MS) {
       if (!listed || revocation !== undefined) break;
       await setTimeout(ms, undefined, options.signal ? { signal: options.signal } : {});
       revocation = await getRevocation();
     }
-    if (revocation !== undefined) this.#revocationPut.delete(roleName);
-    if (listed || revocation !== undefined) this.#revocationAbsent.delete(roleName);
-    else if (!this.#revocationPut.has(roleName)) this.#revocationAbsent.add(roleName);
+    if (revocation !== undefined || (listed && !own)) this.#revocation.delete(roleName);
+    else if (!listed && !own) this.#revocation.set(roleName, 'absent');
     const raw = role.AssumeRolePolicyDocument ?? '{}';
     return {
       exists: true,
@@ -223,17 +220,15 @@ export class IamRoleStore implements RoleStore {
   }
 
   async apply(action: IamAction, options: CallOptions = {}): Promise<void> {
-    if (action.api === 'PutRolePolicy' && action.policyName === REVOCATION_POLICY_NAME) {
-      this.#revocationAbsent.delete(action.roleName);
-      this.#revocationPut.add(action.roleName);
-    }
+    if (action.api === 'PutRolePolicy' && action.policyName === REVOCATION_POLICY_NAME)
+      this.#revocation.set(action.roleName, 'put');
     try {
       await this.#send(action, sendOptions(options));
     } catch (error) {
       // Refused outright (a 4xx other than a race, whose write may have taken effect): nothing
       // was put. An abort, a timeout or a 5xx may have been applied: the mark stays.
       if (action.api === 'PutRolePolicy' && action.policyName === REVOCATION_POLICY_NAME && isRefusal(error))
-        this.#revocationPut.delete(action.roleName);
+        this.#revocation.delete(action.roleName);
       const missing = error instanceof Error ? missingPolicy(action, error) : undefined;
       if (error instanceof Error && missing !== undefined)
         throw new MissingPolicyError(error.name, missing, error.message, { cause: error });
