@@ -14,9 +14,11 @@ import type { STSClient } from '@aws-sdk/client-sts';
  * (`throwOnRequestTimeout`: without it the SDK only logs a warning and keeps waiting), so one
  * stuck call cannot eat the whole invocation: 5 x 10 s + backoff stays under 60 s.
  * The standard AWS variables (AWS_REGION, AWS_ENDPOINT_URL, credentials) apply unchanged.
+ * `cacheMiddleware`: each command's middleware stack is resolved once per client (see `cachedCalls`).
  */
 export const CLIENT_SETTINGS = {
   maxAttempts: 5,
+  cacheMiddleware: true,
   retryMode: 'standard',
   requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000, throwOnRequestTimeout: true },
 } as const;
@@ -65,4 +67,107 @@ export function createClients(
       ? { securityHub: new SecurityHubClient({ ...SECURITY_HUB_CLIENT_SETTINGS, region }) }
       : {}),
   };
+}
+
+/** Where a call's options ride with the command through the SDK's middleware (see `cachedCalls`). */
+const CALL_OPTIONS = Symbol('support-role-guard.callOptions');
+const prepared = new WeakSet<object>();
+
+/** The per-call options the guard sends: its deadline's signal, and a request timeout per attempt. */
+interface CallOptions {
+  readonly abortSignal?: AbortSignal;
+  readonly requestTimeout?: number;
+}
+const CARRIED: ReadonlySet<string> = new Set(['abortSignal', 'requestTimeout']);
+
+interface SdkClient {
+  send(command: object, options?: unknown, callback?: unknown): Promise<unknown>;
+  readonly config: { readonly cacheMiddleware?: boolean; readonly requestHandler?: unknown };
+  readonly middlewareStack: {
+    add(middleware: unknown, options: { step: string; priority?: string; name: string }): void;
+  };
+}
+type Args = Record<string | symbol, unknown> & { request?: Record<symbol, unknown> };
+type Next = (args: Args) => Promise<unknown>;
+interface HttpHandler {
+  handle(request: Record<symbol, unknown>, options?: CallOptions): Promise<unknown>;
+}
+
+/**
+ * Lets a client with `cacheMiddleware` (CLIENT_SETTINGS) reuse its resolved middleware stacks on
+ * the guard's calls, which carry options. The SDK reuses a command's resolved stack only for a
+ * send without options, and the guard passes each call its deadline's signal (`abortSignal`), and
+ * each send of a message a request timeout per attempt (`requestTimeout`). Resolving the stack
+ * again is about a quarter of the SDK's own work for a call (a fresh middleware stack, sorted and
+ * composed). Once prepared, a send whose options are only those goes to the SDK without options,
+ * the options riding on the command: the caller's wait ends when the signal aborts (the SDK's
+ * retry waits included, as with the option), and the request handler gets both options for each
+ * attempt, so an attempt the retry loop starts after the abort fails at once, before it is sent.
+ * The error is the SDK's own shape (an `AbortError` whose cause is the signal's reason), which
+ * `explainAbort` reads. Any other options go to the SDK unchanged. Idempotent; a client without
+ * `cacheMiddleware` is left as it is. Checked on the wire by test/integration/cached-calls.test.ts.
+ */
+export function cachedCalls<T extends object>(client: T): T {
+  const c = client as unknown as SdkClient;
+  if (prepared.has(c) || c.config?.cacheMiddleware !== true) return client;
+  prepared.add(c);
+  c.middlewareStack.add(
+    (next: Next) => (args: Args) => {
+      const signal = (args[CALL_OPTIONS] as CallOptions | undefined)?.abortSignal;
+      if (!signal) return next(args);
+      if (signal.aborted) return Promise.reject(abortError(signal));
+      return new Promise((resolve, reject) => {
+        const abort = () => reject(abortError(signal));
+        signal.addEventListener('abort', abort, { once: true });
+        next(args)
+          .then(resolve, reject)
+          .finally(() => signal.removeEventListener('abort', abort));
+      });
+    },
+    { step: 'initialize', priority: 'high', name: 'supportRoleGuardAbortWait' },
+  );
+  // The innermost middleware, after signing (which makes a new request): each attempt's request.
+  c.middlewareStack.add(
+    (next: Next) => (args: Args) => {
+      const options = args[CALL_OPTIONS];
+      if (options && args.request) args.request[CALL_OPTIONS] = options;
+      return next(args);
+    },
+    { step: 'deserialize', priority: 'low', name: 'supportRoleGuardCallOptions' },
+  );
+  const handler = c.config.requestHandler as HttpHandler | undefined;
+  if (handler && typeof handler.handle === 'function' && !prepared.has(handler)) {
+    prepared.add(handler);
+    const handle = handler.handle.bind(handler);
+    handler.handle = (request, options = {}) => {
+      const carried = request[CALL_OPTIONS] as CallOptions | undefined;
+      return handle(request, carried ? { ...carried, ...options } : options);
+    };
+  }
+  // Stacks the client cached before (calls sent without options) lack the two middlewares above:
+  // dropped, as the SDK drops them itself on a send with options, to be resolved again with them.
+  delete (c as { handlers?: unknown }).handlers;
+  const send = c.send.bind(c);
+  (c as { send: SdkClient['send'] }).send = (command, options, callback) => {
+    const carried =
+      callback === undefined &&
+      typeof options === 'object' &&
+      options !== null &&
+      Object.keys(options).every((k) => CARRIED.has(k));
+    if (!carried) return send(command, options, callback);
+    if (Object.keys(options).length > 0) (command as Record<symbol, unknown>)[CALL_OPTIONS] = options;
+    return send(command);
+  };
+  return client;
+}
+
+/** The SDK's own abort error (node-http-handler's buildAbortError): `explainAbort` reads its name. */
+function abortError(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  const error = new Error(
+    reason instanceof Error || reason === undefined ? 'Request aborted' : String(reason),
+  );
+  error.name = 'AbortError';
+  if (reason instanceof Error) (error as Error & { cause?: unknown }).cause = reason;
+  return error;
 }

@@ -64,7 +64,8 @@ export class DynamoDbDeliveryLog implements DeliveryLog {
  * they are needed: the handler starts it alongside the idempotency claim. The view answers those
  * keys from that read and any other key (or one the read did not return, or all of them when it
  * failed) from `log` itself, as before. Writes go to `log`. Reading is no side effect: a prefetch
- * whose invocation turns out to be a duplicate is dropped.
+ * whose invocation turns out to be a duplicate is dropped. The read goes out once `after` settles
+ * (the handler passes the moment its reads of the role are on the wire, so that they go first).
  */
 export function prefetchDeliveries(
   log: DynamoDbDeliveryLog,
@@ -73,19 +74,22 @@ export function prefetchDeliveries(
   ids: readonly string[],
   channels: readonly string[],
   signal?: AbortSignal,
+  after: Promise<unknown> = Promise.resolve(),
 ): DeliveryLog {
   const keys = ids.flatMap((id) => channels.map((channel) => key(id, channel)));
   const read: Promise<Set<string> | undefined> =
     keys.length === 0
       ? Promise.resolve(undefined)
-      : client
-          .send(
-            new BatchGetItemCommand({
-              RequestItems: {
-                [tableName]: { Keys: keys.map((k) => ({ id: { S: k } })), ConsistentRead: true },
-              },
-            }),
-            signal ? { abortSignal: signal } : {},
+      : after
+          .then(() =>
+            client.send(
+              new BatchGetItemCommand({
+                RequestItems: {
+                  [tableName]: { Keys: keys.map((k) => ({ id: { S: k } })), ConsistentRead: true },
+                },
+              }),
+              signal ? { abortSignal: signal } : {},
+            ),
           )
           .then((out) => {
             // Keys DynamoDB did not process are unknown: asked again one by one, never assumed absent.

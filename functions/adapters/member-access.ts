@@ -16,7 +16,7 @@ import type {
   RoleStore,
 } from '../core/ports.js';
 import type { RoleSnapshot } from '../core/role-snapshot.js';
-import { type AwsClients, CLIENT_SETTINGS } from './aws-clients.js';
+import { type AwsClients, CLIENT_SETTINGS, cachedCalls } from './aws-clients.js';
 import { IamRoleStore } from './iam-role-store.js';
 import {
   ConfiguredAccounts,
@@ -98,13 +98,15 @@ export class MemberAccess implements AccountAccess {
             ...(clientSettings?.requestHandler as Record<string, unknown> | undefined),
             ...this.#agents,
           };
-          const iam = new IAMClient({
-            ...CLIENT_SETTINGS,
-            region,
-            ...clientSettings,
-            requestHandler,
-            credentials,
-          });
+          const iam = cachedCalls(
+            new IAMClient({
+              ...CLIENT_SETTINGS,
+              region,
+              ...clientSettings,
+              requestHandler,
+              credentials,
+            }),
+          );
           return new IamRoleStore(this.#options.instrument ? this.#options.instrument(iam) : iam);
         })
         .catch((error: unknown) => {

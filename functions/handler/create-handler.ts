@@ -8,7 +8,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { type AwsClients, createClients } from '../adapters/aws-clients.js';
+import { type AwsClients, cachedCalls, createClients } from '../adapters/aws-clients.js';
 import { CloudFormationStacks } from '../adapters/cloudformation-stacks.js';
 import { DynamoDbDeliveryLog, prefetchDeliveries } from '../adapters/delivery-log.js';
 import { IamRoleStore } from '../adapters/iam-role-store.js';
@@ -98,6 +98,8 @@ export function createHandler(options: HandlerOptions = {}): GuardHandler {
       eventBridge: Boolean(config.eventBusName),
       securityHub: securityHubWanted(config),
     });
+  // Each call's abort signal without giving up the SDK's cached middleware stacks.
+  for (const client of Object.values(clients)) if (client) cachedCalls(client);
   const logger = options.logger ?? new Logger({ serviceName: SERVICE_NAME });
   const metrics =
     options.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME, logger });
@@ -213,6 +215,13 @@ export function createHandler(options: HandlerOptions = {}): GuardHandler {
     const ownStore = acting
       ? prefetched(store, config.desired.roleName, revocationChanged ? { ...call, revocationChanged } : call)
       : store;
+    // The SDK puts a request on the wire only after several turns of the microtask queue, and
+    // calls started together take those turns in step: IAM's reads, the longest wait of the first
+    // round trip, would leave only once the table's calls (the delivery records' read, then the
+    // idempotency claim) had taken theirs. Those wait for the event loop's next turn instead
+    // (setImmediate runs once the microtasks and process.nextTick callbacks, and with them the
+    // writes of the reads to their kept-alive connections, are done).
+    const wireFirst = acting ? new Promise<void>((resolve) => setImmediate(resolve)) : undefined;
     const ownDeliveries =
       acting && eventId && deliveries && clients.dynamodb && config.idempotencyTableName
         ? prefetchDeliveries(
@@ -222,6 +231,7 @@ export function createHandler(options: HandlerOptions = {}): GuardHandler {
             [deliveryIdOf(eventId, false), deliveryIdOf(eventId, true)],
             channelsOf(notifierOptions),
             deadline.signal,
+            wireFirst,
           )
         : deliveries;
     // The messages work to the Lambda timeout itself: each send gets its share of the time left.
@@ -231,7 +241,7 @@ export function createHandler(options: HandlerOptions = {}): GuardHandler {
       deferRecords: true,
       timeLeftMs: () => context.getRemainingTimeInMillis(),
     });
-    return { deadline, notifier, store: ownStore };
+    return { deadline, notifier, store: ownStore, ...(wireFirst ? { wireFirst } : {}) };
   };
   /** Ends an invocation: its deferred delivery records written, its deadline's timer cleared. */
   const end = async (invocation: Invocation): Promise<void> => {
@@ -276,6 +286,7 @@ export function createHandler(options: HandlerOptions = {}): GuardHandler {
   const run = handler as unknown as GuardHandler;
   return async (event, context) => {
     const invocation = begin(event, context);
+    await invocation.wireFirst;
     try {
       // The delivery records held after the messages are written by Powertools' completion of
       // the idempotency record (its `after`, inside `run`, in the same request), or else on
@@ -308,6 +319,8 @@ interface Invocation {
   readonly deadline: Deadline & { dispose(): void };
   readonly notifier: AwsNotifier;
   readonly store: RoleStore;
+  /** Settles once the role's reads begun with the invocation are on the wire (see `begin`). */
+  readonly wireFirst?: Promise<void>;
 }
 
 /**
