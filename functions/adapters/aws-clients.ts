@@ -29,6 +29,7 @@ export const CLIENT_SETTINGS = {
  */
 export const SECURITY_HUB_CLIENT_SETTINGS = {
   maxAttempts: 2,
+  cacheMiddleware: true,
   retryMode: 'standard',
   requestHandler: { connectionTimeout: 3_000, requestTimeout: 5_000, throwOnRequestTimeout: true },
 } as const;
@@ -85,6 +86,10 @@ interface SdkClient {
   readonly config: { readonly cacheMiddleware?: boolean; readonly requestHandler?: unknown };
   readonly middlewareStack: {
     add(middleware: unknown, options: { step: string; priority?: string; name: string }): void;
+    addRelativeTo(
+      middleware: unknown,
+      options: { relation: 'before' | 'after'; toMiddleware: string; name: string },
+    ): void;
   };
 }
 type Args = Record<string | symbol, unknown> & { request?: Record<symbol, unknown> };
@@ -102,7 +107,10 @@ interface HttpHandler {
  * composed). Once prepared, a send whose options are only those goes to the SDK without options,
  * the options riding on the command: the caller's wait ends when the signal aborts (the SDK's
  * retry waits included, as with the option), and the request handler gets both options for each
- * attempt, so an attempt the retry loop starts after the abort fails at once, before it is sent.
+ * attempt. The SDK's retry loop reads the signal only from the option, so after an abort during a
+ * backoff it waits that backoff out in the background; its next attempt then ends before it is
+ * signed or sent, and the loop with it. Each call in flight listens on its signal twice (the
+ * wait, and the attempt's request), as the SDK's HTTP handler and retry wait did between them.
  * The error is the SDK's own shape (an `AbortError` whose cause is the signal's reason), which
  * `explainAbort` reads. Any other options go to the SDK unchanged. Idempotent; a client without
  * `cacheMiddleware` is left as it is. Checked on the wire by test/integration/cached-calls.test.ts.
@@ -125,6 +133,16 @@ export function cachedCalls<T extends object>(client: T): T {
       });
     },
     { step: 'initialize', priority: 'high', name: 'supportRoleGuardAbortWait' },
+  );
+  // Each attempt, inside the SDK's retry loop: once the signal has aborted (the caller was let go
+  // above while the loop waited out a backoff), the attempt ends here, before it is signed, and
+  // the loop with it (an AbortError is not retried).
+  c.middlewareStack.addRelativeTo(
+    (next: Next) => (args: Args) => {
+      const signal = (args[CALL_OPTIONS] as CallOptions | undefined)?.abortSignal;
+      return signal?.aborted ? Promise.reject(abortError(signal)) : next(args);
+    },
+    { relation: 'after', toMiddleware: 'retryMiddleware', name: 'supportRoleGuardAbortAttempt' },
   );
   // The innermost middleware, after signing (which makes a new request): each attempt's request.
   c.middlewareStack.add(
@@ -154,6 +172,8 @@ export function cachedCalls<T extends object>(client: T): T {
       typeof options === 'object' &&
       options !== null &&
       Object.keys(options).every((k) => CARRIED.has(k));
+    // A command sent again keeps no options of an earlier send.
+    delete (command as Record<symbol, unknown>)[CALL_OPTIONS];
     if (!carried) return send(command, options, callback);
     if (Object.keys(options).length > 0) (command as Record<symbol, unknown>)[CALL_OPTIONS] = options;
     return send(command);

@@ -141,7 +141,7 @@ export function organizationPorts(
   const organization = config.organization;
   if (!organization) throw new Error('organization mode needs MEMBER_ROLE_NAME');
   const access = new MemberAccess({
-    sts: clients.sts ?? new STSClient({ ...CLIENT_SETTINGS, region: config.region }),
+    sts: cachedCalls(clients.sts ?? new STSClient({ ...CLIENT_SETTINGS, region: config.region })),
     partition: config.partition,
     region: config.region,
     memberRoleName: organization.memberRoleName,
@@ -149,14 +149,18 @@ export function organizationPorts(
     ...(instrument ? { instrument } : {}),
   });
   const organizations = () =>
-    clients.organizations ?? new OrganizationsClient({ ...CLIENT_SETTINGS, region: config.region });
+    cachedCalls(
+      clients.organizations ?? new OrganizationsClient({ ...CLIENT_SETTINGS, region: config.region }),
+    );
   const directory = organization.accountIds
     ? new ConfiguredAccounts(organization.accountIds)
     : organization.targetOuIds
       ? new OrganizationUnitAccounts(organizations(), organization.targetOuIds, directoryOptions)
       : new OrganizationAccounts(organizations(), directoryOptions);
   const enrolment = new StackSetEnrolment(
-    clients.cloudformation ?? new CloudFormationClient({ ...CLIENT_SETTINGS, region: config.region }),
+    cachedCalls(
+      clients.cloudformation ?? new CloudFormationClient({ ...CLIENT_SETTINGS, region: config.region }),
+    ),
     MEMBER_STACK_SET_NAME,
   );
   return { access, directory, enrolment };

@@ -69,11 +69,11 @@ export interface HandlerOptions {
 }
 
 /**
- * The most listeners one account's work adds to the deadline's signal at a time: an SDK call's
- * HTTP request and its retry wait (two), and one wait of the core (`untilDeadline`, `pause`), with
- * one to spare.
+ * The most listeners one account's work adds to the deadline's signal at a time: the role's read
+ * sends four calls at once, and each call in flight listens twice (`cachedCalls`: its wait, and
+ * its attempt's request); one wait of the core (`untilDeadline`, `pause`), and one to spare.
  */
-const LISTENERS_PER_ACCOUNT = 4;
+const LISTENERS_PER_ACCOUNT = 4 * 2 + 2;
 
 export type GuardHandler = (event: unknown, context: Context) => Promise<GuardResult>;
 

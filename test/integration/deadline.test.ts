@@ -228,6 +228,69 @@ describe('a hung IAM never ends the invocation in silence', () => {
       expect(a).toMatchObject({ outcome: 'failed', reason: expect.stringMatching(/deadline/) });
   }, 60_000);
 
+  it("the central function: 8 accounts' reads hung at once (four calls each) share the deadline without a MaxListenersExceededWarning", async () => {
+    // Prepare: 8 member accounts swept at once; AssumeRole answers, and every member IAM request
+    // hangs, so each account's four reads of the role wait on the one deadline signal together.
+    const central = testClients();
+    const topic = await topicWithInbox(central, uniqueName('deadline-reads-topic'));
+    const members = await Promise.all(Array.from({ length: 8 }, () => isolatedAccount()));
+    const config = parseConfig(
+      guardEnv({
+        SUPPORT_ROLE_NAME: uniqueName('AWSSupportRole'),
+        TRUSTED_PRINCIPAL_ARNS: 'arn:aws:iam::123456789012:role/CentralSupportTeam',
+        NOTIFY_TOPIC_ARN: topic.topicArn,
+        MEMBER_ROLE_NAME: 'SupportRoleGuardRemediation',
+        MEMBER_ACCOUNT_IDS: members.map((m) => m.account).join(','),
+        SWEEP_CONCURRENCY: '8',
+      }),
+      { requireTopic: true },
+    );
+    const lambda = new SimulatedTimeout();
+    const direct = settings();
+    const handler = createHandler({
+      config,
+      clients: {
+        iam: new IAMClient(direct),
+        sns: lambda.freezes(new SNSClient(direct)),
+        eventBridge: lambda.freezes(new EventBridgeClient(direct)),
+        sts: new STSClient(direct),
+      },
+      logger: silent(),
+      memberClientSettings: { endpoint: proxy.endpoint, requestHandler: hungIam().requestHandler },
+      organizationPorts,
+      notificationReserveMs: MARGIN_MS,
+    });
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    proxy.setPlan({ kind: 'hang', rate: 1, services: ['iam'] });
+
+    // Act
+    let ended: Awaited<ReturnType<typeof lambda.invoke>>;
+    try {
+      ended = await lambda.invoke(
+        handler,
+        { ...fixture('scheduled-sweep'), id: uniqueName('sweep'), time: uniqueName('t') },
+        TIMEOUT_MS,
+      );
+    } finally {
+      proxy.setPlan(undefined);
+      await new Promise((resolve) => setImmediate(resolve)); // a warning is emitted on a later tick
+      process.off('warning', onWarning);
+    }
+
+    // Assess: every account cut short by the deadline, and no listener warning on the signal.
+    expect(ended.kind).toBe('returned');
+    const result = ended.kind === 'returned' ? ended.value : undefined;
+    const accounts = (result as { accounts?: { outcome: string; reason?: string }[] }).accounts ?? [];
+    expect(accounts).toHaveLength(8);
+    for (const a of accounts)
+      expect(a).toMatchObject({ outcome: 'failed', reason: expect.stringMatching(/deadline/) });
+    expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning').map((w) => w.message)).toEqual(
+      [],
+    );
+  }, 60_000);
+
   it('the central function: 50 accounts swept at once share the deadline without a MaxListenersExceededWarning', async () => {
     // Prepare: 50 member accounts, all swept at once (SWEEP_CONCURRENCY's maximum); every
     // AssumeRole hangs, so every account's call waits on the one deadline signal at the same time.
