@@ -103,14 +103,14 @@ interface HttpHandler {
  * the guard's calls, which carry options. The SDK reuses a command's resolved stack only for a
  * send without options, and the guard passes each call its deadline's signal (`abortSignal`), and
  * each send of a message a request timeout per attempt (`requestTimeout`). Resolving the stack
- * again is about a quarter of the SDK's own work for a call (a fresh middleware stack, sorted and
- * composed). Once prepared, a send whose options are only those goes to the SDK without options,
+ * again is a sizeable part of the SDK's own work for a call (a fresh middleware stack, sorted and
+ * composed; docs/design.md has the figures). Once prepared, a send whose options are only those goes to the SDK without options,
  * the options riding on the command: the caller's wait ends when the signal aborts (the SDK's
  * retry waits included, as with the option), and the request handler gets both options for each
  * attempt. The SDK's retry loop reads the signal only from the option, so after an abort during a
  * backoff it waits that backoff out in the background; its next attempt then ends before it is
- * signed or sent, and the loop with it. Each call in flight listens on its signal twice (the
- * wait, and the attempt's request), as the SDK's HTTP handler and retry wait did between them.
+ * signed or sent, and the loop with it. Each call in flight adds one listener to its signal, as
+ * the SDK's own handling did (the attempts listen on a signal of the call's own).
  * The error is the SDK's own shape (an `AbortError` whose cause is the signal's reason), which
  * `explainAbort` reads. Any other options go to the SDK unchanged. Idempotent; a client without
  * `cacheMiddleware` is left as it is. Checked on the wire by test/integration/cached-calls.test.ts.
@@ -121,11 +121,19 @@ export function cachedCalls<T extends object>(client: T): T {
   prepared.add(c);
   c.middlewareStack.add(
     (next: Next) => (args: Args) => {
-      const signal = (args[CALL_OPTIONS] as CallOptions | undefined)?.abortSignal;
+      const options = args[CALL_OPTIONS] as CallOptions | undefined;
+      const signal = options?.abortSignal;
       if (!signal) return next(args);
       if (signal.aborted) return Promise.reject(abortError(signal));
+      // The attempts listen on a signal of this call's own, aborted from here: the caller's
+      // signal (an invocation's deadline, shared by every call in flight) gets one listener a call.
+      const own = new AbortController();
+      args[CALL_OPTIONS] = { ...options, abortSignal: own.signal };
       return new Promise((resolve, reject) => {
-        const abort = () => reject(abortError(signal));
+        const abort = () => {
+          own.abort(signal.reason);
+          reject(abortError(signal));
+        };
         signal.addEventListener('abort', abort, { once: true });
         next(args)
           .then(resolve, reject)

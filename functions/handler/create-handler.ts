@@ -20,11 +20,13 @@ import { accountOfArn } from '../core/arn.js';
 import { classifyEvent, isScheduledSweep } from '../core/classify-event.js';
 import { type GuardConfig, parseConfig } from '../core/config.js';
 import { type Deadline, deadlineIn, NOTIFICATION_RESERVE_MS } from '../core/deadline.js';
+import { pinnedPolicyArns } from '../core/desired-state.js';
 import { describeError } from '../core/errors.js';
 import { GuardFailure, type GuardResult } from '../core/guard-result.js';
 import { deliveryIdOf, eventIdOf, handleEvent } from '../core/handle-event.js';
 import { handleOrganizationEvent } from '../core/handle-org-event.js';
 import { hasPlaceholders, resolveDesired } from '../core/placeholders.js';
+import { MAX_POLICY_VERSIONS } from '../core/plan.js';
 import type {
   AccountAccess,
   AccountDirectory,
@@ -70,10 +72,11 @@ export interface HandlerOptions {
 
 /**
  * The most listeners one account's work adds to the deadline's signal at a time: the role's read
- * sends four calls at once, and each call in flight listens twice (`cachedCalls`: its wait, and
- * its attempt's request); one wait of the core (`untilDeadline`, `pause`), and one to spare.
+ * sends four calls at once, and each call in flight listens once (`cachedCalls`); one wait of the
+ * core (`untilDeadline`, `pause`), and one to spare. One account (no organization) may also have
+ * pinned customer-managed policies, read alongside: every version of each at once.
  */
-const LISTENERS_PER_ACCOUNT = 4 * 2 + 2;
+const LISTENERS_PER_ACCOUNT = 4 + 2;
 
 export type GuardHandler = (event: unknown, context: Context) => Promise<GuardResult>;
 
@@ -147,12 +150,14 @@ export function createHandler(options: HandlerOptions = {}): GuardHandler {
     : undefined;
   const stacks = clients.cloudformation ? new CloudFormationStacks(clients.cloudformation) : undefined;
   const reserveMs = options.notificationReserveMs ?? NOTIFICATION_RESERVE_MS;
-  // Every call in flight listens on the deadline's signal (the SDK's HTTP handler and its retry
-  // wait, and the core's waits): up to LISTENERS_PER_ACCOUNT for each account swept at once. Node
-  // warns of a leak past 10 listeners, which a sweep of 8 accounts at once passes; the limit is
-  // raised to what the sweep can really hold, so a real leak still warns.
+  // Every call in flight listens on the deadline's signal (once, `cachedCalls`), and so do the
+  // core's waits: up to LISTENERS_PER_ACCOUNT for each account swept at once. Node warns of a leak
+  // past 10 listeners, which a sweep of 8 accounts at once passes; the limit is raised to what the
+  // work can really hold, so a real leak still warns.
   const deadlineListeners =
-    defaultMaxListeners + LISTENERS_PER_ACCOUNT * (config.organization?.sweepConcurrency ?? 1);
+    defaultMaxListeners +
+    LISTENERS_PER_ACCOUNT * (config.organization?.sweepConcurrency ?? 1) +
+    (config.organization ? 0 : (1 + MAX_POLICY_VERSIONS) * pinnedPolicyArns(config.desired).length);
   // What one invocation's outer wrapper (below) starts before the middlewares run, for the
   // handler to use: the deadline, the notifier, and the role's reads begun alongside the claim.
   const invocations = new AsyncLocalStorage<Invocation>();

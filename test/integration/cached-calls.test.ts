@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GetRoleCommand, IAMClient, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
@@ -113,6 +114,27 @@ describe('cachedCalls: the resolved middleware stack is reused, and each call st
     expect(explainAbort(error, { signal: controller.signal, remainingMs: () => 0 })).toBe(reason);
     await settle(100);
     expect(closedUnanswered).toBe(1); // the connection was closed, not left waiting
+  });
+
+  it("each call in flight adds one listener to the caller's signal, and none is left after", async () => {
+    reset('hang');
+    const iam = cachedCalls(client());
+    const controller = new AbortController();
+    const calls = [1, 2, 3].map((i) =>
+      iam
+        .send(new GetRoleCommand({ RoleName: `R${i}` }), { abortSignal: controller.signal })
+        .catch((e: Error) => e.name),
+    );
+    await settle(100);
+    expect(received).toBe(3);
+    // One each: an invocation's deadline is shared by every call in flight (its listener limit
+    // counts on it: create-handler.ts, LISTENERS_PER_ACCOUNT).
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(3);
+    controller.abort(deadlinePassed());
+    expect(await Promise.all(calls)).toEqual(['AbortError', 'AbortError', 'AbortError']);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    await settle(100);
+    expect(closedUnanswered).toBe(3);
   });
 
   it('an abort during the retries ends the call at once, and no attempt reaches the wire after it', async () => {
