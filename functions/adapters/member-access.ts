@@ -16,7 +16,7 @@ import type {
   RoleStore,
 } from '../core/ports.js';
 import type { RoleSnapshot } from '../core/role-snapshot.js';
-import { type AwsClients, CLIENT_SETTINGS, cachedCalls } from './aws-clients.js';
+import { type AwsClients, CLIENT_SETTINGS } from './aws-clients.js';
 import { IamRoleStore } from './iam-role-store.js';
 import {
   ConfiguredAccounts,
@@ -98,15 +98,13 @@ export class MemberAccess implements AccountAccess {
             ...(clientSettings?.requestHandler as Record<string, unknown> | undefined),
             ...this.#agents,
           };
-          const iam = cachedCalls(
-            new IAMClient({
-              ...CLIENT_SETTINGS,
-              region,
-              ...clientSettings,
-              requestHandler,
-              credentials,
-            }),
-          );
+          const iam = new IAMClient({
+            ...CLIENT_SETTINGS,
+            region,
+            ...clientSettings,
+            requestHandler,
+            credentials,
+          });
           return new IamRoleStore(this.#options.instrument ? this.#options.instrument(iam) : iam);
         })
         .catch((error: unknown) => {
@@ -141,7 +139,7 @@ export function organizationPorts(
   const organization = config.organization;
   if (!organization) throw new Error('organization mode needs MEMBER_ROLE_NAME');
   const access = new MemberAccess({
-    sts: cachedCalls(clients.sts ?? new STSClient({ ...CLIENT_SETTINGS, region: config.region })),
+    sts: clients.sts ?? new STSClient({ ...CLIENT_SETTINGS, region: config.region }),
     partition: config.partition,
     region: config.region,
     memberRoleName: organization.memberRoleName,
@@ -149,18 +147,14 @@ export function organizationPorts(
     ...(instrument ? { instrument } : {}),
   });
   const organizations = () =>
-    cachedCalls(
-      clients.organizations ?? new OrganizationsClient({ ...CLIENT_SETTINGS, region: config.region }),
-    );
+    clients.organizations ?? new OrganizationsClient({ ...CLIENT_SETTINGS, region: config.region });
   const directory = organization.accountIds
     ? new ConfiguredAccounts(organization.accountIds)
     : organization.targetOuIds
       ? new OrganizationUnitAccounts(organizations(), organization.targetOuIds, directoryOptions)
       : new OrganizationAccounts(organizations(), directoryOptions);
   const enrolment = new StackSetEnrolment(
-    cachedCalls(
-      clients.cloudformation ?? new CloudFormationClient({ ...CLIENT_SETTINGS, region: config.region }),
-    ),
+    clients.cloudformation ?? new CloudFormationClient({ ...CLIENT_SETTINGS, region: config.region }),
     MEMBER_STACK_SET_NAME,
   );
   return { access, directory, enrolment };

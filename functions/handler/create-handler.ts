@@ -8,7 +8,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { type AwsClients, cachedCalls, createClients } from '../adapters/aws-clients.js';
+import { type AwsClients, createClients } from '../adapters/aws-clients.js';
 import { CloudFormationStacks } from '../adapters/cloudformation-stacks.js';
 import { DynamoDbDeliveryLog, prefetchDeliveries } from '../adapters/delivery-log.js';
 import { IamRoleStore } from '../adapters/iam-role-store.js';
@@ -72,9 +72,10 @@ export interface HandlerOptions {
 
 /**
  * The most listeners one account's work adds to the deadline's signal at a time: the role's read
- * sends four calls at once, and each call in flight listens once (`cachedCalls`); one wait of the
- * core (`untilDeadline`, `pause`), and one to spare. One account (no organization) may also have
- * pinned customer-managed policies, read alongside: every version of each at once.
+ * sends four calls at once, and each SDK call listens once (its request's, or between attempts its
+ * retry wait's); one wait of the core (`untilDeadline`, `pause`), and one to spare. One account (no
+ * organization) may also have pinned customer-managed policies, read alongside: every version of
+ * each at once.
  */
 const LISTENERS_PER_ACCOUNT = 4 + 2;
 
@@ -101,8 +102,6 @@ export function createHandler(options: HandlerOptions = {}): GuardHandler {
       eventBridge: Boolean(config.eventBusName),
       securityHub: securityHubWanted(config),
     });
-  // Each call's abort signal without giving up the SDK's cached middleware stacks.
-  for (const client of Object.values(clients)) if (client) cachedCalls(client);
   const logger = options.logger ?? new Logger({ serviceName: SERVICE_NAME });
   const metrics =
     options.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME, logger });
@@ -150,10 +149,11 @@ export function createHandler(options: HandlerOptions = {}): GuardHandler {
     : undefined;
   const stacks = clients.cloudformation ? new CloudFormationStacks(clients.cloudformation) : undefined;
   const reserveMs = options.notificationReserveMs ?? NOTIFICATION_RESERVE_MS;
-  // Every call in flight listens on the deadline's signal (once, `cachedCalls`), and so do the
-  // core's waits: up to LISTENERS_PER_ACCOUNT for each account swept at once. Node warns of a leak
-  // past 10 listeners, which a sweep of 8 accounts at once passes; the limit is raised to what the
-  // work can really hold, so a real leak still warns.
+  // Every call in flight listens on the deadline's signal (the SDK's HTTP handler, or its retry
+  // wait), and so do the core's waits: up to LISTENERS_PER_ACCOUNT for each account swept at once,
+  // and in one account the pinned policies' versions too. Node warns of a leak past 10 listeners,
+  // which a sweep of 8 accounts at once passes; the limit is raised to what the work can really
+  // hold, so a real leak still warns.
   const deadlineListeners =
     defaultMaxListeners +
     LISTENERS_PER_ACCOUNT * (config.organization?.sweepConcurrency ?? 1) +
