@@ -57,6 +57,55 @@ const hungIam = () => ({
 
 const silent = () => new Logger({ serviceName: 'support-role-guard', logLevel: 'SILENT' });
 
+/**
+ * The central function over `accounts` swept `concurrency` at a time, whose member IAM calls go
+ * through the fault proxy (AssumeRole answers directly).
+ */
+async function centralOverHungMembers(accounts: readonly string[], concurrency: number, topicName: string) {
+  const central = testClients();
+  const topic = await topicWithInbox(central, uniqueName(topicName));
+  const config = parseConfig(
+    guardEnv({
+      SUPPORT_ROLE_NAME: uniqueName('AWSSupportRole'),
+      TRUSTED_PRINCIPAL_ARNS: 'arn:aws:iam::123456789012:role/CentralSupportTeam',
+      NOTIFY_TOPIC_ARN: topic.topicArn,
+      MEMBER_ROLE_NAME: 'SupportRoleGuardRemediation',
+      MEMBER_ACCOUNT_IDS: accounts.join(','),
+      SWEEP_CONCURRENCY: String(concurrency),
+    }),
+    { requireTopic: true },
+  );
+  const lambda = new SimulatedTimeout();
+  const direct = settings();
+  const handler = createHandler({
+    config,
+    clients: {
+      iam: new IAMClient(direct),
+      sns: lambda.freezes(new SNSClient(direct)),
+      eventBridge: lambda.freezes(new EventBridgeClient(direct)),
+      sts: new STSClient(direct),
+    },
+    logger: silent(),
+    memberClientSettings: { endpoint: proxy.endpoint, requestHandler: hungIam().requestHandler },
+    organizationPorts,
+    notificationReserveMs: MARGIN_MS,
+  });
+  return { topic, lambda, handler };
+}
+
+/** Runs `work` and returns what it gave with the process warnings emitted meanwhile. */
+async function withWarnings<T>(work: () => Promise<T>): Promise<{ value: T; warnings: Error[] }> {
+  const warnings: Error[] = [];
+  const onWarning = (warning: Error) => warnings.push(warning);
+  process.on('warning', onWarning);
+  try {
+    return { value: await work(), warnings };
+  } finally {
+    await new Promise((resolve) => setImmediate(resolve)); // a warning is emitted on a later tick
+    process.off('warning', onWarning);
+  }
+}
+
 describe('a hung IAM never ends the invocation in silence', () => {
   it('one account: every IAM call hangs, and `failed` is published before the timeout', async () => {
     // Prepare: the role drifted; every IAM request of the guard hangs from the first read on.
@@ -177,35 +226,12 @@ describe('a hung IAM never ends the invocation in silence', () => {
 
   it('the central function: a sweep whose member IAM calls all hang publishes its summary before the timeout', async () => {
     // Prepare: three member accounts, two swept at a time; every member IAM request hangs.
-    const central = testClients();
-    const topic = await topicWithInbox(central, uniqueName('deadline-org-topic'));
     const members = await Promise.all([isolatedAccount(), isolatedAccount(), isolatedAccount()]);
-    const config = parseConfig(
-      guardEnv({
-        SUPPORT_ROLE_NAME: uniqueName('AWSSupportRole'),
-        TRUSTED_PRINCIPAL_ARNS: 'arn:aws:iam::123456789012:role/CentralSupportTeam',
-        NOTIFY_TOPIC_ARN: topic.topicArn,
-        MEMBER_ROLE_NAME: 'SupportRoleGuardRemediation',
-        MEMBER_ACCOUNT_IDS: members.map((m) => m.account).join(','),
-        SWEEP_CONCURRENCY: '2',
-      }),
-      { requireTopic: true },
+    const { topic, lambda, handler } = await centralOverHungMembers(
+      members.map((m) => m.account),
+      2,
+      'deadline-org-topic',
     );
-    const lambda = new SimulatedTimeout();
-    const direct = settings();
-    const handler = createHandler({
-      config,
-      clients: {
-        iam: new IAMClient(direct),
-        sns: lambda.freezes(new SNSClient(direct)),
-        eventBridge: lambda.freezes(new EventBridgeClient(direct)),
-        sts: new STSClient(direct),
-      },
-      logger: silent(),
-      memberClientSettings: { endpoint: proxy.endpoint, requestHandler: hungIam().requestHandler },
-      organizationPorts,
-      notificationReserveMs: MARGIN_MS,
-    });
     proxy.setPlan({ kind: 'hang', rate: 1, services: ['iam'] });
 
     // Act
@@ -231,53 +257,24 @@ describe('a hung IAM never ends the invocation in silence', () => {
   it("the central function: 8 accounts' reads hung at once (four calls each) share the deadline without a MaxListenersExceededWarning", async () => {
     // Prepare: 8 member accounts swept at once; AssumeRole answers, and every member IAM request
     // hangs, so each account's four reads of the role wait on the one deadline signal together.
-    const central = testClients();
-    const topic = await topicWithInbox(central, uniqueName('deadline-reads-topic'));
     const members = await Promise.all(Array.from({ length: 8 }, () => isolatedAccount()));
-    const config = parseConfig(
-      guardEnv({
-        SUPPORT_ROLE_NAME: uniqueName('AWSSupportRole'),
-        TRUSTED_PRINCIPAL_ARNS: 'arn:aws:iam::123456789012:role/CentralSupportTeam',
-        NOTIFY_TOPIC_ARN: topic.topicArn,
-        MEMBER_ROLE_NAME: 'SupportRoleGuardRemediation',
-        MEMBER_ACCOUNT_IDS: members.map((m) => m.account).join(','),
-        SWEEP_CONCURRENCY: '8',
-      }),
-      { requireTopic: true },
+    const { lambda, handler } = await centralOverHungMembers(
+      members.map((m) => m.account),
+      8,
+      'deadline-reads-topic',
     );
-    const lambda = new SimulatedTimeout();
-    const direct = settings();
-    const handler = createHandler({
-      config,
-      clients: {
-        iam: new IAMClient(direct),
-        sns: lambda.freezes(new SNSClient(direct)),
-        eventBridge: lambda.freezes(new EventBridgeClient(direct)),
-        sts: new STSClient(direct),
-      },
-      logger: silent(),
-      memberClientSettings: { endpoint: proxy.endpoint, requestHandler: hungIam().requestHandler },
-      organizationPorts,
-      notificationReserveMs: MARGIN_MS,
-    });
-    const warnings: Error[] = [];
-    const onWarning = (warning: Error) => warnings.push(warning);
-    process.on('warning', onWarning);
     proxy.setPlan({ kind: 'hang', rate: 1, services: ['iam'] });
 
     // Act
-    let ended: Awaited<ReturnType<typeof lambda.invoke>>;
-    try {
-      ended = await lambda.invoke(
-        handler,
-        { ...fixture('scheduled-sweep'), id: uniqueName('sweep'), time: uniqueName('t') },
-        TIMEOUT_MS,
-      );
-    } finally {
-      proxy.setPlan(undefined);
-      await new Promise((resolve) => setImmediate(resolve)); // a warning is emitted on a later tick
-      process.off('warning', onWarning);
-    }
+    const { value: ended, warnings } = await withWarnings(() =>
+      lambda
+        .invoke(
+          handler,
+          { ...fixture('scheduled-sweep'), id: uniqueName('sweep'), time: uniqueName('t') },
+          TIMEOUT_MS,
+        )
+        .finally(() => proxy.setPlan(undefined)),
+    );
 
     // Assess: every account cut short by the deadline, and no listener warning on the signal.
     expect(ended.kind).toBe('returned');
