@@ -33,7 +33,7 @@ import {
 import type { IamAction } from '../core/plan.js';
 import type { CallOptions, RoleStore } from '../core/ports.js';
 import type { ManagedPolicyVersions, RoleSnapshot } from '../core/role-snapshot.js';
-import { REVOCATION_POLICY_NAME } from '../core/session-revocation.js';
+import { REVOCATION_POLICY_NAME, revocationCutoff } from '../core/session-revocation.js';
 
 /**
  * The pauses before asking again for a revocation policy the inline list names but GetRolePolicy
@@ -89,6 +89,8 @@ export class IamRoleStore implements RoleStore {
    * does not stop the next read asking for it. No entry: asked for alongside.
    */
   readonly #revocation = new Map<string, 'absent' | 'put'>();
+  /** The latest revocation cut-off of each role this store has read or sent (knownRevocationCutoff). */
+  readonly #cutoffs = new Map<string, string>();
 
   constructor(iam: IAMClient, options: IamRoleStoreOptions = {}) {
     this.#iam = iam;
@@ -148,8 +150,13 @@ export class IamRoleStore implements RoleStore {
       await setTimeout(ms, undefined, options.signal ? { signal: options.signal } : {});
       revocation = await getRevocation();
     }
-    if (revocation !== undefined || (listed && !own)) this.#revocation.delete(roleName);
-    else if (!listed && !own) this.#revocation.set(roleName, 'absent');
+    // A revocation put while this read was under way (sent alongside it) is not in what it saw:
+    // the mark stays, so that the next read asks for it alongside.
+    const putMeanwhile = !own && this.#revocation.get(roleName) === 'put';
+    if (!putMeanwhile && (revocation !== undefined || (listed && !own))) this.#revocation.delete(roleName);
+    else if (!putMeanwhile && !listed && !own) this.#revocation.set(roleName, 'absent');
+    const cutoff = revocation !== undefined ? revocationCutoff(decodePolicy(revocation)) : undefined;
+    if (cutoff !== undefined) this.#noteCutoff(roleName, cutoff);
     const raw = role.AssumeRolePolicyDocument ?? '{}';
     return {
       exists: true,
@@ -219,16 +226,33 @@ export class IamRoleStore implements RoleStore {
     return this.#alias;
   }
 
+  knownRevocationCutoff(roleName: string): string | undefined {
+    return this.#cutoffs.get(roleName);
+  }
+
+  #noteCutoff(roleName: string, cutoff: string): void {
+    const known = this.#cutoffs.get(roleName);
+    if (known === undefined || Date.parse(cutoff) > Date.parse(known)) this.#cutoffs.set(roleName, cutoff);
+  }
+
   async apply(action: IamAction, options: CallOptions = {}): Promise<void> {
-    if (action.api === 'PutRolePolicy' && action.policyName === REVOCATION_POLICY_NAME)
+    const revocation = action.api === 'PutRolePolicy' && action.policyName === REVOCATION_POLICY_NAME;
+    const knownBefore = this.#cutoffs.get(action.roleName);
+    if (revocation) {
       this.#revocation.set(action.roleName, 'put');
+      // Noted as it goes out, so that a concurrent invocation in this container sees it too.
+      this.#noteCutoff(action.roleName, action.cutoff);
+    }
     try {
       await this.#send(action, sendOptions(options));
     } catch (error) {
       // Refused outright (a 4xx other than a race, whose write may have taken effect): nothing
       // was put. An abort, a timeout or a 5xx may have been applied: the mark stays.
-      if (action.api === 'PutRolePolicy' && action.policyName === REVOCATION_POLICY_NAME && isRefusal(error))
+      if (revocation && isRefusal(error)) {
         this.#revocation.delete(action.roleName);
+        if (knownBefore === undefined) this.#cutoffs.delete(action.roleName);
+        else this.#cutoffs.set(action.roleName, knownBefore);
+      }
       const missing = error instanceof Error ? missingPolicy(action, error) : undefined;
       if (error instanceof Error && missing !== undefined)
         throw new MissingPolicyError(error.name, missing, error.message, { cause: error });

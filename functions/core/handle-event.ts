@@ -7,6 +7,7 @@ import { describeError, NotificationError } from './errors.js';
 import { GuardFailure, type GuardResult, type Outcome, outcomeOf } from './guard-result.js';
 import { type StackRef, withStack } from './iac-owner.js';
 import { type Notification, renderNotification } from './notification.js';
+import { removalsNamedBy } from './plan.js';
 import type { Clock, FindingsHub, Notifier, RoleStore, StackDirectory } from './ports.js';
 import { type ReconcileReport, reconcile } from './reconcile.js';
 import { reportToSecurityHub } from './security-hub.js';
@@ -97,7 +98,14 @@ export async function handleEvent(event: unknown, deps: GuardDeps): Promise<Guar
         : {}),
       // Only a reason to read again when the role looks untouched (IAM may not show the act yet).
       ...(tampering && trigger
-        ? { tamperingEvent: trigger.eventTime ? { eventTime: trigger.eventTime } : {} }
+        ? {
+            tamperingEvent: trigger.eventTime ? { eventTime: trigger.eventTime } : {},
+            // One account only: a member account's store lives for one invocation, so it cannot
+            // tell that an earlier repair already took the act away (knownRevocationCutoff).
+            ...(config.organization
+              ? {}
+              : { eventRemovals: removalsNamedBy(trigger, config.desired, config.partition) }),
+          }
         : {}),
       ...(deps.clock ? { clock: deps.clock } : {}),
       onDrift,

@@ -395,3 +395,120 @@ export function phases(actions: readonly IamAction[]): IamAction[][] {
     .map((phase) => actions.filter((a) => phaseOf(a) === phase))
     .filter((wave) => wave.length > 0);
 }
+
+/** The parts of a CloudTrail event `removalsNamedBy` looks at. */
+export interface NamedChange {
+  readonly eventName: string;
+  readonly requestParameters: Readonly<Record<string, unknown>>;
+}
+
+/** IAM's own limits on the names an event can carry (a longer one is not IAM's, and not acted on). */
+const MAX_POLICY_ARN = 2_048;
+const MAX_POLICY_NAME = 128;
+/**
+ * A role's trust policy is at most 4,096 characters once its quota is raised (2,048 by default),
+ * whitespace not counted; a recorded document longer than this is not one IAM accepted.
+ */
+const MAX_TRUST_POLICY = 16_384;
+
+/** A write that takes away what an event named, with the drift it removes (as drift.ts writes it). */
+export interface NamedRemoval {
+  readonly write: IamAction;
+  readonly drift: Drift;
+}
+
+/**
+ * The writes that take away what a tampering act's event names, decided without reading the role,
+ * so that they can go out alongside the first read (functions/core/reconcile.ts, `eventRemovals`):
+ * the managed policy it attached, when the desired role does not carry it; the inline policy it
+ * put, unless it has the session revocation's name (whose shape only a read can judge); the
+ * desired trust policy, after a change of the trust to another one. The event only names what to
+ * take away; what is written comes from the desired role (a detach or delete of something the
+ * desired role lacks, or its own trust policy), never from the event. Restores are never among
+ * them: they wait for the read, so that access is taken away before anything is given back.
+ * Each comes with the drift the act made, as CloudTrail recorded it: what the report says when
+ * the first read does not show it (IAM is eventually consistent, or the write was served first).
+ */
+export function removalsNamedBy(
+  change: NamedChange,
+  desired: DesiredRole,
+  partition = 'aws',
+): NamedRemoval[] {
+  const roleName = desired.roleName;
+  const named = (key: string, max: number): string | undefined => {
+    const value = change.requestParameters[key];
+    return typeof value === 'string' && value.length > 0 && value.length <= max ? value : undefined;
+  };
+  const drift = (kind: DriftKind, property: string, before: string, after: string | null): Drift => ({
+    kind,
+    property,
+    before,
+    after,
+    remediable: true,
+  });
+  switch (change.eventName) {
+    case 'AttachRolePolicy': {
+      const policyArn = named('policyArn', MAX_POLICY_ARN);
+      return policyArn?.startsWith('arn:') && !desired.requiredPolicyArns.includes(policyArn)
+        ? [
+            {
+              write: { api: 'DetachRolePolicy', roleName, policyArn },
+              drift: drift('extra-managed-policy', `managedPolicy:${policyArn}`, 'attached', null),
+            },
+          ]
+        : [];
+    }
+    case 'PutRolePolicy': {
+      const policyName = named('policyName', MAX_POLICY_NAME);
+      return policyName !== undefined && policyName !== REVOCATION_POLICY_NAME
+        ? [
+            {
+              write: { api: 'DeleteRolePolicy', roleName, policyName },
+              drift: drift('inline-policy', `inlinePolicy:${policyName}`, policyName, null),
+            },
+          ]
+        : [];
+    }
+    case 'UpdateAssumeRolePolicy': {
+      const document = named('policyDocument', MAX_TRUST_POLICY);
+      if (document === undefined) return [];
+      let before: string;
+      try {
+        before = canonicalPolicy(parsePolicyDocument(document), partition);
+      } catch {
+        return [];
+      }
+      const wanted = canonicalPolicy(desired.trustPolicy, partition);
+      return before === wanted
+        ? []
+        : [
+            {
+              write: {
+                api: 'UpdateAssumeRolePolicy',
+                roleName,
+                policyDocument: JSON.stringify(desired.trustPolicy),
+              },
+              drift: drift('trust-policy', 'trustPolicy', before, wanted),
+            },
+          ];
+    }
+    default:
+      return [];
+  }
+}
+
+/** Whether two writes have the same effect on the role (a cut-off aside: one revocation is another). */
+export function sameWrite(a: IamAction, b: IamAction): boolean {
+  if (a.api !== b.api) return false;
+  switch (a.api) {
+    case 'DetachRolePolicy':
+      return a.policyArn === (b as typeof a).policyArn;
+    case 'DeleteRolePolicy':
+    case 'PutRolePolicy':
+      return a.policyName === (b as typeof a).policyName;
+    case 'UpdateAssumeRolePolicy':
+      return a.policyDocument === (b as typeof a).policyDocument;
+    default:
+      return false;
+  }
+}

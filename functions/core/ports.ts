@@ -30,6 +30,12 @@ export interface RoleStore {
   ): Promise<Record<string, ManagedPolicyVersions | null>>;
   /** The account's alias, for messages; undefined when there is none or it cannot be read. */
   accountAlias?(options?: CallOptions): Promise<string | undefined>;
+  /**
+   * The latest session revocation cut-off this store has seen on the role or sent to it, if any.
+   * Only a hint of whether a repair already ran after an event (the writes sent ahead of the first
+   * read are then left out); what is decided comes from IAM's answers.
+   */
+  knownRevocationCutoff?(roleName: string): string | undefined;
 }
 
 /** Where notifications go (SNS topic, optional event bus). */

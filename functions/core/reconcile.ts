@@ -14,10 +14,12 @@ import { explainInvalidPrincipal } from './invalid-principal.js';
 import {
   describeAction,
   type IamAction,
+  type NamedRemoval,
   phases,
   planActions,
   repairedBy,
   revokeSessions,
+  sameWrite,
   takesAway,
 } from './plan.js';
 import type { CallOptions, Clock, RoleStore } from './ports.js';
@@ -99,6 +101,15 @@ export interface ReconcileInput {
    * revocation whose cut-off covers it: firstReadMayBeStale).
    */
   readonly tamperingEvent?: { readonly eventTime?: string };
+  /**
+   * Writes that take away what the triggering tampering act named (removalsNamedBy), in enforce
+   * mode sent alongside the first read instead of after it: one IAM round trip fewer. With them,
+   * the session revocation the event calls for (`sessionRelevantChange`). Not when the store's
+   * latest revocation (knownRevocationCutoff) covers the event: a repair already ran after it.
+   * They count as the first round's writes: its plan leaves out what they did, and the read-back
+   * verifies them like any other write.
+   */
+  readonly eventRemovals?: readonly NamedRemoval[];
   readonly clock?: Clock;
   /** Told when the first read finds drift (the handler starts what a message needs, alongside). */
   readonly onDrift?: (drift: readonly Drift[]) => void;
@@ -164,71 +175,11 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
       revocationCutoff(read.revocationPolicy, clock()),
       input.sessionRelevantChange.eventTime,
     );
-  // The revocation sent before the re-reads of a first read that may be stale (see below).
-  const early: ActionResult[] = [];
-  let role: RoleSnapshot;
-  let initial: Drift[];
-  let reread: ReconcileReport['reread'];
-  try {
-    role = await readAll();
-    initial = detectDrift(desired, role, partition, clock());
-    // After a tampering act, a first read without drift may be stale: read again before trusting it.
-    if (
-      input.tamperingEvent &&
-      fixable(initial).length === 0 &&
-      firstReadMayBeStale(role, input.tamperingEvent.eventTime, clock())
-    ) {
-      reread = { reads: 0, waitedMs: 0, complete: false };
-      // Taking access away never waits: the act may already be undone (by the attacker, after
-      // using it), so the sessions are revoked before the pauses, not after them.
-      // A revocation that did not go through is still due below (mustRevoke), and tried again there.
-      if (forcedOn(role)) {
-        const revocation = revokeSessions(desired.roleName, revocationCutoffAfter(clock()));
-        early.push(...(await applyWave(store, [revocation], call, new Set(), false)).results);
-      }
-      for (const wait of backoff) {
-        if (!(await pause(wait, deadline))) break;
-        role = await readAll();
-        initial = detectDrift(desired, role, partition, clock());
-        reread = { reads: reread.reads + 1, waitedMs: reread.waitedMs + wait, complete: false };
-        if (fixable(initial).length > 0) break;
-      }
-      if (reread.reads === backoff.length || fixable(initial).length > 0)
-        reread = { ...reread, complete: true };
-    }
-  } catch (error) {
-    throw asError(error);
-  }
-  const forced = forcedOn(role);
-  let revoked = early.some((a) => a.status === 'succeeded');
-  function mustRevoke(): boolean {
-    return forced && !revoked;
-  }
-  const owner = role.exists ? iacOwner(role.tags) : undefined;
-  const managedBy = owner ? { managedBy: owner } : {};
-  const reported = reread ? { reread } : {};
-  if (initial.length > 0) input.onDrift?.(initial);
-
-  if ((fixable(initial).length === 0 && !mustRevoke()) || mode === 'detect') {
-    const planned = mode === 'detect' ? plan(initial) : [];
-    return {
-      drift: initial,
-      actions: [
-        ...early,
-        ...planned.map((a) => ({ api: a.api, status: 'planned' as const, detail: describeAction(a) })),
-        ...skipped(initial),
-      ],
-      remaining: initial,
-      verified: true,
-      roleArn: arnOf(role),
-      ...(role.exists && role.createdAt ? { roleCreatedAt: role.createdAt } : {}),
-      ...managedBy,
-      ...reported,
-    };
-  }
-
-  const actions: ActionResult[] = [...early];
-  let remaining = initial;
+  // Every write's result, in the order sent (those sent ahead of the first read first).
+  const actions: ActionResult[] = [];
+  let revoked = false;
+  let remaining: Drift[] = [];
+  let aheadFailure: unknown;
   // After IAM answered ConcurrentModification to writes sent together, send one at a time.
   let oneAtATime = false;
   // Policies this reconcile created: IAM may not show them to the next write yet (a race).
@@ -249,6 +200,7 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
           ...again,
           results: [...first.results, ...again.results],
           done: [...first.done, ...again.done],
+          applied: [...first.applied, ...again.applied],
           concurrentModification: first.concurrentModification || again.concurrentModification,
         }
       : {
@@ -268,7 +220,115 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
     revoked ||= outcome.results.some((r) => r.api === 'PutRolePolicy' && r.status === 'succeeded');
     return outcome;
   };
-  for (let round = 1; round <= maxRounds && (fixable(remaining).length > 0 || mustRevoke()); round++) {
+  // The writes the event names, sent alongside the first read (enforce mode only; see `eventRemovals`).
+  const ahead = mode === 'enforce' ? aheadOfRead(input, store, clock()) : [];
+  // The read first: its requests go out before the writes' (a read served before them is likelier).
+  const reading = readAll();
+  reading.catch(() => undefined);
+  const sentAhead = ahead.length > 0 ? send(ahead) : undefined;
+  let role: RoleSnapshot;
+  let initial: Drift[];
+  let reread: ReconcileReport['reread'];
+  // What the writes sent ahead did: their effect holds (`done`), and which of them changed the role.
+  let doneAhead: IamAction[] = [];
+  let appliedAhead: IamAction[] = [];
+  try {
+    try {
+      role = await reading;
+    } finally {
+      const outcome = await sentAhead;
+      if (outcome) {
+        doneAhead = outcome.done;
+        appliedAhead = outcome.applied;
+        oneAtATime ||= ahead.length > 1 && outcome.concurrentModification;
+        if ('failure' in outcome) aheadFailure = outcome.failure;
+      }
+    }
+    // The act's drift the read does not show, as the event named it, unless the role proves that
+    // another repair took it away first (then the writes sent ahead only repeated that repair).
+    const found = detectDrift(desired, role, partition, clock());
+    const eventMs = Date.parse(input.tamperingEvent?.eventTime ?? '');
+    const own = ahead.find((a) => a.api === 'PutRolePolicy');
+    const ownCutoff = own?.api === 'PutRolePolicy' ? own.cutoff : undefined;
+    initial =
+      !Number.isNaN(eventMs) && repairRanAfter(role, eventMs, clock(), ownCutoff)
+        ? found
+        : withNamedDrift(found, appliedAhead, input.eventRemovals);
+    // After a tampering act, a first read without drift may be stale: read again before trusting it.
+    // Not when a removal sent ahead took the act away: the read-back verifies that write instead.
+    if (
+      input.tamperingEvent &&
+      !appliedAhead.some((a) => a.api !== 'PutRolePolicy') &&
+      fixable(initial).length === 0 &&
+      firstReadMayBeStale(role, input.tamperingEvent.eventTime, clock())
+    ) {
+      reread = { reads: 0, waitedMs: 0, complete: false };
+      // Taking access away never waits: the act may already be undone (by the attacker, after
+      // using it), so the sessions are revoked before the pauses, not after them.
+      // A revocation that did not go through is still due below (mustRevoke), and tried again there.
+      if (forcedOn(role) && !revoked) {
+        const revocation = revokeSessions(desired.roleName, revocationCutoffAfter(clock()));
+        const outcome = await applyWave(store, [revocation], call, new Set(), false);
+        actions.push(...outcome.results);
+        revoked ||= outcome.results.some((a) => a.status === 'succeeded');
+      }
+      for (const wait of backoff) {
+        if (!(await pause(wait, deadline))) break;
+        role = await readAll();
+        initial = detectDrift(desired, role, partition, clock());
+        reread = { reads: reread.reads + 1, waitedMs: reread.waitedMs + wait, complete: false };
+        if (fixable(initial).length > 0) break;
+      }
+      if (reread.reads === backoff.length || fixable(initial).length > 0)
+        reread = { ...reread, complete: true };
+    }
+  } catch (error) {
+    // Writes sent ahead went out: the report says so (not verified), rather than only the failed read.
+    if (actions.length > 0)
+      return { drift: [], actions, remaining: [], verified: false, error: asError(error) };
+    throw asError(error);
+  }
+  const forced = forcedOn(role);
+  function mustRevoke(): boolean {
+    return forced && !revoked;
+  }
+  const owner = role.exists ? iacOwner(role.tags) : undefined;
+  const managedBy = owner ? { managedBy: owner } : {};
+  const reported = reread ? { reread } : {};
+  if (initial.length > 0) input.onDrift?.(initial);
+  // A write sent ahead failed (not a race): reported like a failed wave, with what the read showed.
+  if (aheadFailure !== undefined) {
+    remaining = initial;
+    return unverified(asError(aheadFailure));
+  }
+
+  if ((fixable(initial).length === 0 && !mustRevoke() && appliedAhead.length === 0) || mode === 'detect') {
+    const planned = mode === 'detect' ? plan(initial) : [];
+    return {
+      drift: initial,
+      actions: [
+        ...actions,
+        ...planned.map((a) => ({ api: a.api, status: 'planned' as const, detail: describeAction(a) })),
+        ...skipped(initial),
+      ],
+      remaining: initial,
+      verified: true,
+      roleArn: arnOf(role),
+      ...(role.exists && role.createdAt ? { roleCreatedAt: role.createdAt } : {}),
+      ...managedBy,
+      ...reported,
+    };
+  }
+
+  remaining = initial;
+  // The writes sent ahead are the first round's: it is entered to read them back even when the
+  // read showed nothing left to write.
+  for (
+    let round = 1;
+    round <= maxRounds &&
+    (fixable(remaining).length > 0 || mustRevoke() || (round === 1 && appliedAhead.length > 0));
+    round++
+  ) {
     if (racedBefore) {
       const wait = backoff[Math.min(raceWaits++, backoff.length - 1)] ?? 0;
       if (!(await pause(wait, deadline))) {
@@ -280,7 +340,10 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
     // The state the guard saw before this round's writes, and the policies its plan was made from.
     let seen = remaining;
     const seenPolicies = role.exists && role.policies ? { policies: role.policies } : {};
-    const actionsOfRound = plan(remaining);
+    // The first round leaves out what the writes sent ahead already did.
+    const actionsOfRound = plan(remaining).filter(
+      (a) => round > 1 || !doneAhead.some((d) => sameWrite(a, d)),
+    );
     const waves: IamAction[][] = oneAtATime
       ? phases(actionsOfRound)
           .flat()
@@ -288,7 +351,7 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
       : phases(actionsOfRound);
     // The writes of this round that are done (before a race stopped the round, if one did): they
     // went through, or IAM said their effect already holds.
-    const done: IamAction[] = [];
+    const done: IamAction[] = round === 1 ? [...doneAhead] : [];
     for (const wave of waves) {
       const outcome = await send(wave);
       done.push(...outcome.done);
@@ -391,6 +454,50 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
 const list = (drift: readonly Drift[]): string => drift.map((d) => d.property).join(', ');
 
 /**
+ * The writes to send alongside the first read: what the event names (`eventRemovals`), with the
+ * session revocation it calls for. None when the store's latest revocation covers the event (a
+ * repair ran after the act: its writes would only be repeated), nor without an event to name them.
+ */
+const AHEAD_ORDER: readonly IamAction['api'][] = [
+  'UpdateAssumeRolePolicy',
+  'DeleteRolePolicy',
+  'PutRolePolicy',
+  'DetachRolePolicy',
+];
+
+function aheadOfRead(input: ReconcileInput, store: RoleStore, now: Date): IamAction[] {
+  const removals = (input.eventRemovals ?? []).map((r) => r.write);
+  if (removals.length === 0) return [];
+  const eventTime = input.sessionRelevantChange?.eventTime ?? input.tamperingEvent?.eventTime;
+  if (revocationCovers(store.knownRevocationCutoff?.(input.desired.roleName), eventTime)) return [];
+  const revoke = input.revokeSessions === true && input.sessionRelevantChange !== undefined;
+  const writes = [
+    ...removals,
+    ...(revoke ? [revokeSessions(input.desired.roleName, revocationCutoffAfter(now))] : []),
+  ];
+  // In the plan's order (planActions), so that the report reads the same either way.
+  return writes.sort((a, b) => AHEAD_ORDER.indexOf(a.api) - AHEAD_ORDER.indexOf(b.api));
+}
+
+/**
+ * The first read's drift, with the drift of each act the event named whose removal sent ahead IAM
+ * carried out, when the read does not show it: the read was served after the removal, or before
+ * the act was visible (IAM is eventually consistent). So the report, and on-call, still hear of
+ * what the act did, as CloudTrail recorded it, and the read-back waits for it like any other.
+ */
+function withNamedDrift(
+  drift: Drift[],
+  applied: readonly IamAction[],
+  named: readonly NamedRemoval[] = [],
+): Drift[] {
+  const shown = new Set(drift.map((d) => d.property));
+  const proven = named
+    .filter((n) => applied.some((a) => sameWrite(a, n.write)) && !shown.has(n.drift.property))
+    .map((n) => n.drift);
+  return proven.length > 0 ? [...drift, ...proven] : drift;
+}
+
+/**
  * Whether a read of the role after a tampering act at `eventTime` may not show the act yet: the
  * event is younger than STALE_READ_WINDOW_MS (or has no time), and nothing on the role proves a
  * repair ran after it. CloudTrail times are whole seconds: an act at 20:14:31Z happened before
@@ -400,16 +507,28 @@ export function firstReadMayBeStale(role: RoleSnapshot, eventTime: string | unde
   const event = eventTime === undefined ? Number.NaN : Date.parse(eventTime);
   if (Number.isNaN(event)) return true;
   if (now.getTime() - event > STALE_READ_WINDOW_MS) return false;
-  if (!role.exists) return true;
+  return !repairRanAfter(role, event, now);
+}
+
+/**
+ * Whether the role proves that a repair ran after an act at `event` (ms; CloudTrail's whole
+ * seconds): created at least a second after it, or a revocation whose cut-off covers it. `own`:
+ * the cut-off of this invocation's own revocation, which proves nothing about an earlier repair.
+ */
+function repairRanAfter(role: RoleSnapshot, event: number, now: Date, own?: string): boolean {
+  if (!role.exists) return false;
   const after = new Date(event + 1_000).toISOString();
-  if (role.createdAt !== undefined && Date.parse(role.createdAt) >= event + 1_000) return false;
-  return !revocationCovers(revocationCutoff(role.revocationPolicy, now), after);
+  if (role.createdAt !== undefined && Date.parse(role.createdAt) >= event + 1_000) return true;
+  const cutoff = revocationCutoff(role.revocationPolicy, now);
+  return cutoff !== own && revocationCovers(cutoff, after);
 }
 
 interface WaveOutcome {
   readonly results: ActionResult[];
   /** The writes that went through, or whose effect IAM said already holds. */
   readonly done: IamAction[];
+  /** The writes that went through (IAM carried them out). */
+  readonly applied: IamAction[];
   /** A write failed for a reason other than a race: stop and report it. */
   readonly failure?: unknown;
   /** The role changed under a write: re-read before anything else is written. */
@@ -457,6 +576,7 @@ async function applyWave(
   const settled = await Promise.allSettled(wave.map((action) => store.apply(action, call)));
   const results: ActionResult[] = [];
   const done: IamAction[] = [];
+  const applied: IamAction[] = [];
   const deferred: IamAction[] = [];
   const deletes = wave.some((a) => a.api === 'DeleteRolePolicy');
   let failure: unknown;
@@ -466,6 +586,7 @@ async function applyWave(
     const action = wave[i] as IamAction;
     if (s.status === 'fulfilled') {
       done.push(action);
+      applied.push(action);
       results.push({ api: action.api, status: 'succeeded', detail: describeAction(action) });
     } else if (s.reason instanceof RoleChangedConcurrentlyError) {
       raced = true;
@@ -500,6 +621,7 @@ async function applyWave(
   return {
     results,
     done,
+    applied,
     ...(failure !== undefined ? { failure } : {}),
     raced,
     concurrentModification,

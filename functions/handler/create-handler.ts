@@ -349,6 +349,9 @@ function prefetched(store: RoleStore, roleName: string, call: CallOptions): Role
     ...(store.accountAlias
       ? { accountAlias: (options) => store.accountAlias?.(options) ?? Promise.resolve(undefined) }
       : {}),
+    ...(store.knownRevocationCutoff
+      ? { knownRevocationCutoff: (name) => store.knownRevocationCutoff?.(name) }
+      : {}),
   };
 }
 

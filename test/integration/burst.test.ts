@@ -14,7 +14,7 @@ import { classifyEvent } from '../../functions/core/classify-event.js';
 import { parseConfig } from '../../functions/core/config.js';
 import { detectDrift } from '../../functions/core/drift.js';
 import type { GuardResult } from '../../functions/core/guard-result.js';
-import { planActions } from '../../functions/core/plan.js';
+import { type NamedChange, planActions, removalsNamedBy } from '../../functions/core/plan.js';
 import { reconcile } from '../../functions/core/reconcile.js';
 import { isTamperingAct } from '../../functions/core/tampering.js';
 import { createHandler } from '../../functions/handler/create-handler.js';
@@ -220,14 +220,21 @@ describe('a burst of 200 events, 8 concurrent invocations', () => {
     const superseded = results
       .flatMap((r) => r.actions)
       .filter((a) => a.status === 'superseded' && a.api !== 'PutRolePolicy').length;
+    // The removals an event names go out alongside its first read: for an event whose act a
+    // concurrent repair had already undone, that is a write more than the drift needed, at most
+    // one per such event.
+    const ahead = tampering.reduce(
+      (n, e) => n + removalsNamedBy(e.detail as NamedChange, config.desired).length,
+      0,
+    );
     // Concurrent invocations may both try the same repair; the loser's write is "superseded".
-    expect(writes).toBeLessThanOrEqual(realDrift + superseded);
+    expect(writes).toBeLessThanOrEqual(realDrift + superseded + ahead);
     expect(revocations).toBeLessThanOrEqual(tamperingIds.size);
     // A tampering event whose first read showed the role untouched is read again (IAM may not
     // show the act yet), unless the role proves a repair ran after it: how many were, here.
     const reread = results.filter((r) => /read again/.test(r.reason ?? '')).length;
     console.info(
-      `burst: 200 events, ${tamperingIds.size} distinct tampering events, real drift needing ${realDrift} writes, ${writes} IAM writes (${superseded} superseded by a concurrent repair), ${messages.length} notifications, ${reread} invocations read the role again`,
+      `burst: 200 events, ${tamperingIds.size} distinct tampering events, real drift needing ${realDrift} writes, ${writes} IAM writes (${superseded} superseded by a concurrent repair, ${ahead} that could go ahead of a read), ${messages.length} notifications, ${reread} invocations read the role again`,
     );
   }, 120_000);
 });

@@ -201,6 +201,42 @@ describe('round trips on the wire', () => {
     expect(calls.indexOf('AttachRolePolicy')).toBeGreaterThan(calls.indexOf('DeleteRolePolicy'));
   });
 
+  it('an event that names what it added: the detach and the revocation go out with the first reads, read back in the next round trip', async () => {
+    // Prepare: AdministratorAccess attached, the event that did it; IAM's calls last 150 ms (so
+    // that calls sent together overlap, and a write sent after a read's answer would show).
+    const guard = await setUp();
+    const RoleName = guard.roleName;
+    await aws.iam.send(new AttachRolePolicyCommand({ RoleName, PolicyArn: ADMIN }));
+    const latency = await latencyProxy(emulatorEndpoint(), { iam: 150 }, 'floor');
+    const wire = new WireLog();
+    const handler = createHandler({
+      config: guard.config,
+      clients: {
+        ...guardClients(wire),
+        iam: recordIamCalls(new IAMClient({ ...settings(), endpoint: latency.endpoint }), wire),
+      },
+      logger: new Logger({ serviceName: 'support-role-guard', logLevel: 'SILENT' }),
+    });
+
+    // Act
+    const result = await handler(
+      fixture('attach-role-policy', { roleName: RoleName, requestParameters: { policyArn: ADMIN } }),
+      lambdaContext(),
+    );
+    await latency.close();
+
+    // Assess: reads + detach + revocation | read back: 2 IAM round trips.
+    expect(result.outcome).toBe('remediated');
+    expect(result.drift.map((d) => d.property)).toEqual([`managedPolicy:${ADMIN}`]);
+    expect([...wire.writes].sort()).toEqual(['DetachRolePolicy', 'PutRolePolicy']);
+    expect(wire.reads.filter((c) => c === 'GetRole')).toHaveLength(2);
+    const depth = (action: string) => wire.timeline.find((t) => t.action === action)?.depth;
+    expect(depth('DetachRolePolicy')).toBe(1);
+    expect(depth('PutRolePolicy')).toBe(1);
+    expect(wire.timeline.filter((t) => t.action === 'GetRole').map((t) => t.depth)).toEqual([1, 2]);
+    expect(wire.roundTrips).toBe(2);
+  });
+
   it('follows every page of both lists, the lists side by side', async () => {
     // Prepare: 4 attached and 5 inline policies, read 2 per page.
     const guard = await setUp();
@@ -352,6 +388,38 @@ describe('round trips as deployed (idempotency table on the emulator)', () => {
     expect((await g.topic.notifications()).length).toBe(1);
     await g.close();
   });
+  it('an event that names what it added: the detach and the revocation go out once the claim is in, and are read back; a repeat writes nothing', async () => {
+    // Prepare
+    const g = await deployed();
+    await aws.iam.send(new AttachRolePolicyCommand({ RoleName: g.roleName, PolicyArn: ADMIN }));
+    const event = fixture('attach-role-policy', {
+      roleName: g.roleName,
+      requestParameters: { policyArn: ADMIN },
+      eventId: uniqueName('evt'),
+    });
+
+    // Act: the event, then a repeated delivery of it.
+    const result = await g.handler(event, lambdaContext());
+    const timeline = [...g.wire.timeline];
+    g.wire.clear();
+    const again = await g.handler(structuredClone(event), lambdaContext());
+
+    // Assess: the writes wait for the idempotency claim (a duplicate must never write), and the
+    // second read (the read-back) for them; the repeat gets the stored result and writes nothing.
+    expect(result).toMatchObject({ outcome: 'remediated', notified: true });
+    const first = (action: string) => timeline.find((t) => t.action === action);
+    const claim = first('PutItem');
+    const [, readBack, ...more] = timeline.filter((t) => t.action === 'GetRole');
+    expect(more).toEqual([]);
+    for (const write of ['DetachRolePolicy', 'PutRolePolicy']) {
+      expect(first(write)?.start).toBeGreaterThanOrEqual(claim?.end ?? Number.POSITIVE_INFINITY);
+      expect(first(write)?.end).toBeLessThanOrEqual(readBack?.start ?? Number.NEGATIVE_INFINITY);
+    }
+    expect(again).toMatchObject({ outcome: 'remediated', duplicate: true, notified: false });
+    expect(g.wire.writes.filter((c) => !DYNAMODB_CALLS.includes(c))).toEqual([]);
+    await g.close();
+  });
+
   /**
    * A repair with DynamoDB through the fault proxy, `plan` in force for the invocation; then a
    * repeated delivery of the event. Returns the DynamoDB calls of the invocation, its time, and

@@ -289,9 +289,12 @@ describe('sessions revoked whatever the guard reads when the event named a sessi
       lambdaContext(),
     );
 
-    // Assess: on the wire, the revocation only (the configuration was already back).
+    // Assess: on the wire, the revocation, with the desired trust the event's change calls for
+    // (sent alongside the first read, before it could show that the configuration was back).
+    // The role was created after the event's time (the fixture's): it proves a repair since, so
+    // the act is not reported as drift the guard repaired; the read-back verified the writes.
     expect(result.outcome).toBe('compliant');
-    expect(guard.wire.writes).toEqual(['PutRolePolicy']);
+    expect([...guard.wire.writes].sort()).toEqual(['PutRolePolicy', 'UpdateAssumeRolePolicy']);
     // Read back from IAM: the attacker's session is denied.
     const document = await guard.revocation();
     const cutoff = cutoffOf(document);
@@ -359,9 +362,10 @@ describe('sessions revoked whatever the guard reads when the event named a sessi
     expect(firstWrites[0]).toBe('UpdateAssumeRolePolicy');
     expect(new Set(firstWrites.slice(1))).toEqual(new Set(['PutRolePolicy']));
     expect(afterFirst).toBeUndefined();
-    // The retry sees a compliant role and revokes anyway, at the wire and in IAM.
+    // The retry sees a compliant role and revokes anyway, at the wire and in IAM (with the
+    // desired trust the event calls for, sent alongside its first read: one write more).
     expect(retry.outcome).toBe('compliant');
-    expect(guard.wire.writes).toEqual(['PutRolePolicy']);
+    expect([...guard.wire.writes].sort()).toEqual(['PutRolePolicy', 'UpdateAssumeRolePolicy']);
     const document = await guard.revocation();
     expect(document).toEqual(revocationPolicy(cutoffOf(document)));
     expect(await decideSession([ALLOW_ALL, document ?? {}], issued)).toBe('ExplicitlyDenied');
