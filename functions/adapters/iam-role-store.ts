@@ -155,7 +155,8 @@ export class IamRoleStore implements RoleStore {
     const putMeanwhile = !own && this.#revocation.get(roleName) === 'put';
     if (!putMeanwhile && (revocation !== undefined || (listed && !own))) this.#revocation.delete(roleName);
     else if (!putMeanwhile && !listed && !own) this.#revocation.set(roleName, 'absent');
-    const cutoff = revocation !== undefined ? revocationCutoff(decodePolicy(revocation)) : undefined;
+    const revocationPolicy = revocation !== undefined ? decodePolicy(revocation) : undefined;
+    const cutoff = revocationCutoff(revocationPolicy);
     if (cutoff !== undefined) this.#noteCutoff(roleName, cutoff);
     const raw = role.AssumeRolePolicyDocument ?? '{}';
     return {
@@ -172,7 +173,7 @@ export class IamRoleStore implements RoleStore {
       tags: Object.fromEntries((role.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
       attachedPolicyArns: attached.value,
       inlinePolicyNames: inline.value,
-      ...(revocation !== undefined ? { revocationPolicy: decodePolicy(revocation) } : {}),
+      ...(revocationPolicy !== undefined ? { revocationPolicy } : {}),
       ...(role.CreateDate ? { createdAt: new Date(role.CreateDate).toISOString() } : {}),
     };
   }

@@ -434,39 +434,32 @@ export function removalsNamedBy(
   desired: DesiredRole,
   partition = 'aws',
 ): NamedRemoval[] {
-  const roleName = desired.roleName;
   const named = (key: string, max: number): string | undefined => {
     const value = change.requestParameters[key];
     return typeof value === 'string' && value.length > 0 && value.length <= max ? value : undefined;
   };
-  const drift = (kind: DriftKind, property: string, before: string, after: string | null): Drift => ({
-    kind,
-    property,
-    before,
-    after,
-    remediable: true,
-  });
+  // The drift the act made; its write is the plan's for it (planActions), as after a read.
+  const removal = (
+    kind: DriftKind,
+    property: string,
+    before: string,
+    after: string | null,
+  ): NamedRemoval[] => {
+    const drift: Drift = { kind, property, before, after, remediable: true };
+    const [write] = planActions(desired, [drift], { partition });
+    return write ? [{ write, drift }] : [];
+  };
   switch (change.eventName) {
     case 'AttachRolePolicy': {
       const policyArn = named('policyArn', MAX_POLICY_ARN);
       return policyArn?.startsWith('arn:') && !desired.requiredPolicyArns.includes(policyArn)
-        ? [
-            {
-              write: { api: 'DetachRolePolicy', roleName, policyArn },
-              drift: drift('extra-managed-policy', `managedPolicy:${policyArn}`, 'attached', null),
-            },
-          ]
+        ? removal('extra-managed-policy', `managedPolicy:${policyArn}`, 'attached', null)
         : [];
     }
     case 'PutRolePolicy': {
       const policyName = named('policyName', MAX_POLICY_NAME);
       return policyName !== undefined && policyName !== REVOCATION_POLICY_NAME
-        ? [
-            {
-              write: { api: 'DeleteRolePolicy', roleName, policyName },
-              drift: drift('inline-policy', `inlinePolicy:${policyName}`, policyName, null),
-            },
-          ]
+        ? removal('inline-policy', `inlinePolicy:${policyName}`, policyName, null)
         : [];
     }
     case 'UpdateAssumeRolePolicy': {
@@ -479,36 +472,9 @@ export function removalsNamedBy(
         return [];
       }
       const wanted = canonicalPolicy(desired.trustPolicy, partition);
-      return before === wanted
-        ? []
-        : [
-            {
-              write: {
-                api: 'UpdateAssumeRolePolicy',
-                roleName,
-                policyDocument: JSON.stringify(desired.trustPolicy),
-              },
-              drift: drift('trust-policy', 'trustPolicy', before, wanted),
-            },
-          ];
+      return before === wanted ? [] : removal('trust-policy', 'trustPolicy', before, wanted);
     }
     default:
       return [];
-  }
-}
-
-/** Whether two writes have the same effect on the role (a cut-off aside: one revocation is another). */
-export function sameWrite(a: IamAction, b: IamAction): boolean {
-  if (a.api !== b.api) return false;
-  switch (a.api) {
-    case 'DetachRolePolicy':
-      return a.policyArn === (b as typeof a).policyArn;
-    case 'DeleteRolePolicy':
-    case 'PutRolePolicy':
-      return a.policyName === (b as typeof a).policyName;
-    case 'UpdateAssumeRolePolicy':
-      return a.policyDocument === (b as typeof a).policyDocument;
-    default:
-      return false;
   }
 }

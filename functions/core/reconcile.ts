@@ -19,8 +19,8 @@ import {
   planActions,
   repairedBy,
   revokeSessions,
-  sameWrite,
   takesAway,
+  writeTargets,
 } from './plan.js';
 import type { CallOptions, Clock, RoleStore } from './ports.js';
 import type { ActionResult } from './results.js';
@@ -253,7 +253,9 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
     initial =
       !Number.isNaN(eventMs) && repairRanAfter(role, eventMs, clock(), ownCutoff)
         ? found
-        : withNamedDrift(found, appliedAhead, input.eventRemovals);
+        : withNamedDrift(found, input.eventRemovals, (d) =>
+            repairedBy(desired, d, appliedAhead, { partition }),
+          );
     // After a tampering act, a first read without drift may be stale: read again before trusting it.
     // Not when a removal sent ahead took the act away: the read-back verifies that write instead.
     if (
@@ -341,9 +343,8 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
     let seen = remaining;
     const seenPolicies = role.exists && role.policies ? { policies: role.policies } : {};
     // The first round leaves out what the writes sent ahead already did.
-    const actionsOfRound = plan(remaining).filter(
-      (a) => round > 1 || !doneAhead.some((d) => sameWrite(a, d)),
-    );
+    const doneTargets = new Set(round === 1 ? doneAhead.flatMap(writeTargets) : []);
+    const actionsOfRound = plan(remaining).filter((a) => !writeTargets(a).every((t) => doneTargets.has(t)));
     const waves: IamAction[][] = oneAtATime
       ? phases(actionsOfRound)
           .flat()
@@ -454,29 +455,21 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
 const list = (drift: readonly Drift[]): string => drift.map((d) => d.property).join(', ');
 
 /**
- * The writes to send alongside the first read: what the event names (`eventRemovals`), with the
- * session revocation it calls for. None when the store's latest revocation covers the event (a
- * repair ran after the act: its writes would only be repeated), nor without an event to name them.
+ * The writes to send alongside the first read: the plan (planActions, in its order) for the drift
+ * the event names (`eventRemovals`), with the session revocation it calls for. None when the
+ * store's latest revocation covers the event (a repair ran after the act: its writes would only be
+ * repeated), nor without an event to name them.
  */
-const AHEAD_ORDER: readonly IamAction['api'][] = [
-  'UpdateAssumeRolePolicy',
-  'DeleteRolePolicy',
-  'PutRolePolicy',
-  'DetachRolePolicy',
-];
-
 function aheadOfRead(input: ReconcileInput, store: RoleStore, now: Date): IamAction[] {
-  const removals = (input.eventRemovals ?? []).map((r) => r.write);
-  if (removals.length === 0) return [];
+  const named = (input.eventRemovals ?? []).map((r) => r.drift);
+  if (named.length === 0) return [];
   const eventTime = input.sessionRelevantChange?.eventTime ?? input.tamperingEvent?.eventTime;
   if (revocationCovers(store.knownRevocationCutoff?.(input.desired.roleName), eventTime)) return [];
   const revoke = input.revokeSessions === true && input.sessionRelevantChange !== undefined;
-  const writes = [
-    ...removals,
-    ...(revoke ? [revokeSessions(input.desired.roleName, revocationCutoffAfter(now))] : []),
-  ];
-  // In the plan's order (planActions), so that the report reads the same either way.
-  return writes.sort((a, b) => AHEAD_ORDER.indexOf(a.api) - AHEAD_ORDER.indexOf(b.api));
+  return planActions(input.desired, named, {
+    ...(revoke ? { revokeSessionsBefore: revocationCutoffAfter(now) } : {}),
+    partition: input.partition,
+  });
 }
 
 /**
@@ -487,13 +480,11 @@ function aheadOfRead(input: ReconcileInput, store: RoleStore, now: Date): IamAct
  */
 function withNamedDrift(
   drift: Drift[],
-  applied: readonly IamAction[],
-  named: readonly NamedRemoval[] = [],
+  named: readonly NamedRemoval[] | undefined,
+  removedAhead: (drift: Drift) => boolean,
 ): Drift[] {
   const shown = new Set(drift.map((d) => d.property));
-  const proven = named
-    .filter((n) => applied.some((a) => sameWrite(a, n.write)) && !shown.has(n.drift.property))
-    .map((n) => n.drift);
+  const proven = (named ?? []).map((n) => n.drift).filter((d) => !shown.has(d.property) && removedAhead(d));
   return proven.length > 0 ? [...drift, ...proven] : drift;
 }
 
