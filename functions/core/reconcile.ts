@@ -244,18 +244,22 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
         if ('failure' in outcome) aheadFailure = outcome.failure;
       }
     }
-    // The act's drift the read does not show, as the event named it, unless the role proves that
-    // another repair took it away first (then the writes sent ahead only repeated that repair).
+    // The act's drift the read does not show, as the event named it, when a removal sent ahead
+    // proves it: a detach or delete IAM carried out (the policy was there), or the desired trust
+    // written unless the role proves that another repair took the act away first (then that write
+    // only repeated the repair: a trust write goes through whatever the trust was).
     const found = detectDrift(desired, role, partition, clock());
     const eventMs = Date.parse(input.tamperingEvent?.eventTime ?? '');
     const own = ahead.find((a) => a.api === 'PutRolePolicy');
     const ownCutoff = own?.api === 'PutRolePolicy' ? own.cutoff : undefined;
-    initial =
-      !Number.isNaN(eventMs) && repairRanAfter(role, eventMs, clock(), ownCutoff)
-        ? found
-        : withNamedDrift(found, input.eventRemovals, (d) =>
-            repairedBy(desired, d, appliedAhead, { partition }),
-          );
+    const repairedEarlier = !Number.isNaN(eventMs) && repairRanAfter(role, eventMs, clock(), ownCutoff);
+    initial = withNamedDrift(
+      found,
+      input.eventRemovals,
+      (d) =>
+        repairedBy(desired, d, appliedAhead, { partition }) &&
+        !(d.kind === 'trust-policy' && repairedEarlier),
+    );
     // After a tampering act, a first read without drift may be stale: read again before trusting it.
     // Not when a removal sent ahead took the act away: the read-back verifies that write instead.
     if (

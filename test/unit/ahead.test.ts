@@ -180,12 +180,48 @@ describe('reconcile: the writes an event names go out alongside the first read',
 
   it('a role that proves an earlier repair (its revocation covers the act): the act is not reported again', async () => {
     // An earlier repair's revocation: its cut-off the margin after a time after the act.
+    // The policy is gone: IAM answers the detach sent ahead NoSuchEntity.
     const earlier = new Date(Date.parse(EVENT_TIME) + 2_000 + REVOCATION_MARGIN_MS).toISOString();
-    const store = new AheadStore([revoked(earlier)]);
+    const store = new AheadStore([revoked(earlier)], {
+      fail: (a) =>
+        a.api === 'DetachRolePolicy'
+          ? new RoleChangedConcurrentlyError('NoSuchEntity', 'not attached')
+          : undefined,
+    });
     const report = await run(store);
     expect(report.drift).toEqual([]);
     expect(report.verified).toBe(true);
     expect(store.reads).toBe(2);
+  });
+
+  it('a trust change a repair already took away: the desired trust written ahead proves nothing, so it is not reported', async () => {
+    const earlier = new Date(Date.parse(EVENT_TIME) + 2_000 + REVOCATION_MARGIN_MS).toISOString();
+    const store = new AheadStore([revoked(earlier)]);
+    const change = { eventName: 'UpdateAssumeRolePolicy', requestParameters: { policyDocument: FOREIGN } };
+    const report = await reconcile({
+      desired,
+      mode: 'enforce',
+      store,
+      partition: 'aws',
+      revokeSessions: true,
+      sessionRelevantChange: { eventTime: EVENT_TIME },
+      tamperingEvent: { eventTime: EVENT_TIME },
+      eventRemovals: removalsNamedBy(change, desired),
+      clock: () => NOW,
+    });
+    expect(store.applied.map((a) => a.api)).toEqual(['UpdateAssumeRolePolicy', 'PutRolePolicy']);
+    expect(report.drift).toEqual([]);
+    expect(report).toMatchObject({ verified: true, remaining: [] });
+  });
+
+  it('a detach IAM carried out proves the act even on a role created after the event', async () => {
+    const recreated = compliantRole(desired, {
+      createdAt: new Date(Date.parse(EVENT_TIME) + 5_000).toISOString(),
+    });
+    const store = new AheadStore([recreated]);
+    const report = await run(store);
+    expect(report.drift.map((d) => d.property)).toEqual([`managedPolicy:${ADMIN}`]);
+    expect(report).toMatchObject({ verified: true, remaining: [] });
   });
 
   it('sends nothing ahead in detect mode', async () => {
