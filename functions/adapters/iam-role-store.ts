@@ -156,7 +156,9 @@ export class IamRoleStore implements RoleStore {
     if (!putMeanwhile && (revocation !== undefined || (listed && !own))) this.#revocation.delete(roleName);
     else if (!putMeanwhile && !listed && !own) this.#revocation.set(roleName, 'absent');
     const revocationPolicy = revocation !== undefined ? decodePolicy(revocation) : undefined;
-    const cutoff = revocationCutoff(revocationPolicy);
+    // Not one planted far in the future (the core does not accept it either): kept, it would
+    // cover every event and turn off the writes sent ahead in this container for good.
+    const cutoff = revocationCutoff(revocationPolicy, new Date());
     if (cutoff !== undefined) this.#noteCutoff(roleName, cutoff);
     const raw = role.AssumeRolePolicyDocument ?? '{}';
     return {

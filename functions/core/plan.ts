@@ -1,4 +1,4 @@
-import type { DesiredRole } from './desired-state.js';
+import { type DesiredRole, sameIamName } from './desired-state.js';
 import type { Drift, DriftKind } from './drift.js';
 import { canonicalPolicy, parsePolicyDocument } from './policy-document.js';
 import type { ManagedPolicyVersions } from './role-snapshot.js';
@@ -417,6 +417,13 @@ export interface NamedRemoval {
   readonly drift: Drift;
 }
 
+/** IAM's inline policy names: `[\w+=,.@-]+` (the length is checked apart). */
+const INLINE_POLICY_NAME = /^[\w+=,.@-]+$/;
+
+/** A managed policy's ARN in `partition`: AWS-managed (`aws`) or an account's (12 digits). */
+const policyArnOf = (partition: string): RegExp =>
+  new RegExp(`^arn:${partition.replace(/[^a-z-]/g, '')}:iam::(aws|\\d{12}):policy/[\\x21-\\x7e]+$`);
+
 /**
  * The writes that take away what a tampering act's event names, decided without reading the role,
  * so that they can go out alongside the first read (functions/core/reconcile.ts, `eventRemovals`):
@@ -451,14 +458,23 @@ export function removalsNamedBy(
   };
   switch (change.eventName) {
     case 'AttachRolePolicy': {
+      // A managed policy's ARN in this partition (IAM refused any other: nothing to take away),
+      // none of the required ones in any case (IAM resolves a policy's ARN regardless of case:
+      // the detach of `…/awssupportaccess` would detach AWSSupportAccess).
       const policyArn = named('policyArn', MAX_POLICY_ARN);
-      return policyArn?.startsWith('arn:') && !desired.requiredPolicyArns.includes(policyArn)
+      return policyArn !== undefined &&
+        policyArnOf(partition).test(policyArn) &&
+        !desired.requiredPolicyArns.some((arn) => sameIamName(arn, policyArn))
         ? removal('extra-managed-policy', `managedPolicy:${policyArn}`, 'attached', null)
         : [];
     }
     case 'PutRolePolicy': {
+      // A name IAM accepts, and not the session revocation's in any case (IAM's names are not
+      // case-sensitive; its shape only a read can judge).
       const policyName = named('policyName', MAX_POLICY_NAME);
-      return policyName !== undefined && policyName !== REVOCATION_POLICY_NAME
+      return policyName !== undefined &&
+        INLINE_POLICY_NAME.test(policyName) &&
+        !sameIamName(policyName, REVOCATION_POLICY_NAME)
         ? removal('inline-policy', `inlinePolicy:${policyName}`, policyName, null)
         : [];
     }

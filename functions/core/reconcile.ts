@@ -48,6 +48,14 @@ export const READ_BACK_BACKOFF_MS: readonly number[] = [200, 400, 800, 1_600];
  */
 export const STALE_READ_WINDOW_MS = READ_BACK_BACKOFF_MS.reduce((a, b) => a + b, 0) + 1_000;
 
+/**
+ * How old a tampering act's event may be for the removals it names to go out ahead of the first
+ * read (`eventRemovals`): a first delivery (CloudTrail to EventBridge: seconds, a few minutes at
+ * worst). An older event is a late retry or a replay, whose act an earlier repair has most likely
+ * taken away and whose revocation would then only cut the sessions begun since: the read decides.
+ */
+export const AHEAD_WINDOW_MS = 5 * 60_000;
+
 export interface ReconcileReport {
   /** Drift found on the first read. */
   readonly drift: readonly Drift[];
@@ -187,13 +195,13 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
   // A round that follows a superseded write starts after a pause (the next of `backoff`).
   let racedBefore = false;
   let raceWaits = 0;
-  const send = async (wave: readonly IamAction[]): Promise<WaveOutcome> => {
-    const first = await applyWave(store, wave, call, created, true);
+  const send = async (wave: readonly IamAction[], quota: QuotaRefusal = 'defer'): Promise<WaveOutcome> => {
+    const first = await applyWave(store, wave, call, created, quota);
     // The revocation the inline quota refused while the deletes went out alongside: again, now
     // that they are done (unless the wave failed or raced: then the next round plans it afresh).
     const again =
       first.deferred.length > 0 && !('failure' in first) && !first.raced
-        ? await applyWave(store, first.deferred, call, created, false)
+        ? await applyWave(store, first.deferred, call, created, 'fail')
         : undefined;
     const outcome: WaveOutcome = again
       ? {
@@ -222,10 +230,15 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
   };
   // The writes the event names, sent alongside the first read (enforce mode only; see `eventRemovals`).
   const ahead = mode === 'enforce' ? aheadOfRead(input, store, clock()) : [];
+  // The trust the event recorded (canonical), when it named one to take away.
+  const namedTrust = (input.eventRemovals ?? [])
+    .filter((r) => r.drift.kind === 'trust-policy')
+    .map((r) => r.drift.before ?? '');
   // The read first: its requests go out before the writes' (a read served before them is likelier).
   const reading = readAll();
   reading.catch(() => undefined);
-  const sentAhead = ahead.length > 0 ? send(ahead) : undefined;
+  // A revocation the inline quota refuses ahead is left to the read's plan (with the deletes).
+  const sentAhead = ahead.length > 0 ? send(ahead, 'read') : undefined;
   let role: RoleSnapshot;
   let initial: Drift[];
   let reread: ReconcileReport['reread'];
@@ -241,6 +254,7 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
         doneAhead = outcome.done;
         appliedAhead = outcome.applied;
         oneAtATime ||= ahead.length > 1 && outcome.concurrentModification;
+        racedBefore ||= outcome.raced;
         if ('failure' in outcome) aheadFailure = outcome.failure;
       }
     }
@@ -274,7 +288,7 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
       // A revocation that did not go through is still due below (mustRevoke), and tried again there.
       if (forcedOn(role) && !revoked) {
         const revocation = revokeSessions(desired.roleName, revocationCutoffAfter(clock()));
-        const outcome = await applyWave(store, [revocation], call, new Set(), false);
+        const outcome = await applyWave(store, [revocation], call, new Set(), 'fail');
         actions.push(...outcome.results);
         revoked ||= outcome.results.some((a) => a.status === 'succeeded');
       }
@@ -346,8 +360,19 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
     // The state the guard saw before this round's writes, and the policies its plan was made from.
     let seen = remaining;
     const seenPolicies = role.exists && role.policies ? { policies: role.policies } : {};
-    // The first round leaves out what the writes sent ahead already did.
-    const doneTargets = new Set(round === 1 ? doneAhead.flatMap(writeTargets) : []);
+    // The first round leaves out what the writes sent ahead already did; not the desired trust
+    // when the read shows a trust the event did not name (changed again: that write may have
+    // gone before the change, and it costs nothing to write it once more).
+    const trustChangedAgain = remaining.some(
+      (d) => d.kind === 'trust-policy' && !namedTrust.includes(d.before ?? ''),
+    );
+    const doneTargets = new Set(
+      round === 1
+        ? doneAhead
+            .filter((a) => !(a.api === 'UpdateAssumeRolePolicy' && trustChangedAgain))
+            .flatMap(writeTargets)
+        : [],
+    );
     const actionsOfRound = plan(remaining).filter((a) => !writeTargets(a).every((t) => doneTargets.has(t)));
     const waves: IamAction[][] = oneAtATime
       ? phases(actionsOfRound)
@@ -468,6 +493,8 @@ function aheadOfRead(input: ReconcileInput, store: RoleStore, now: Date): IamAct
   const named = (input.eventRemovals ?? []).map((r) => r.drift);
   if (named.length === 0) return [];
   const eventTime = input.sessionRelevantChange?.eventTime ?? input.tamperingEvent?.eventTime;
+  const age = now.getTime() - Date.parse(input.tamperingEvent?.eventTime ?? eventTime ?? '');
+  if (!(age <= AHEAD_WINDOW_MS)) return [];
   if (revocationCovers(store.knownRevocationCutoff?.(input.desired.roleName), eventTime)) return [];
   const revoke = input.revokeSessions === true && input.sessionRelevantChange !== undefined;
   return planActions(input.desired, named, {
@@ -560,13 +587,21 @@ function supersededDetail(action: IamAction, code: string, done: boolean): strin
   return `${what}: the role changed meanwhile (${code}); re-reading`;
 }
 
+/**
+ * What a wave makes of IAM's inline quota refusing the session revocation: `defer`, send it again
+ * once the deletes sent alongside are done (when there are any; otherwise a failure); `read`, a
+ * wave sent ahead of the first read: the deletes that make room wait for that read, whose plan
+ * then revokes with them (`mustRevoke`), so neither a failure nor done; `fail`, a failure.
+ */
+type QuotaRefusal = 'defer' | 'read' | 'fail';
+
 /** Sends the writes of one wave together and waits for all of them; results in plan order. */
 async function applyWave(
   store: RoleStore,
   wave: readonly IamAction[],
   call: CallOptions,
   created: ReadonlySet<string>,
-  mayDefer: boolean,
+  quota: QuotaRefusal,
 ): Promise<WaveOutcome> {
   const settled = await Promise.allSettled(wave.map((action) => store.apply(action, call)));
   const results: ActionResult[] = [];
@@ -593,9 +628,15 @@ async function applyWave(
         status: 'superseded',
         detail: supersededDetail(action, s.reason.code, already),
       });
-    } else if (mayDefer && deletes && s.reason instanceof InlineQuotaExceededError) {
+    } else if (quota === 'defer' && deletes && s.reason instanceof InlineQuotaExceededError) {
       // Not a result of its own: it is sent again right after, and that answer is its result.
       deferred.push(action);
+    } else if (quota === 'read' && s.reason instanceof InlineQuotaExceededError) {
+      results.push({
+        api: action.api,
+        status: 'superseded',
+        detail: `${describeAction(action)}: refused by IAM's inline policy quota (${s.reason.code}); planned again after the read, with the deletes that make room`,
+      });
     } else if (s.reason instanceof MissingPolicyError && created.has(s.reason.policyArn)) {
       // The policy this reconcile created is not visible to IAM's next write yet: wait, re-read.
       raced = true;

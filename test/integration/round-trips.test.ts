@@ -220,7 +220,11 @@ describe('round trips on the wire', () => {
 
     // Act
     const result = await handler(
-      fixture('attach-role-policy', { roleName: RoleName, requestParameters: { policyArn: ADMIN } }),
+      fixture('attach-role-policy', {
+        roleName: RoleName,
+        requestParameters: { policyArn: ADMIN },
+        time: new Date(),
+      }),
       lambdaContext(),
     );
     await latency.close();
@@ -396,6 +400,7 @@ describe('round trips as deployed (idempotency table on the emulator)', () => {
       roleName: g.roleName,
       requestParameters: { policyArn: ADMIN },
       eventId: uniqueName('evt'),
+      time: new Date(),
     });
 
     // Act: the event, then a repeated delivery of it.

@@ -26,12 +26,25 @@ export const FIXTURE_NAMES = readdirSync(DIR)
 /**
  * A CloudTrail-shaped EventBridge event from test/fixtures/events (recorded in the documented
  * format), pointed at the given role and given a fresh event id so each test's event is distinct.
+ * Its times are the recording's (days old) unless `time` is given: the guard treats an old event as
+ * a late delivery (no writes ahead of the read, no re-read of a first read without drift).
  */
 export function fixture(
   name: string,
-  options: { roleName?: string; requestParameters?: Record<string, unknown>; eventId?: string } = {},
+  options: {
+    roleName?: string;
+    requestParameters?: Record<string, unknown>;
+    eventId?: string;
+    /** The act's time (CloudTrail's whole seconds) instead of the recorded one: a first delivery. */
+    time?: Date;
+  } = {},
 ): EventFixture {
   const event = JSON.parse(readFileSync(join(DIR, `${name}.json`), 'utf8')) as EventFixture;
+  if (options.time) {
+    const at = options.time.toISOString().replace(/\.\d+Z$/, 'Z');
+    event.time = at;
+    if (event.detail.eventTime !== undefined) event.detail.eventTime = at;
+  }
   const params = event.detail.requestParameters;
   if (params && options.roleName && params.roleName === 'AWSSupportRole') params.roleName = options.roleName;
   if (params && options.requestParameters) Object.assign(params, options.requestParameters);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RoleChangedConcurrentlyError } from '../../functions/core/errors.js';
+import { InlineQuotaExceededError, RoleChangedConcurrentlyError } from '../../functions/core/errors.js';
 import { type IamAction, type NamedChange, removalsNamedBy } from '../../functions/core/plan.js';
 import type { RoleStore } from '../../functions/core/ports.js';
 import { reconcile } from '../../functions/core/reconcile.js';
@@ -43,6 +43,12 @@ describe('removalsNamedBy: what an event names to take away, decided without a r
     ['not an ARN', 'AdministratorAccess'],
     ['longer than any IAM ARN', `arn:aws:iam::aws:policy/${'x'.repeat(2_048)}`],
     ['empty', ''],
+    ['in another partition', 'arn:aws-cn:iam::aws:policy/AdministratorAccess'],
+    ['not an IAM policy', 'arn:aws:s3:::some-bucket'],
+    ['not an ARN of this shape', 'arn:foo'],
+    // IAM resolves a policy ARN regardless of case: detaching this would detach the required policy.
+    ['a required one in another case', 'arn:aws:iam::aws:policy/awssupportaccess'],
+    ['a required one in upper case', 'ARN:AWS:IAM::AWS:POLICY/AWSSUPPORTACCESS'],
   ])('names nothing for a policy ARN that is %s', (_why, policyArn) => {
     expect(removalsNamedBy(attach(policyArn), desired)).toEqual([]);
   });
@@ -56,6 +62,10 @@ describe('removalsNamedBy: what an event names to take away, decided without a r
       { api: 'DeleteRolePolicy', roleName: desired.roleName, policyName: 'x' },
     ]);
     expect(removalsNamedBy(put(REVOCATION_POLICY_NAME), desired)).toEqual([]);
+    // IAM's names are not case-sensitive: this name is the revocation's, whose shape only a read can judge.
+    expect(removalsNamedBy(put(REVOCATION_POLICY_NAME.toLowerCase()), desired)).toEqual([]);
+    // Not a name IAM accepts ([\w+=,.@-]): the call failed, nothing to delete.
+    expect(removalsNamedBy(put('no spaces allowed'), desired)).toEqual([]);
   });
 
   it('writes the desired trust (never the recorded one) after a change of the trust to another', () => {
@@ -96,6 +106,9 @@ class AheadStore implements RoleStore {
   readonly applied: IamAction[] = [];
   readonly order: string[] = [];
   reads = 0;
+  /** Writes sent before the first read answered (those sent ahead of it). */
+  sentBeforeFirstAnswer = 0;
+  #answered = false;
   #sent: () => void = () => {};
   readonly #gate: Promise<void>;
   constructor(
@@ -114,6 +127,7 @@ class AheadStore implements RoleStore {
     const n = this.reads++;
     this.order.push('read');
     if (n === 0) await this.#gate;
+    if (n === 0) this.#answered = true;
     if (n === 0 && this.options.failRead) throw this.options.failRead;
     const snapshot = this.snapshots[Math.min(n, this.snapshots.length - 1)];
     if (!snapshot) throw new Error('no snapshot');
@@ -122,6 +136,7 @@ class AheadStore implements RoleStore {
   async apply(action: IamAction): Promise<void> {
     this.applied.push(action);
     this.order.push(action.api);
+    if (!this.#answered) this.sentBeforeFirstAnswer++;
     if (this.applied.length === (this.options.gate ?? 0)) this.#sent();
     const failure = this.options.fail?.(action);
     if (failure) throw failure;
@@ -156,6 +171,7 @@ describe('reconcile: the writes an event names go out alongside the first read',
   it('sends the detach and the revocation before the first read answers, then reads back; nothing written twice', async () => {
     const store = new AheadStore([withAdmin, compliantRole(desired)], { gate: 2 });
     const report = await run(store);
+    expect(store.sentBeforeFirstAnswer).toBe(2);
     // (the writes in the plan's order: the revocation, then the detach)
     expect(store.order).toEqual(['read', 'PutRolePolicy', 'DetachRolePolicy', 'read']);
     expect(report).toMatchObject({ verified: true, remaining: [] });
@@ -286,5 +302,90 @@ describe('reconcile: the writes an event names go out alongside the first read',
     ]);
     expect(report).toMatchObject({ verified: true, remaining: [] });
     expect(report.error).toBeUndefined();
+  });
+
+  it('an event older than the window of a first delivery is read first: nothing sent ahead (a replay or a late retry)', async () => {
+    // An hour old: an earlier repair has most likely taken the act away (and revoked): a write
+    // sent ahead would revoke the sessions begun since, for nothing. The read decides.
+    const store = new AheadStore([withAdmin, compliantRole(desired)]);
+    const report = await run(store, { eventTime: '2026-12-02T09:00:00Z' });
+    expect(store.sentBeforeFirstAnswer).toBe(0);
+    expect(store.applied.map((a) => a.api).sort()).toEqual(['DetachRolePolicy', 'PutRolePolicy']);
+    expect(report.drift.map((d) => d.property)).toEqual([`managedPolicy:${ADMIN}`]);
+    expect(report).toMatchObject({ verified: true, remaining: [] });
+  });
+
+  it("the inline quota refuses the revocation sent ahead (the attacker filled it): no failure, the read's plan deletes and revokes", async () => {
+    let refused = false;
+    const filled = compliantRole(desired, {
+      trustPolicy: encodeURIComponent(FOREIGN),
+      inlinePolicyNames: ['a', 'b'],
+    });
+    const cutoff = new Date(NOW.getTime() + REVOCATION_MARGIN_MS).toISOString();
+    const store = new AheadStore([filled, revoked(cutoff)], {
+      fail: (a) => {
+        if (a.api !== 'PutRolePolicy' || refused) return undefined;
+        refused = true;
+        return new InlineQuotaExceededError('LimitExceeded', 'Maximum policy size of 10240 bytes exceeded');
+      },
+    });
+    const change = { eventName: 'UpdateAssumeRolePolicy', requestParameters: { policyDocument: FOREIGN } };
+    const report = await reconcile({
+      desired,
+      mode: 'enforce',
+      store,
+      partition: 'aws',
+      revokeSessions: true,
+      sessionRelevantChange: { eventTime: EVENT_TIME },
+      tamperingEvent: { eventTime: EVENT_TIME },
+      eventRemovals: removalsNamedBy(change, desired),
+      clock: () => NOW,
+      readBackBackoffMs: [1, 1],
+    });
+    expect(report.error).toBeUndefined();
+    expect(report).toMatchObject({ verified: true, remaining: [] });
+    expect(store.sentBeforeFirstAnswer).toBe(2);
+    const deleted = store.applied.flatMap((a) => (a.api === 'DeleteRolePolicy' ? [a.policyName] : []));
+    expect(deleted.sort()).toEqual(['a', 'b']);
+    expect(store.applied.filter((a) => a.api === 'UpdateAssumeRolePolicy')).toHaveLength(1);
+    expect(report.actions.filter((a) => a.api === 'PutRolePolicy').map((a) => a.status)).toEqual([
+      'superseded',
+      'succeeded',
+    ]);
+  });
+
+  it('the trust changed again before the read answered: the desired trust is written again, not waited for', async () => {
+    // The attacker's second change lands after the write sent ahead: the read shows a trust the
+    // event did not name, which that write did not take away.
+    const AGAIN = FOREIGN.replace('999999999999', '888888888888');
+    let trust = AGAIN;
+    let answered = false;
+    const writes: string[] = [];
+    const store: RoleStore = {
+      async read() {
+        const snapshot = compliantRole(desired, { trustPolicy: encodeURIComponent(trust) });
+        answered = true;
+        return snapshot;
+      },
+      async apply(action) {
+        writes.push(action.api);
+        if (answered && action.api === 'UpdateAssumeRolePolicy') trust = JSON.stringify(desired.trustPolicy);
+      },
+    };
+    const change = { eventName: 'UpdateAssumeRolePolicy', requestParameters: { policyDocument: FOREIGN } };
+    const report = await reconcile({
+      desired,
+      mode: 'enforce',
+      store,
+      partition: 'aws',
+      tamperingEvent: { eventTime: EVENT_TIME },
+      eventRemovals: removalsNamedBy(change, desired),
+      clock: () => NOW,
+      readBackBackoffMs: [1, 1],
+    });
+    expect(report.error).toBeUndefined();
+    expect(report).toMatchObject({ verified: true, remaining: [] });
+    expect(writes).toEqual(['UpdateAssumeRolePolicy', 'UpdateAssumeRolePolicy']);
+    expect(report.drift.map((d) => d.before).join()).toContain('888888888888');
   });
 });
