@@ -311,11 +311,12 @@ export function repairedBy(
   succeeded: readonly IamAction[],
   options: PlanOptions = {},
 ): boolean {
-  const done = new Set(succeeded.flatMap(writeTargets));
+  // IAM's names regardless of case (an event may name a policy otherwise than IAM lists it).
+  const done = new Set(succeeded.flatMap(writeTargets).map((t) => t.toLowerCase()));
   const own = planActions(desired, [drift], { ...options, revokeSessionsBefore: undefined })
     .filter((a) => drift.kind !== 'role-missing' || a.api === 'CreateRole')
     .flatMap(writeTargets);
-  return own.length > 0 && own.every((t) => done.has(t));
+  return own.length > 0 && own.every((t) => done.has(t.toLowerCase()));
 }
 
 /** A one-line, human-readable description of an action (for results and messages). */
@@ -422,7 +423,7 @@ const INLINE_POLICY_NAME = /^[\w+=,.@-]+$/;
 
 /** A managed policy's ARN in `partition`: AWS-managed (`aws`) or an account's (12 digits). */
 const policyArnOf = (partition: string): RegExp =>
-  new RegExp(`^arn:${partition.replace(/[^a-z-]/g, '')}:iam::(aws|\\d{12}):policy/[\\x21-\\x7e]+$`);
+  new RegExp(`^arn:${partition.replace(/[^a-z-]/g, '')}:iam::(aws|\\d{12}):policy/[\\x21-\\x7f]+$`);
 
 /**
  * The writes that take away what a tampering act's event names, decided without reading the role,
@@ -470,7 +471,8 @@ export function removalsNamedBy(
     }
     case 'PutRolePolicy': {
       // A name IAM accepts, and not the session revocation's in any case (IAM's names are not
-      // case-sensitive; its shape only a read can judge).
+      // case-sensitive): left to the read, which keeps that exact name with the revocation's
+      // shape and deletes any other.
       const policyName = named('policyName', MAX_POLICY_NAME);
       return policyName !== undefined &&
         INLINE_POLICY_NAME.test(policyName) &&

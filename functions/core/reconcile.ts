@@ -237,8 +237,12 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
   // The read first: its requests go out before the writes' (a read served before them is likelier).
   const reading = readAll();
   reading.catch(() => undefined);
-  // A revocation the inline quota refuses ahead is left to the read's plan (with the deletes).
-  const sentAhead = ahead.length > 0 ? send(ahead, 'read') : undefined;
+  // A revocation the inline quota refuses ahead goes again after the deletes sent with it; with
+  // none, it is left to the read's plan, which deletes what fills the quota alongside.
+  const sentAhead =
+    ahead.length > 0
+      ? send(ahead, ahead.some((a) => a.api === 'DeleteRolePolicy') ? 'defer' : 'read')
+      : undefined;
   let role: RoleSnapshot;
   let initial: Drift[];
   let reread: ReconcileReport['reread'];
@@ -366,14 +370,18 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
     const trustChangedAgain = remaining.some(
       (d) => d.kind === 'trust-policy' && !namedTrust.includes(d.before ?? ''),
     );
+    // (IAM's names regardless of case: the event may have named the policy otherwise than IAM lists it)
     const doneTargets = new Set(
       round === 1
         ? doneAhead
             .filter((a) => !(a.api === 'UpdateAssumeRolePolicy' && trustChangedAgain))
             .flatMap(writeTargets)
+            .map((t) => t.toLowerCase())
         : [],
     );
-    const actionsOfRound = plan(remaining).filter((a) => !writeTargets(a).every((t) => doneTargets.has(t)));
+    const actionsOfRound = plan(remaining).filter(
+      (a) => !writeTargets(a).every((t) => doneTargets.has(t.toLowerCase())),
+    );
     const waves: IamAction[][] = oneAtATime
       ? phases(actionsOfRound)
           .flat()
@@ -514,8 +522,11 @@ function withNamedDrift(
   named: readonly NamedRemoval[] | undefined,
   removedAhead: (drift: Drift) => boolean,
 ): Drift[] {
-  const shown = new Set(drift.map((d) => d.property));
-  const proven = (named ?? []).map((n) => n.drift).filter((d) => !shown.has(d.property) && removedAhead(d));
+  // (IAM's names regardless of case: the event may name a policy otherwise than IAM lists it)
+  const shown = new Set(drift.map((d) => d.property.toLowerCase()));
+  const proven = (named ?? [])
+    .map((n) => n.drift)
+    .filter((d) => !shown.has(d.property.toLowerCase()) && removedAhead(d));
   return proven.length > 0 ? [...drift, ...proven] : drift;
 }
 
@@ -590,8 +601,8 @@ function supersededDetail(action: IamAction, code: string, done: boolean): strin
 /**
  * What a wave makes of IAM's inline quota refusing the session revocation: `defer`, send it again
  * once the deletes sent alongside are done (when there are any; otherwise a failure); `read`, a
- * wave sent ahead of the first read: the deletes that make room wait for that read, whose plan
- * then revokes with them (`mustRevoke`), so neither a failure nor done; `fail`, a failure.
+ * wave sent ahead of the first read without deletes: those that make room wait for that read,
+ * whose plan then revokes with them (`mustRevoke`), so neither a failure nor done; `fail`, a failure.
  */
 type QuotaRefusal = 'defer' | 'read' | 'fail';
 

@@ -349,6 +349,45 @@ describe('sessions revoked whatever the guard reads when the event named a sessi
     );
   });
 
+  it('the same attack delivered at once: the desired trust and the revocation go ahead of the read, and the act is reported as CloudTrail recorded it', async () => {
+    // Prepare: the attack, undone by the attacker before the guard looks.
+    const guard = await setUp();
+    const RoleName = guard.roleName;
+    await aws.iam.send(new UpdateAssumeRolePolicyCommand({ RoleName, PolicyDocument: ATTACKER_TRUST }));
+    const issued = await assumeAsAttacker(RoleName);
+    await aws.iam.send(
+      new UpdateAssumeRolePolicyCommand({
+        RoleName,
+        PolicyDocument: JSON.stringify(guard.config.desired.trustPolicy),
+      }),
+    );
+    guard.wire.clear();
+
+    // Act: the event of the attacker's first call, a first delivery (its time is now).
+    const result = await guard.handler(
+      fixture('update-assume-role-policy', {
+        roleName: RoleName,
+        requestParameters: { policyDocument: ATTACKER_TRUST },
+        time: new Date(),
+      }),
+      lambdaContext(),
+    );
+
+    // Assess: both writes before the first read's answer could say the trust was back; the trust
+    // write goes through whatever the trust was, and nothing on the role proves an earlier
+    // repair, so the act is reported as recorded (the foreign account), and verified.
+    expect([...guard.wire.writes].sort()).toEqual(['PutRolePolicy', 'UpdateAssumeRolePolicy']);
+    expect(guard.wire.calls.indexOf('UpdateAssumeRolePolicy')).toBeLessThan(
+      guard.wire.calls.lastIndexOf('GetRole'),
+    );
+    expect(result.outcome).toBe('remediated');
+    expect(result.drift.map((d) => [d.property, d.before?.includes('999999999999')])).toEqual([
+      ['trustPolicy', true],
+    ]);
+    const document = await guard.revocation();
+    expect(await decideSession([ALLOW_ALL, document ?? {}], issued)).toBe('ExplicitlyDenied');
+  });
+
   it('the revocation fails while the trust restore succeeds: the invocation fails and its retry revokes', async () => {
     // Prepare: the attack; the guard's PutRolePolicy will fail on the wire.
     const guard = await setUp({}, { proxied: true });

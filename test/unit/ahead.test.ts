@@ -354,22 +354,23 @@ describe('reconcile: the writes an event names go out alongside the first read',
     ]);
   });
 
-  it('the trust changed again before the read answered: the desired trust is written again, not waited for', async () => {
-    // The attacker's second change lands after the write sent ahead: the read shows a trust the
-    // event did not name, which that write did not take away.
+  it('the trust changed again after the write sent ahead, before the read: the desired trust is written again, not waited for', async () => {
+    // The guard's write sent ahead lands, then the attacker's second change: the read shows a
+    // trust the event did not name, which that write did not take away.
     const AGAIN = FOREIGN.replace('999999999999', '888888888888');
-    let trust = AGAIN;
+    let trust = FOREIGN;
     let answered = false;
     const writes: string[] = [];
     const store: RoleStore = {
       async read() {
-        const snapshot = compliantRole(desired, { trustPolicy: encodeURIComponent(trust) });
+        await new Promise((resolve) => setTimeout(resolve, 5));
         answered = true;
-        return snapshot;
+        return compliantRole(desired, { trustPolicy: encodeURIComponent(trust) });
       },
       async apply(action) {
         writes.push(action.api);
-        if (answered && action.api === 'UpdateAssumeRolePolicy') trust = JSON.stringify(desired.trustPolicy);
+        if (action.api === 'UpdateAssumeRolePolicy')
+          trust = answered ? JSON.stringify(desired.trustPolicy) : AGAIN;
       },
     };
     const change = { eventName: 'UpdateAssumeRolePolicy', requestParameters: { policyDocument: FOREIGN } };
@@ -387,5 +388,58 @@ describe('reconcile: the writes an event names go out alongside the first read',
     expect(report).toMatchObject({ verified: true, remaining: [] });
     expect(writes).toEqual(['UpdateAssumeRolePolicy', 'UpdateAssumeRolePolicy']);
     expect(report.drift.map((d) => d.before).join()).toContain('888888888888');
+  });
+
+  it('an inline policy put into a full quota: the revocation refused alongside its delete goes again right after it, before the read-back', async () => {
+    let refused = false;
+    const put = { eventName: 'PutRolePolicy', requestParameters: { policyName: 'filler' } };
+    const filled = compliantRole(desired, { inlinePolicyNames: ['filler'] });
+    const cutoff = new Date(NOW.getTime() + REVOCATION_MARGIN_MS).toISOString();
+    const store = new AheadStore([filled, revoked(cutoff)], {
+      fail: (a) => {
+        if (a.api !== 'PutRolePolicy' || refused) return undefined;
+        refused = true;
+        return new InlineQuotaExceededError('LimitExceeded', 'Maximum policy size of 10240 bytes exceeded');
+      },
+    });
+    const report = await reconcile({
+      desired,
+      mode: 'enforce',
+      store,
+      partition: 'aws',
+      revokeSessions: true,
+      sessionRelevantChange: { eventTime: EVENT_TIME },
+      tamperingEvent: { eventTime: EVENT_TIME },
+      eventRemovals: removalsNamedBy(put, desired),
+      clock: () => NOW,
+      readBackBackoffMs: [1, 1],
+    });
+    expect(report.error).toBeUndefined();
+    expect(report).toMatchObject({ verified: true, remaining: [] });
+    // The second revocation goes out before the read-back (the deferral), not after a read.
+    expect(store.order).toEqual(['read', 'DeleteRolePolicy', 'PutRolePolicy', 'PutRolePolicy', 'read']);
+    expect(report.actions.filter((a) => a.api === 'PutRolePolicy').map((a) => a.status)).toEqual([
+      'succeeded',
+    ]);
+  });
+
+  it('an event that named the policy in another case than IAM lists it: one drift, one detach', async () => {
+    // IAM resolves the ARN regardless of case; it lists the policy as it was created.
+    const lower = { eventName: 'AttachRolePolicy', requestParameters: { policyArn: ADMIN.toLowerCase() } };
+    const store = new AheadStore([withAdmin, compliantRole(desired)]);
+    const report = await reconcile({
+      desired,
+      mode: 'enforce',
+      store,
+      partition: 'aws',
+      tamperingEvent: { eventTime: EVENT_TIME },
+      eventRemovals: removalsNamedBy(lower, desired),
+      clock: () => NOW,
+      readBackBackoffMs: [1, 1],
+    });
+    expect(report.drift.map((d) => d.property)).toEqual([`managedPolicy:${ADMIN}`]);
+    expect(store.applied.map((a) => a.api)).toEqual(['DetachRolePolicy']);
+    expect(report).toMatchObject({ verified: true, remaining: [] });
+    expect(store.reads).toBe(2);
   });
 });
