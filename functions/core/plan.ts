@@ -279,8 +279,14 @@ export function planActions(
 /**
  * What a write changes, one key per property: AttachRolePolicy of one ARN, TagRole of each key, ...
  * Two plans' writes overlap where their keys do (a TagRole of several tags covers each of them).
+ * The keys are in lower case: IAM's names are not case-sensitive (an event may name a policy
+ * otherwise than IAM lists it).
  */
 export function writeTargets(action: IamAction): string[] {
+  return targetsOf(action).map((t) => t.toLowerCase());
+}
+
+function targetsOf(action: IamAction): string[] {
   switch (action.api) {
     case 'AttachRolePolicy':
     case 'DetachRolePolicy':
@@ -311,12 +317,11 @@ export function repairedBy(
   succeeded: readonly IamAction[],
   options: PlanOptions = {},
 ): boolean {
-  // IAM's names regardless of case (an event may name a policy otherwise than IAM lists it).
-  const done = new Set(succeeded.flatMap(writeTargets).map((t) => t.toLowerCase()));
+  const done = new Set(succeeded.flatMap(writeTargets));
   const own = planActions(desired, [drift], { ...options, revokeSessionsBefore: undefined })
     .filter((a) => drift.kind !== 'role-missing' || a.api === 'CreateRole')
     .flatMap(writeTargets);
-  return own.length > 0 && own.every((t) => done.has(t.toLowerCase()));
+  return own.length > 0 && own.every((t) => done.has(t));
 }
 
 /** A one-line, human-readable description of an action (for results and messages). */

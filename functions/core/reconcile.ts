@@ -237,12 +237,7 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
   // The read first: its requests go out before the writes' (a read served before them is likelier).
   const reading = readAll();
   reading.catch(() => undefined);
-  // A revocation the inline quota refuses ahead goes again after the deletes sent with it; with
-  // none, it is left to the read's plan, which deletes what fills the quota alongside.
-  const sentAhead =
-    ahead.length > 0
-      ? send(ahead, ahead.some((a) => a.api === 'DeleteRolePolicy') ? 'defer' : 'read')
-      : undefined;
+  const sentAhead = ahead.length > 0 ? send(ahead, 'read') : undefined;
   let role: RoleSnapshot;
   let initial: Drift[];
   let reread: ReconcileReport['reread'];
@@ -370,18 +365,14 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileReport>
     const trustChangedAgain = remaining.some(
       (d) => d.kind === 'trust-policy' && !namedTrust.includes(d.before ?? ''),
     );
-    // (IAM's names regardless of case: the event may have named the policy otherwise than IAM lists it)
     const doneTargets = new Set(
       round === 1
         ? doneAhead
             .filter((a) => !(a.api === 'UpdateAssumeRolePolicy' && trustChangedAgain))
             .flatMap(writeTargets)
-            .map((t) => t.toLowerCase())
         : [],
     );
-    const actionsOfRound = plan(remaining).filter(
-      (a) => !writeTargets(a).every((t) => doneTargets.has(t.toLowerCase())),
-    );
+    const actionsOfRound = plan(remaining).filter((a) => !writeTargets(a).every((t) => doneTargets.has(t)));
     const waves: IamAction[][] = oneAtATime
       ? phases(actionsOfRound)
           .flat()
@@ -501,8 +492,7 @@ function aheadOfRead(input: ReconcileInput, store: RoleStore, now: Date): IamAct
   const named = (input.eventRemovals ?? []).map((r) => r.drift);
   if (named.length === 0) return [];
   const eventTime = input.sessionRelevantChange?.eventTime ?? input.tamperingEvent?.eventTime;
-  const age = now.getTime() - Date.parse(input.tamperingEvent?.eventTime ?? eventTime ?? '');
-  if (!(age <= AHEAD_WINDOW_MS)) return [];
+  if (!(now.getTime() - Date.parse(eventTime ?? '') <= AHEAD_WINDOW_MS)) return [];
   if (revocationCovers(store.knownRevocationCutoff?.(input.desired.roleName), eventTime)) return [];
   const revoke = input.revokeSessions === true && input.sessionRelevantChange !== undefined;
   return planActions(input.desired, named, {
@@ -600,9 +590,10 @@ function supersededDetail(action: IamAction, code: string, done: boolean): strin
 
 /**
  * What a wave makes of IAM's inline quota refusing the session revocation: `defer`, send it again
- * once the deletes sent alongside are done (when there are any; otherwise a failure); `read`, a
- * wave sent ahead of the first read without deletes: those that make room wait for that read,
- * whose plan then revokes with them (`mustRevoke`), so neither a failure nor done; `fail`, a failure.
+ * once the deletes sent alongside are done (when there are any; otherwise a failure); `read`, the
+ * same, but a wave sent ahead of the first read without deletes leaves it to that read, whose plan
+ * deletes what fills the quota and revokes alongside (`mustRevoke`): neither a failure nor done;
+ * `fail`, a failure.
  */
 type QuotaRefusal = 'defer' | 'read' | 'fail';
 
@@ -639,7 +630,7 @@ async function applyWave(
         status: 'superseded',
         detail: supersededDetail(action, s.reason.code, already),
       });
-    } else if (quota === 'defer' && deletes && s.reason instanceof InlineQuotaExceededError) {
+    } else if (quota !== 'fail' && deletes && s.reason instanceof InlineQuotaExceededError) {
       // Not a result of its own: it is sent again right after, and that answer is its result.
       deferred.push(action);
     } else if (quota === 'read' && s.reason instanceof InlineQuotaExceededError) {

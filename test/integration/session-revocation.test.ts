@@ -294,8 +294,8 @@ describe('sessions issued while the role was open', () => {
 });
 
 describe('sessions revoked whatever the guard reads when the event named a session-relevant change', () => {
-  it('the attacker opens the trust, assumes the role and puts the trust back before the guard reads: revoked', async () => {
-    // Prepare: the attack, undone by the attacker before the guard looks.
+  /** The attacker opens the trust, assumes the role and puts the trust back; the wire log cleared. */
+  async function openedAndUndone() {
     const guard = await setUp();
     const RoleName = guard.roleName;
     await aws.iam.send(new UpdateAssumeRolePolicyCommand({ RoleName, PolicyDocument: ATTACKER_TRUST }));
@@ -307,6 +307,12 @@ describe('sessions revoked whatever the guard reads when the event named a sessi
       }),
     );
     guard.wire.clear();
+    return { guard, RoleName, issued };
+  }
+
+  it('the attacker opens the trust, assumes the role and puts the trust back before the guard reads: revoked', async () => {
+    // Prepare: the attack, undone by the attacker before the guard looks.
+    const { guard, RoleName, issued } = await openedAndUndone();
 
     // Act: the event of the attacker's first call arrives.
     const result = await guard.handler(
@@ -351,17 +357,7 @@ describe('sessions revoked whatever the guard reads when the event named a sessi
 
   it('the same attack delivered at once: the desired trust and the revocation go ahead of the read, and the act is reported as CloudTrail recorded it', async () => {
     // Prepare: the attack, undone by the attacker before the guard looks.
-    const guard = await setUp();
-    const RoleName = guard.roleName;
-    await aws.iam.send(new UpdateAssumeRolePolicyCommand({ RoleName, PolicyDocument: ATTACKER_TRUST }));
-    const issued = await assumeAsAttacker(RoleName);
-    await aws.iam.send(
-      new UpdateAssumeRolePolicyCommand({
-        RoleName,
-        PolicyDocument: JSON.stringify(guard.config.desired.trustPolicy),
-      }),
-    );
-    guard.wire.clear();
+    const { guard, RoleName, issued } = await openedAndUndone();
 
     // Act: the event of the attacker's first call, a first delivery (its time is now).
     const result = await guard.handler(

@@ -147,19 +147,25 @@ class AheadStore implements RoleStore {
 }
 
 const adminEvent = { eventName: 'AttachRolePolicy', requestParameters: { policyArn: ADMIN } };
-const run = (store: RoleStore, options: { mode?: 'enforce' | 'detect'; eventTime?: string } = {}) =>
-  reconcile({
+/** Reconciles after `event` (AdministratorAccess attached unless said), revoking sessions unless `revoke` is false. */
+const run = (
+  store: RoleStore,
+  options: { mode?: 'enforce' | 'detect'; eventTime?: string; event?: NamedChange; revoke?: boolean } = {},
+) => {
+  const at = { eventTime: options.eventTime ?? EVENT_TIME };
+  const revoke = options.revoke ?? true;
+  return reconcile({
     desired,
     mode: options.mode ?? 'enforce',
     store,
     partition: 'aws',
-    revokeSessions: true,
-    sessionRelevantChange: { eventTime: options.eventTime ?? EVENT_TIME },
-    tamperingEvent: { eventTime: options.eventTime ?? EVENT_TIME },
-    eventRemovals: removalsNamedBy(adminEvent, desired),
+    ...(revoke ? { revokeSessions: true, sessionRelevantChange: at } : {}),
+    tamperingEvent: at,
+    eventRemovals: removalsNamedBy(options.event ?? adminEvent, desired),
     clock: () => NOW,
     readBackBackoffMs: [1, 1],
   });
+};
 const withAdmin = compliantRole(desired, { attachedPolicyArns: [...desired.requiredPolicyArns, ADMIN] });
 const revoked = (cutoff: string) =>
   compliantRole(desired, {
@@ -214,17 +220,7 @@ describe('reconcile: the writes an event names go out alongside the first read',
     const earlier = new Date(Date.parse(EVENT_TIME) + 2_000 + REVOCATION_MARGIN_MS).toISOString();
     const store = new AheadStore([revoked(earlier)]);
     const change = { eventName: 'UpdateAssumeRolePolicy', requestParameters: { policyDocument: FOREIGN } };
-    const report = await reconcile({
-      desired,
-      mode: 'enforce',
-      store,
-      partition: 'aws',
-      revokeSessions: true,
-      sessionRelevantChange: { eventTime: EVENT_TIME },
-      tamperingEvent: { eventTime: EVENT_TIME },
-      eventRemovals: removalsNamedBy(change, desired),
-      clock: () => NOW,
-    });
+    const report = await run(store, { event: change });
     expect(store.applied.map((a) => a.api)).toEqual(['UpdateAssumeRolePolicy', 'PutRolePolicy']);
     expect(report.drift).toEqual([]);
     expect(report).toMatchObject({ verified: true, remaining: [] });
@@ -330,18 +326,7 @@ describe('reconcile: the writes an event names go out alongside the first read',
       },
     });
     const change = { eventName: 'UpdateAssumeRolePolicy', requestParameters: { policyDocument: FOREIGN } };
-    const report = await reconcile({
-      desired,
-      mode: 'enforce',
-      store,
-      partition: 'aws',
-      revokeSessions: true,
-      sessionRelevantChange: { eventTime: EVENT_TIME },
-      tamperingEvent: { eventTime: EVENT_TIME },
-      eventRemovals: removalsNamedBy(change, desired),
-      clock: () => NOW,
-      readBackBackoffMs: [1, 1],
-    });
+    const report = await run(store, { event: change });
     expect(report.error).toBeUndefined();
     expect(report).toMatchObject({ verified: true, remaining: [] });
     expect(store.sentBeforeFirstAnswer).toBe(2);
@@ -374,16 +359,7 @@ describe('reconcile: the writes an event names go out alongside the first read',
       },
     };
     const change = { eventName: 'UpdateAssumeRolePolicy', requestParameters: { policyDocument: FOREIGN } };
-    const report = await reconcile({
-      desired,
-      mode: 'enforce',
-      store,
-      partition: 'aws',
-      tamperingEvent: { eventTime: EVENT_TIME },
-      eventRemovals: removalsNamedBy(change, desired),
-      clock: () => NOW,
-      readBackBackoffMs: [1, 1],
-    });
+    const report = await run(store, { event: change, revoke: false });
     expect(report.error).toBeUndefined();
     expect(report).toMatchObject({ verified: true, remaining: [] });
     expect(writes).toEqual(['UpdateAssumeRolePolicy', 'UpdateAssumeRolePolicy']);
@@ -402,18 +378,7 @@ describe('reconcile: the writes an event names go out alongside the first read',
         return new InlineQuotaExceededError('LimitExceeded', 'Maximum policy size of 10240 bytes exceeded');
       },
     });
-    const report = await reconcile({
-      desired,
-      mode: 'enforce',
-      store,
-      partition: 'aws',
-      revokeSessions: true,
-      sessionRelevantChange: { eventTime: EVENT_TIME },
-      tamperingEvent: { eventTime: EVENT_TIME },
-      eventRemovals: removalsNamedBy(put, desired),
-      clock: () => NOW,
-      readBackBackoffMs: [1, 1],
-    });
+    const report = await run(store, { event: put });
     expect(report.error).toBeUndefined();
     expect(report).toMatchObject({ verified: true, remaining: [] });
     // The second revocation goes out before the read-back (the deferral), not after a read.
@@ -427,16 +392,7 @@ describe('reconcile: the writes an event names go out alongside the first read',
     // IAM resolves the ARN regardless of case; it lists the policy as it was created.
     const lower = { eventName: 'AttachRolePolicy', requestParameters: { policyArn: ADMIN.toLowerCase() } };
     const store = new AheadStore([withAdmin, compliantRole(desired)]);
-    const report = await reconcile({
-      desired,
-      mode: 'enforce',
-      store,
-      partition: 'aws',
-      tamperingEvent: { eventTime: EVENT_TIME },
-      eventRemovals: removalsNamedBy(lower, desired),
-      clock: () => NOW,
-      readBackBackoffMs: [1, 1],
-    });
+    const report = await run(store, { event: lower, revoke: false });
     expect(report.drift.map((d) => d.property)).toEqual([`managedPolicy:${ADMIN}`]);
     expect(store.applied.map((a) => a.api)).toEqual(['DetachRolePolicy']);
     expect(report).toMatchObject({ verified: true, remaining: [] });
